@@ -1,0 +1,292 @@
+//! Running one scenario step as a Goose request and measuring it into the recorder. This is the
+//! per-request hot path: no allocation beyond the request itself when a step has no templates.
+
+use super::server_timing;
+use crate::scenario::load::{CompiledBody, CompiledStep};
+use crate::scenario::template::UserVars;
+use crate::stats::summary::{CACHE_HIT, CACHE_MISS, FAILURES, REQUESTS};
+use crate::stats::Recorder;
+use goose::prelude::*;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What every step of a run shares.
+pub struct StepContext {
+    pub recorder: Arc<Recorder>,
+    pub data: Arc<BTreeMap<String, Vec<String>>>,
+    /// Headers added to every request (e.g. `Authorization` from `--header`); never logged.
+    pub extra_headers: reqwest::header::HeaderMap,
+}
+
+/// The recorder name of a Server-Timing stage; unknown stage names are recorded only when they
+/// look like a metric component, so a hostile backend cannot invent unbounded metric names.
+fn stage_metric(name: &str) -> Option<std::borrow::Cow<'static, str>> {
+    Some(std::borrow::Cow::Borrowed(match name {
+        "stt" => "server:stt",
+        "llm" => "server:llm",
+        "tts" => "server:tts",
+        "company" => "server:company",
+        "search" => "server:search",
+        "cache" => "server:cache",
+        "total" => "server:total",
+        other => {
+            if other.len() <= 24
+                && other
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Some(std::borrow::Cow::Owned(format!("server:{other}")));
+            }
+            return None;
+        }
+    }))
+}
+
+/// The Server-Timing metric names the reference backend produces.
+pub const SERVER_STAGES: &[&str] = &[
+    "server:stt",
+    "server:llm",
+    "server:tts",
+    "server:company",
+    "server:search",
+    "server:cache",
+    "server:total",
+];
+
+fn classify(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection"
+    } else if e.is_body() || e.is_decode() {
+        "body"
+    } else {
+        "connection"
+    }
+}
+
+/// Records a failure of `kind` (a request was already counted).
+fn count_failure(ctx: &StepContext, hint: usize, kind: &str) {
+    ctx.recorder.count(hint, FAILURES, 1);
+    ctx.recorder.count(hint, kind, 1);
+}
+
+fn failure_counter(kind: &str) -> String {
+    format!("errors:{kind}")
+}
+
+/// Evaluates the step's JSON checks; the first failure's description.
+fn check_body(step: &CompiledStep, body: &[u8]) -> Result<Option<serde_json::Value>, String> {
+    if !step.keeps_body() {
+        return Ok(None);
+    }
+    let json: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("response is not JSON ({e})"))?;
+    for (ptr, equals) in &step.checks {
+        let found = json.pointer(ptr);
+        match (found, equals) {
+            (None, _) => return Err(format!("{ptr} is missing")),
+            (Some(v), Some(want)) if v != want => {
+                return Err(format!("{ptr} is {v}, expected {want}"))
+            }
+            (Some(v), None)
+                if v.is_null()
+                    || v.as_str().is_some_and(str::is_empty)
+                    || v.as_array().is_some_and(Vec::is_empty) =>
+            {
+                return Err(format!("{ptr} is empty"))
+            }
+            _ => {}
+        }
+    }
+    Ok(Some(json))
+}
+
+/// Runs `step` for `user`: sends it, reads the body chunk by chunk (timing the first), records
+/// every measurement, checks and captures, and waits while returned audio plays (listen).
+pub async fn execute(
+    user: &mut GooseUser,
+    step: &CompiledStep,
+    ctx: &StepContext,
+) -> TransactionResult {
+    let hint = user.weighted_users_index;
+    let vars = user.get_session_data::<UserVars>();
+    let path = step.path.render(vars, &ctx.data);
+    let mut builder = user.get_request_builder(&goose_method(&step.method), &path)?;
+    for (name, value) in &step.headers {
+        builder = builder.header(name, step_header(value, vars, ctx));
+    }
+    if !ctx.extra_headers.is_empty() {
+        builder = builder.headers(ctx.extra_headers.clone());
+    }
+    builder = match &step.body {
+        CompiledBody::None => builder,
+        CompiledBody::Static(bytes, content_type) => builder
+            .header(reqwest::header::CONTENT_TYPE, *content_type)
+            .body(bytes.clone()),
+        CompiledBody::Json(v) => builder
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(render_json(v, vars, ctx).to_string()),
+        CompiledBody::Text(t) => builder
+            .header(reqwest::header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(t.render(vars, &ctx.data)),
+        CompiledBody::Audio(files) => {
+            let i = rand::random_range(0..files.len());
+            builder
+                .header(reqwest::header::CONTENT_TYPE, "audio/wav")
+                .body(files[i].clone())
+        }
+    };
+    let mut request = GooseRequest::builder()
+        .method(goose_method(&step.method))
+        .path(path.as_str())
+        .name(&*step.name)
+        .set_request_builder(builder);
+    if let Some(code) = step.expect_status {
+        request = request.expect_status_code(code);
+    }
+    let started = Instant::now();
+    let goose = user.request(request.build()).await?;
+    ctx.recorder.count(hint, REQUESTS, 1);
+    let mut metric = goose.request;
+    let mut response = match goose.response {
+        Ok(r) => r,
+        Err(e) => {
+            count_failure(ctx, hint, &failure_counter(classify(&e)));
+            return Ok(());
+        }
+    };
+    if let Some(st) = response
+        .headers()
+        .get("server-timing")
+        .and_then(|v| v.to_str().ok())
+    {
+        for entry in server_timing::parse(st) {
+            if let (Some(ms), Some(metric_name)) = (entry.dur_ms, stage_metric(entry.name)) {
+                ctx.recorder
+                    .record_us(hint, &metric_name, (ms * 1000.0) as u64);
+            }
+            if entry.name == "cache" {
+                match entry.desc {
+                    Some("hit") => ctx.recorder.count(hint, CACHE_HIT, 1),
+                    Some("miss") => ctx.recorder.count(hint, CACHE_MISS, 1),
+                    _ => {}
+                }
+            }
+        }
+    }
+    if !metric.success {
+        count_failure(
+            ctx,
+            hint,
+            &failure_counter(&format!("status_{}", metric.status_code)),
+        );
+        return Ok(());
+    }
+    let keep = step.keeps_body();
+    let mut kept: Vec<u8> = Vec::new();
+    let mut head = [0u8; 64];
+    let mut head_len = 0usize;
+    let mut total = 0usize;
+    let mut first_byte: Option<Duration> = None;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if first_byte.is_none() {
+                    first_byte = Some(started.elapsed());
+                }
+                if head_len < head.len() {
+                    let n = (head.len() - head_len).min(chunk.len());
+                    head[head_len..head_len + n].copy_from_slice(&chunk[..n]);
+                    head_len += n;
+                }
+                total += chunk.len();
+                if keep && kept.len() < 1 << 20 {
+                    kept.extend_from_slice(&chunk);
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let kind = classify(&e);
+                count_failure(ctx, hint, &failure_counter(kind));
+                let reason = format!("{}: response body {kind} error: {e}", step.name);
+                return user.set_failure(&reason, &mut metric, None, None);
+            }
+        }
+    }
+    ctx.recorder.record(hint, &step.name, started.elapsed());
+    if let (Some(metric_name), Some(t)) = (&step.first_byte, first_byte) {
+        ctx.recorder.record(hint, metric_name, t);
+    }
+    match check_body(step, &kept) {
+        Err(why) => {
+            count_failure(ctx, hint, "errors:check");
+            let reason = format!("{}: {why}", step.name);
+            return user.set_failure(&reason, &mut metric, None, None);
+        }
+        Ok(Some(json)) if !step.captures.is_empty() => {
+            let mut vars = user
+                .get_session_data::<UserVars>()
+                .cloned()
+                .unwrap_or_default();
+            for (var, ptr) in &step.captures {
+                if let Some(v) = json.pointer(ptr) {
+                    let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                    vars.0.insert(var.clone(), text);
+                }
+            }
+            user.set_session_data(vars);
+        }
+        Ok(_) => {}
+    }
+    if step.listen {
+        // A caller cannot speak while the assistant talks: wait for the reply's audio.
+        if let Ok(info) = crate::audio::parse(&head[..head_len]) {
+            let bytes_per_ms = info.sample_rate as f64 * info.channels as f64 * 2.0 / 1000.0;
+            let audio_ms = total.saturating_sub(info.data_offset) as f64 / bytes_per_ms;
+            tokio::time::sleep(Duration::from_secs_f64(audio_ms / 1000.0)).await;
+        }
+    }
+    Ok(())
+}
+
+fn step_header(
+    t: &crate::scenario::template::Template,
+    vars: Option<&UserVars>,
+    ctx: &StepContext,
+) -> String {
+    t.render(vars, &ctx.data)
+}
+
+fn render_json(
+    v: &serde_json::Value,
+    vars: Option<&UserVars>,
+    ctx: &StepContext,
+) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => match crate::scenario::template::Template::parse(s) {
+            Ok(t) => Value::String(t.render(vars, &ctx.data)),
+            Err(_) => v.clone(),
+        },
+        Value::Array(a) => Value::Array(a.iter().map(|x| render_json(x, vars, ctx)).collect()),
+        Value::Object(o) => Value::Object(
+            o.iter()
+                .map(|(k, x)| (k.clone(), render_json(x, vars, ctx)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn goose_method(m: &reqwest::Method) -> GooseMethod {
+    match *m {
+        reqwest::Method::POST => GooseMethod::Post,
+        reqwest::Method::PUT => GooseMethod::Put,
+        reqwest::Method::PATCH => GooseMethod::Patch,
+        reqwest::Method::DELETE => GooseMethod::Delete,
+        reqwest::Method::HEAD => GooseMethod::Head,
+        _ => GooseMethod::Get,
+    }
+}

@@ -1,0 +1,459 @@
+//! Loading a scenario file: parse (errors name the file and the JSON path), validate every field,
+//! read the audio it names, and compile it into ready-to-run journeys.
+
+use super::model::{Body, ScenarioDef, ScenarioFile, StepDef, Think};
+use super::template::Template;
+use crate::stats::targets::valid_metric_name;
+use crate::stats::units::parse_time_us;
+use bytes::Bytes;
+use reqwest::header::{HeaderName, HeaderValue};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+#[error("{file}: {path}: {detail}")]
+pub struct ScenarioError {
+    pub file: String,
+    /// Where in the file, as a JSON path (`scenarios[0].steps[2].method`).
+    pub path: String,
+    pub detail: String,
+}
+
+/// A request body, ready to send.
+#[derive(Debug, Clone)]
+pub enum CompiledBody {
+    None,
+    /// A JSON body without templates, serialised once.
+    Static(Bytes, &'static str),
+    Json(serde_json::Value),
+    Text(Template),
+    /// Random pick among shared WAV files (never copied per user).
+    Audio(Arc<[Bytes]>),
+}
+
+#[derive(Debug, Clone)]
+pub struct CompiledStep {
+    pub name: Arc<str>,
+    pub method: reqwest::Method,
+    pub path: Template,
+    pub headers: Vec<(HeaderName, Template)>,
+    pub body: CompiledBody,
+    pub weight: usize,
+    pub sequence: Option<usize>,
+    pub expect_status: Option<u16>,
+    pub checks: Vec<(String, Option<serde_json::Value>)>,
+    pub captures: Vec<(String, String)>,
+    pub first_byte: Option<Arc<str>>,
+    /// After this step, wait while the audio it returned plays.
+    pub listen: bool,
+}
+
+impl CompiledStep {
+    /// Whether the body must be kept (checks or captures read it).
+    pub fn keeps_body(&self) -> bool {
+        !self.checks.is_empty() || !self.captures.is_empty()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct CompiledScenario {
+    pub name: String,
+    pub weight: usize,
+    /// Goose's wait time after each step (min, max).
+    pub wait: Option<(Duration, Duration)>,
+    pub on_start: Vec<Arc<CompiledStep>>,
+    pub steps: Vec<Arc<CompiledStep>>,
+    pub host: Option<String>,
+}
+
+/// A whole scenario file, compiled.
+#[derive(Debug, Clone)]
+pub struct Journeys {
+    pub file: String,
+    pub defaults: super::model::RunDefaults,
+    pub scenarios: Vec<CompiledScenario>,
+    pub data: Arc<BTreeMap<String, Vec<String>>>,
+}
+
+impl Journeys {
+    /// Every metric name these journeys record directly (steps and first bytes).
+    pub fn metric_names(&self) -> BTreeSet<String> {
+        self.scenarios
+            .iter()
+            .flat_map(|s| s.on_start.iter().chain(&s.steps))
+            .flat_map(|st| {
+                std::iter::once(st.name.to_string())
+                    .chain(st.first_byte.as_deref().map(String::from))
+            })
+            .collect()
+    }
+}
+
+const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
+
+struct Ctx<'a> {
+    file: &'a str,
+    dir: &'a Path,
+}
+
+impl Ctx<'_> {
+    fn err(&self, path: impl Into<String>, detail: impl Into<String>) -> ScenarioError {
+        ScenarioError {
+            file: self.file.to_string(),
+            path: path.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+fn duration(ctx: &Ctx, path: &str, text: &str) -> Result<Duration, ScenarioError> {
+    parse_time_us(text)
+        .map(|us| Duration::from_micros(us as u64))
+        .map_err(|e| ctx.err(path, e))
+}
+
+/// Reads and compiles the scenario file at `path`.
+pub fn load(path: &Path) -> Result<Journeys, ScenarioError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: file.clone(),
+        path: "$".into(),
+        detail: format!("cannot read: {e}"),
+    })?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    parse(&text, &file, dir)
+}
+
+/// Compiles scenario-file text; `dir` resolves relative audio paths.
+pub fn parse(text: &str, file: &str, dir: &Path) -> Result<Journeys, ScenarioError> {
+    let ctx = Ctx { file, dir };
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let raw: ScenarioFile = serde_path_to_error::deserialize(de).map_err(|e| {
+        let p = e.path().to_string();
+        ctx.err(
+            if p == "." { "$".into() } else { p },
+            e.into_inner().to_string(),
+        )
+    })?;
+    if raw.scenarios.is_empty() {
+        return Err(ctx.err("scenarios", "at least one scenario is needed"));
+    }
+    let mut audio: BTreeMap<String, Arc<[Bytes]>> = BTreeMap::new();
+    for (name, files) in &raw.audio {
+        let at = format!("audio.{name}");
+        if files.is_empty() {
+            return Err(ctx.err(at, "an audio list needs at least one WAV file"));
+        }
+        let mut loaded = Vec::new();
+        for (i, f) in files.iter().enumerate() {
+            let p = ctx.dir.join(f);
+            let bytes = std::fs::read(&p)
+                .map_err(|e| ctx.err(format!("{at}[{i}]"), format!("{}: {e}", p.display())))?;
+            crate::audio::parse(&bytes).map_err(|e| {
+                ctx.err(
+                    format!("{at}[{i}]"),
+                    format!("{}: not usable audio: {e}", p.display()),
+                )
+            })?;
+            loaded.push(Bytes::from(bytes));
+        }
+        audio.insert(name.clone(), loaded.into());
+    }
+    for (name, list) in &raw.data {
+        if list.is_empty() {
+            return Err(ctx.err(
+                format!("data.{name}"),
+                "a data list needs at least one value",
+            ));
+        }
+    }
+    let mut scenarios = Vec::new();
+    let mut names = BTreeSet::new();
+    for (i, s) in raw.scenarios.iter().enumerate() {
+        let at = format!("scenarios[{i}]");
+        if !names.insert(s.name.clone()) {
+            return Err(ctx.err(format!("{at}.name"), format!("'{}' is used twice", s.name)));
+        }
+        scenarios.push(compile_scenario(&ctx, &at, s, &raw, &audio)?);
+    }
+    Ok(Journeys {
+        file: file.to_string(),
+        defaults: raw.defaults.clone(),
+        scenarios,
+        data: Arc::new(raw.data),
+    })
+}
+
+fn compile_scenario(
+    ctx: &Ctx,
+    at: &str,
+    s: &ScenarioDef,
+    raw: &ScenarioFile,
+    audio: &BTreeMap<String, Arc<[Bytes]>>,
+) -> Result<CompiledScenario, ScenarioError> {
+    if s.name.trim().is_empty() {
+        return Err(ctx.err(format!("{at}.name"), "must not be empty"));
+    }
+    if s.weight == 0 {
+        return Err(ctx.err(format!("{at}.weight"), "must be at least 1"));
+    }
+    if s.steps.is_empty() {
+        return Err(ctx.err(format!("{at}.steps"), "at least one step is needed"));
+    }
+    if let Some(h) = &s.host {
+        reqwest::Url::parse(h).map_err(|e| {
+            ctx.err(
+                format!("{at}.host"),
+                format!("'{h}' is not a URL ({e}); e.g. http://127.0.0.1:8000"),
+            )
+        })?;
+    }
+    let (wait, listen) = match &s.think {
+        None => (None, false),
+        Some(Think::Fixed(t)) => {
+            let d = duration(ctx, &format!("{at}.think.fixed"), t)?;
+            (Some((d, d)), false)
+        }
+        Some(Think::Uniform([a, b])) => {
+            let (lo, hi) = (
+                duration(ctx, &format!("{at}.think.uniform[0]"), a)?,
+                duration(ctx, &format!("{at}.think.uniform[1]"), b)?,
+            );
+            if hi < lo {
+                return Err(ctx.err(
+                    format!("{at}.think.uniform"),
+                    "the second time must not be below the first",
+                ));
+            }
+            (Some((lo, hi)), false)
+        }
+        Some(Think::Listen { pause: [a, b] }) => {
+            let (lo, hi) = (
+                duration(ctx, &format!("{at}.think.listen.pause[0]"), a)?,
+                duration(ctx, &format!("{at}.think.listen.pause[1]"), b)?,
+            );
+            if hi < lo {
+                return Err(ctx.err(
+                    format!("{at}.think.listen.pause"),
+                    "the second time must not be below the first",
+                ));
+            }
+            (Some((lo, hi)), true)
+        }
+    };
+    // Variables a template may use: captures of this scenario and the data lists.
+    let mut known: BTreeSet<&str> = raw.data.keys().map(String::as_str).collect();
+    for st in s.on_start.iter().chain(&s.steps) {
+        known.extend(st.capture.keys().map(String::as_str));
+    }
+    let compile = |list: &[StepDef], part: &str| -> Result<Vec<Arc<CompiledStep>>, ScenarioError> {
+        list.iter()
+            .enumerate()
+            .map(|(j, st)| {
+                compile_step(ctx, &format!("{at}.{part}[{j}]"), st, &known, audio, listen)
+                    .map(Arc::new)
+            })
+            .collect()
+    };
+    let on_start = compile(&s.on_start, "on_start")?;
+    let steps = compile(&s.steps, "steps")?;
+    Ok(CompiledScenario {
+        name: s.name.clone(),
+        weight: s.weight,
+        wait,
+        on_start,
+        steps,
+        host: s.host.clone(),
+    })
+}
+
+fn template(
+    ctx: &Ctx,
+    at: &str,
+    text: &str,
+    known: &BTreeSet<&str>,
+) -> Result<Template, ScenarioError> {
+    let t = Template::parse(text).map_err(|e| ctx.err(at, e))?;
+    for v in t.vars() {
+        if !known.contains(v) {
+            let list: Vec<&str> = known.iter().copied().collect();
+            return Err(ctx.err(
+                at,
+                format!(
+                    "unknown variable '{{{{{v}}}}}': use a data list or a captured value ({})",
+                    if list.is_empty() {
+                        "none defined".to_string()
+                    } else {
+                        list.join(", ")
+                    }
+                ),
+            ));
+        }
+    }
+    Ok(t)
+}
+
+/// Checks every string in a JSON body template; returns whether any uses a variable.
+fn json_templates(
+    ctx: &Ctx,
+    at: &str,
+    v: &serde_json::Value,
+    known: &BTreeSet<&str>,
+) -> Result<bool, ScenarioError> {
+    Ok(match v {
+        serde_json::Value::String(s) => !template(ctx, at, s, known)?.is_constant(),
+        serde_json::Value::Array(a) => {
+            let mut any = false;
+            for (i, x) in a.iter().enumerate() {
+                any |= json_templates(ctx, &format!("{at}[{i}]"), x, known)?;
+            }
+            any
+        }
+        serde_json::Value::Object(o) => {
+            let mut any = false;
+            for (k, x) in o {
+                any |= json_templates(ctx, &format!("{at}.{k}"), x, known)?;
+            }
+            any
+        }
+        _ => false,
+    })
+}
+
+fn compile_step(
+    ctx: &Ctx,
+    at: &str,
+    st: &StepDef,
+    known: &BTreeSet<&str>,
+    audio: &BTreeMap<String, Arc<[Bytes]>>,
+    listen: bool,
+) -> Result<CompiledStep, ScenarioError> {
+    if !valid_metric_name(&st.name) {
+        return Err(ctx.err(
+            format!("{at}.name"),
+            format!("'{}' is not a metric name: write component:action in lower case, e.g. stt:transcribe", st.name),
+        ));
+    }
+    if let Some(fb) = &st.first_byte {
+        if !valid_metric_name(fb) {
+            return Err(ctx.err(
+                format!("{at}.first_byte"),
+                format!(
+                    "'{fb}' is not a metric name: write component:action, e.g. llm:first_token"
+                ),
+            ));
+        }
+    }
+    let method_up = st.method.to_ascii_uppercase();
+    if !METHODS.contains(&method_up.as_str()) {
+        return Err(ctx.err(
+            format!("{at}.method"),
+            format!(
+                "'{}' is not accepted: use one of {}",
+                st.method,
+                METHODS.join(", ")
+            ),
+        ));
+    }
+    let method = reqwest::Method::from_bytes(method_up.as_bytes())
+        .map_err(|e| ctx.err(format!("{at}.method"), e.to_string()))?;
+    if !st.path.starts_with('/') {
+        return Err(ctx.err(
+            format!("{at}.path"),
+            format!("'{}' must start with /", st.path),
+        ));
+    }
+    let path = template(ctx, &format!("{at}.path"), &st.path, known)?;
+    let mut headers = Vec::new();
+    for (k, v) in &st.headers {
+        let name = HeaderName::from_bytes(k.as_bytes())
+            .map_err(|_| ctx.err(format!("{at}.headers.{k}"), "not a valid header name"))?;
+        if HeaderValue::from_str(v).is_err() {
+            return Err(ctx.err(format!("{at}.headers.{k}"), "not a valid header value"));
+        }
+        headers.push((name, template(ctx, &format!("{at}.headers.{k}"), v, known)?));
+    }
+    let body = match &st.body {
+        None => CompiledBody::None,
+        Some(Body::Json(v)) => {
+            if json_templates(ctx, &format!("{at}.body.json"), v, known)? {
+                CompiledBody::Json(v.clone())
+            } else {
+                let bytes = serde_json::to_vec(v)
+                    .map_err(|e| ctx.err(format!("{at}.body.json"), e.to_string()))?;
+                CompiledBody::Static(Bytes::from(bytes), "application/json")
+            }
+        }
+        Some(Body::Text(t)) => {
+            CompiledBody::Text(template(ctx, &format!("{at}.body.text"), t, known)?)
+        }
+        Some(Body::Audio(name)) => match audio.get(name) {
+            Some(files) => CompiledBody::Audio(files.clone()),
+            None => {
+                let names: Vec<&str> = audio.keys().map(String::as_str).collect();
+                return Err(ctx.err(
+                    format!("{at}.body.audio"),
+                    format!(
+                        "no audio list '{name}' (defined: {})",
+                        if names.is_empty() {
+                            "none".into()
+                        } else {
+                            names.join(", ")
+                        }
+                    ),
+                ));
+            }
+        },
+    };
+    if st.weight == 0 {
+        return Err(ctx.err(format!("{at}.weight"), "must be at least 1"));
+    }
+    if let Some(code) = st.expect_status {
+        if !(100..=599).contains(&code) {
+            return Err(ctx.err(
+                format!("{at}.expect_status"),
+                format!("{code} is not an HTTP status (100 to 599)"),
+            ));
+        }
+    }
+    let mut checks = Vec::new();
+    for (i, c) in st.checks.iter().enumerate() {
+        if !(c.pointer.is_empty() || c.pointer.starts_with('/')) {
+            return Err(ctx.err(
+                format!("{at}.checks[{i}].pointer"),
+                format!(
+                    "'{}' is not a JSON pointer: write /field or /a/0/b",
+                    c.pointer
+                ),
+            ));
+        }
+        checks.push((c.pointer.clone(), c.equals.clone()));
+    }
+    let mut captures = Vec::new();
+    for (var, ptr) in &st.capture {
+        if !ptr.starts_with('/') {
+            return Err(ctx.err(
+                format!("{at}.capture.{var}"),
+                format!("'{ptr}' is not a JSON pointer: write /field"),
+            ));
+        }
+        captures.push((var.clone(), ptr.clone()));
+    }
+    Ok(CompiledStep {
+        name: st.name.as_str().into(),
+        method,
+        path,
+        headers,
+        body,
+        weight: st.weight,
+        sequence: st.sequence,
+        expect_status: st.expect_status,
+        checks,
+        captures,
+        first_byte: st.first_byte.as_deref().map(Arc::from),
+        listen,
+    })
+}

@@ -1,0 +1,125 @@
+//! The scenario file's format (`scenarios/*.json`), as serde types that refuse unknown fields.
+//! `scenarios/README.md` documents every field.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    #[serde(default, rename = "$comment")]
+    pub comment: Option<serde_json::Value>,
+    /// Named lists of strings; `{{name}}` in a template picks one at random.
+    #[serde(default)]
+    pub data: BTreeMap<String, Vec<String>>,
+    /// Named lists of WAV files (paths relative to the scenario file); a step's
+    /// `"body": {"audio": "name"}` sends one at random.
+    #[serde(default)]
+    pub audio: BTreeMap<String, Vec<String>>,
+    /// Run settings this file suggests; a profile is overridden by them, flags override them.
+    #[serde(default)]
+    pub defaults: RunDefaults,
+    pub scenarios: Vec<ScenarioDef>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunDefaults {
+    pub users: Option<usize>,
+    pub spawn_rate: Option<String>,
+    pub run_time: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioDef {
+    pub name: String,
+    #[serde(default = "one")]
+    pub weight: usize,
+    /// Pause after each step.
+    #[serde(default)]
+    pub think: Option<Think>,
+    /// Steps each user runs once, when it starts.
+    #[serde(default)]
+    pub on_start: Vec<StepDef>,
+    pub steps: Vec<StepDef>,
+    /// A host for this scenario only (otherwise `--host`).
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// How long a user pauses after a step.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum Think {
+    /// Always the same pause, e.g. `"2s"`.
+    Fixed(String),
+    /// A pause drawn uniformly between two times, e.g. `["1s", "3s"]`.
+    Uniform([String; 2]),
+    /// Wait while the assistant's audio reply plays, then pause (`["500ms", "1500ms"]`).
+    Listen { pause: [String; 2] },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepDef {
+    /// The metric name, `component:action` (e.g. `stt:transcribe`).
+    pub name: String,
+    #[serde(default = "get")]
+    pub method: String,
+    /// The path (templated), e.g. `/api/v1/voice?session_id={{session_id}}`.
+    pub path: String,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default)]
+    pub body: Option<Body>,
+    /// How many times this step runs per iteration of its scenario.
+    #[serde(default = "one")]
+    pub weight: usize,
+    /// Steps with a sequence run in that order, before steps without one.
+    #[serde(default)]
+    pub sequence: Option<usize>,
+    /// The status code a good response has (default: any 2xx).
+    #[serde(default)]
+    pub expect_status: Option<u16>,
+    /// JSON checks on the response body.
+    #[serde(default)]
+    pub checks: Vec<Check>,
+    /// Values to keep for later steps: variable name → JSON pointer into the response.
+    #[serde(default)]
+    pub capture: BTreeMap<String, String>,
+    /// Metric for the time to the first body byte (first token, first audio).
+    #[serde(default)]
+    pub first_byte: Option<String>,
+}
+
+fn get() -> String {
+    "GET".to_string()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum Body {
+    /// A JSON document; its strings are templates.
+    Json(serde_json::Value),
+    /// A text body (template).
+    Text(String),
+    /// A WAV file picked at random from the named audio list.
+    Audio(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    /// JSON pointer into the response body, e.g. `/reply`.
+    pub pointer: String,
+    /// The value it must equal; without it the value must exist and not be null or empty.
+    #[serde(default)]
+    pub equals: Option<serde_json::Value>,
+}

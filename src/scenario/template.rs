@@ -1,0 +1,114 @@
+//! Templates in scenario files: `{{name}}` is replaced, per request, by the user's captured value
+//! of that name, or else by a random pick from the data list of that name.
+
+use std::collections::{BTreeMap, HashMap};
+
+#[derive(Debug, Clone, PartialEq)]
+enum Segment {
+    Literal(String),
+    Var(String),
+}
+
+/// A parsed template; rendering a template without variables costs a clone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    segments: Vec<Segment>,
+}
+
+/// Per-user values captured from responses (e.g. `session_id`).
+#[derive(Debug, Clone, Default)]
+pub struct UserVars(pub HashMap<String, String>);
+
+impl Template {
+    /// Parses `text`; an unclosed `{{` or an empty or malformed name is an error.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut segments = Vec::new();
+        let mut rest = text;
+        while let Some(open) = rest.find("{{") {
+            if open > 0 {
+                segments.push(Segment::Literal(rest[..open].to_string()));
+            }
+            let after = &rest[open + 2..];
+            let close = after
+                .find("}}")
+                .ok_or_else(|| format!("'{text}': '{{{{' is never closed by '}}}}'"))?;
+            let name = after[..close].trim();
+            if name.is_empty()
+                || !name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                return Err(format!(
+                    "'{text}': '{{{{{name}}}}}' is not a variable name (letters, digits, _ and -)"
+                ));
+            }
+            segments.push(Segment::Var(name.to_string()));
+            rest = &after[close + 2..];
+        }
+        if !rest.is_empty() {
+            segments.push(Segment::Literal(rest.to_string()));
+        }
+        Ok(Self { segments })
+    }
+
+    /// The variable names it uses.
+    pub fn vars(&self) -> impl Iterator<Item = &str> {
+        self.segments.iter().filter_map(|s| match s {
+            Segment::Var(v) => Some(v.as_str()),
+            Segment::Literal(_) => None,
+        })
+    }
+
+    pub fn is_constant(&self) -> bool {
+        self.vars().next().is_none()
+    }
+
+    /// Renders with the user's values, falling back to random picks from `data`. A captured
+    /// variable not captured yet (its step failed) renders empty.
+    pub fn render(&self, vars: Option<&UserVars>, data: &BTreeMap<String, Vec<String>>) -> String {
+        let mut out = String::new();
+        for s in &self.segments {
+            match s {
+                Segment::Literal(l) => out.push_str(l),
+                Segment::Var(name) => {
+                    if let Some(v) = vars.and_then(|u| u.0.get(name)) {
+                        out.push_str(v);
+                    } else if let Some(list) = data.get(name) {
+                        if !list.is_empty() {
+                            let i = rand::random_range(0..list.len());
+                            out.push_str(&list[i]);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_captures_then_data() {
+        let t = Template::parse("/v?s={{session_id}}&c={{company}}").unwrap();
+        let mut vars = UserVars::default();
+        vars.0.insert("session_id".into(), "abc".into());
+        let data = BTreeMap::from([("company".to_string(), vec!["acme".to_string()])]);
+        assert_eq!(t.render(Some(&vars), &data), "/v?s=abc&c=acme");
+        assert!(!t.is_constant());
+        assert!(Template::parse("/health").unwrap().is_constant());
+    }
+
+    #[test]
+    fn malformed_templates_are_errors() {
+        assert!(Template::parse("{{oops")
+            .unwrap_err()
+            .contains("never closed"));
+        assert!(Template::parse("{{}}")
+            .unwrap_err()
+            .contains("not a variable"));
+        assert!(Template::parse("{{a b}}").is_err());
+    }
+}

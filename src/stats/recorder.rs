@@ -1,0 +1,135 @@
+//! The run's recorder: one HDR histogram (µs, 3 significant figures) per metric name and a few
+//! counters, sharded so concurrent users rarely touch the same lock; merged into a [`Recording`].
+
+use super::recording::Recording;
+use hdrhistogram::Histogram;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Largest value a histogram holds: one hour, in microseconds (larger values are clamped).
+pub const MAX_US: u64 = 3_600_000_000;
+/// Significant figures every histogram keeps (values within 0.1 %).
+pub const SIGFIGS: u8 = 3;
+
+/// A new, empty histogram with the recorder's bounds.
+pub fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_US, SIGFIGS).expect("static histogram bounds are valid")
+}
+
+#[derive(Default)]
+struct Shard {
+    histograms: HashMap<Box<str>, Histogram<u64>>,
+    counters: HashMap<Box<str>, u64>,
+}
+
+/// Thread-safe, sharded recorder. Each user records into the shard its index picks, so two
+/// users contend only when they share a shard *and* record at the same instant.
+pub struct Recorder {
+    shards: Box<[Mutex<Shard>]>,
+}
+
+impl Recorder {
+    /// A recorder with `shards` shards (at least 1); a few per core is plenty.
+    pub fn new(shards: usize) -> Self {
+        Self {
+            shards: (0..shards.max(1)).map(|_| Mutex::default()).collect(),
+        }
+    }
+
+    /// A recorder sized for this machine.
+    pub fn for_this_machine() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self::new(cores * 2)
+    }
+
+    fn shard(&self, hint: usize) -> &Mutex<Shard> {
+        &self.shards[hint % self.shards.len()]
+    }
+
+    /// Records one sample of `metric`. Values under 1 µs count as 1 µs.
+    pub fn record_us(&self, hint: usize, metric: &str, micros: u64) {
+        let mut shard = self.shard(hint).lock();
+        let value = micros.clamp(1, MAX_US);
+        match shard.histograms.get_mut(metric) {
+            Some(h) => h.saturating_record(value),
+            None => {
+                let mut h = new_histogram();
+                h.saturating_record(value);
+                shard.histograms.insert(metric.into(), h);
+            }
+        }
+    }
+
+    pub fn record(&self, hint: usize, metric: &str, took: Duration) {
+        self.record_us(hint, metric, took.as_micros().min(u64::MAX as u128) as u64);
+    }
+
+    /// Adds `n` to a counter (e.g. `cache:hit`).
+    pub fn count(&self, hint: usize, counter: &str, n: u64) {
+        let mut shard = self.shard(hint).lock();
+        match shard.counters.get_mut(counter) {
+            Some(c) => *c += n,
+            None => {
+                shard.counters.insert(counter.into(), n);
+            }
+        }
+    }
+
+    /// Everything recorded so far, merged across shards.
+    pub fn snapshot(&self) -> Recording {
+        let mut out = Recording::default();
+        for shard in self.shards.iter() {
+            let shard = shard.lock();
+            for (name, h) in &shard.histograms {
+                out.add_histogram(name, h);
+            }
+            for (name, n) in &shard.counters {
+                *out.counters.entry(name.to_string()).or_default() += n;
+            }
+        }
+        out
+    }
+
+    /// Forgets everything (Goose resets its metrics when the ramp-up ends; so do we).
+    pub fn reset(&self) {
+        for shard in self.shards.iter() {
+            let mut shard = shard.lock();
+            shard.histograms.clear();
+            shard.counters.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_merge_into_one_histogram() {
+        let r = Recorder::new(4);
+        for i in 0..1000u64 {
+            r.record_us(i as usize, "stt:transcribe", 1000 + i);
+        }
+        r.count(0, "cache:hit", 2);
+        r.count(3, "cache:hit", 3);
+        let rec = r.snapshot();
+        let h = &rec.histograms["stt:transcribe"];
+        assert_eq!(h.len(), 1000);
+        assert_eq!(h.min(), 1000);
+        assert_eq!(rec.counters["cache:hit"], 5);
+        r.reset();
+        assert!(r.snapshot().histograms.is_empty());
+    }
+
+    #[test]
+    fn huge_and_zero_values_are_clamped_not_lost() {
+        let r = Recorder::new(1);
+        r.record_us(0, "x:y", 0);
+        r.record_us(0, "x:y", u64::MAX);
+        let rec = r.snapshot();
+        let h = &rec.histograms["x:y"];
+        assert_eq!(h.len(), 2);
+        assert!(h.max() >= MAX_US);
+    }
+}

@@ -1,0 +1,355 @@
+//! Turns a recording into the run's summary: per-metric statistics, every target judged
+//! (met, missed, no data, skipped), the error rate and throughput, and the overall verdict.
+
+use super::recording::Recording;
+use super::targets::Targets;
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version of `summary.json`'s layout (schemas/summary.schema.json).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Counters every request-making part records, so error rate and throughput come from the
+/// recording alone (and merge across workers).
+pub const REQUESTS: &str = "requests:total";
+pub const FAILURES: &str = "requests:failed";
+/// Prefix of the failure counters by kind, e.g. `errors:status_503`, `errors:timeout`.
+pub const ERRORS_PREFIX: &str = "errors:";
+pub const CACHE_HIT: &str = "cache:hit";
+pub const CACHE_MISS: &str = "cache:miss";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MetricStats {
+    pub name: String,
+    pub count: u64,
+    pub mean_ms: f64,
+    pub median_ms: f64,
+    pub p90_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub min_ms: f64,
+    pub max_ms: f64,
+}
+
+fn ms(us: f64) -> f64 {
+    (us / 10.0).round() / 100.0
+}
+
+/// The value at `percentile` (0..=100) of a histogram, in µs.
+pub fn percentile_us(h: &Histogram<u64>, percentile: f64) -> f64 {
+    h.value_at_quantile(percentile / 100.0) as f64
+}
+
+impl MetricStats {
+    pub fn of(name: &str, h: &Histogram<u64>) -> Self {
+        Self {
+            name: name.to_string(),
+            count: h.len(),
+            mean_ms: ms(h.mean()),
+            median_ms: ms(percentile_us(h, 50.0)),
+            p90_ms: ms(percentile_us(h, 90.0)),
+            p95_ms: ms(percentile_us(h, 95.0)),
+            p99_ms: ms(percentile_us(h, 99.0)),
+            min_ms: ms(h.min() as f64),
+            max_ms: ms(h.max() as f64),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Met,
+    Missed,
+    /// No samples: fails the run unless the target is optional.
+    NoData,
+    /// Not measured on purpose (e.g. no Redis to probe); never claimed met.
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Verdict {
+    /// The metric, or `error_rate` / `throughput`.
+    pub name: String,
+    pub percentile: Option<f64>,
+    pub limit_ms: Option<f64>,
+    pub goal_ms: Option<f64>,
+    pub observed_ms: Option<f64>,
+    /// For error rate (percent) and throughput (requests/s) targets.
+    pub limit: Option<f64>,
+    pub observed: Option<f64>,
+    pub status: Status,
+    pub optional: bool,
+    pub goal_met: Option<bool>,
+    pub reason: Option<String>,
+}
+
+impl Verdict {
+    /// Whether this verdict fails the run.
+    pub fn fails(&self) -> bool {
+        match self.status {
+            Status::Missed => true,
+            Status::NoData => !self.optional,
+            Status::Met | Status::Skipped => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Totals {
+    pub requests: u64,
+    pub failures: u64,
+    pub error_rate_percent: f64,
+    pub rps: f64,
+    pub duration_s: f64,
+    pub errors_by_kind: BTreeMap<String, u64>,
+    pub cache_hits: u64,
+    pub cache_misses: u64,
+    pub cache_hit_ratio: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Summary {
+    pub schema_version: u32,
+    /// `run`, `probe` or `report`.
+    pub kind: String,
+    pub label: String,
+    pub started_at: String,
+    pub completed: bool,
+    pub interrupted: bool,
+    /// Which numbers coordinated-omission mitigation corrected, when it was on.
+    pub coordinated_omission: String,
+    pub metrics: Vec<MetricStats>,
+    pub totals: Totals,
+    pub verdicts: Vec<Verdict>,
+    pub passed: bool,
+    pub missed: Vec<String>,
+    pub exit_code: i32,
+    /// Component failures worth showing (e.g. the probe's first error per component).
+    pub notes: Vec<String>,
+}
+
+/// What the summary needs besides the recording.
+#[derive(Debug, Clone, Default)]
+pub struct RunInfo {
+    pub kind: String,
+    pub label: String,
+    pub started_at: String,
+    pub duration_s: f64,
+    pub completed: bool,
+    pub interrupted: bool,
+    pub coordinated_omission: String,
+    /// Metrics deliberately not measured, with the reason.
+    pub skipped: BTreeMap<String, String>,
+    pub notes: Vec<String>,
+}
+
+/// Computes every statistic and judges every target.
+pub fn summarize(rec: &Recording, targets: &Targets, info: &RunInfo) -> Summary {
+    let metrics: Vec<MetricStats> = rec
+        .histograms
+        .iter()
+        .filter(|(_, h)| !h.is_empty())
+        .map(|(name, h)| MetricStats::of(name, h))
+        .collect();
+    let requests = rec.counter(REQUESTS);
+    let failures = rec.counter(FAILURES);
+    let error_rate_percent = if requests == 0 {
+        0.0
+    } else {
+        failures as f64 * 100.0 / requests as f64
+    };
+    let (hits, misses) = (rec.counter(CACHE_HIT), rec.counter(CACHE_MISS));
+    let totals = Totals {
+        requests,
+        failures,
+        error_rate_percent,
+        rps: if info.duration_s > 0.0 {
+            requests as f64 / info.duration_s
+        } else {
+            0.0
+        },
+        duration_s: info.duration_s,
+        errors_by_kind: rec
+            .counters
+            .iter()
+            .filter_map(|(k, v)| Some((k.strip_prefix(ERRORS_PREFIX)?.to_string(), *v)))
+            .collect(),
+        cache_hits: hits,
+        cache_misses: misses,
+        cache_hit_ratio: (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64),
+    };
+
+    let mut verdicts = Vec::new();
+    for t in &targets.metrics {
+        let hist = rec.histograms.get(&t.metric).filter(|h| !h.is_empty());
+        let observed = hist.map(|h| percentile_us(h, t.percentile));
+        let (status, reason) = match (info.skipped.get(&t.metric), observed) {
+            (Some(why), _) => (Status::Skipped, Some(why.clone())),
+            (None, None) => (Status::NoData, Some("no samples recorded".to_string())),
+            (None, Some(v)) if v <= t.limit_us => (Status::Met, None),
+            (None, Some(_)) => (Status::Missed, None),
+        };
+        verdicts.push(Verdict {
+            name: t.metric.clone(),
+            percentile: Some(t.percentile),
+            limit_ms: Some(ms(t.limit_us)),
+            goal_ms: t.goal_us.map(ms),
+            observed_ms: observed.map(ms),
+            limit: None,
+            observed: None,
+            status,
+            optional: t.optional,
+            goal_met: match (t.goal_us, observed) {
+                (Some(g), Some(v)) => Some(v <= g),
+                _ => None,
+            },
+            reason,
+        });
+    }
+    let (status, reason) = if requests == 0 {
+        (Status::NoData, Some("no requests made".to_string()))
+    } else if error_rate_percent <= targets.error_rate_percent {
+        (Status::Met, None)
+    } else {
+        (Status::Missed, None)
+    };
+    verdicts.push(Verdict {
+        name: "error_rate".into(),
+        percentile: None,
+        limit_ms: None,
+        goal_ms: None,
+        observed_ms: None,
+        limit: Some(targets.error_rate_percent),
+        observed: Some(error_rate_percent),
+        status,
+        optional: false,
+        goal_met: None,
+        reason,
+    });
+    if let Some(min_rps) = targets.min_rps {
+        verdicts.push(Verdict {
+            name: "throughput".into(),
+            percentile: None,
+            limit_ms: None,
+            goal_ms: None,
+            observed_ms: None,
+            limit: Some(min_rps),
+            observed: Some(totals.rps),
+            status: if totals.rps >= min_rps {
+                Status::Met
+            } else {
+                Status::Missed
+            },
+            optional: false,
+            goal_met: None,
+            reason: None,
+        });
+    }
+    let missed: Vec<String> = verdicts
+        .iter()
+        .filter(|v| v.fails())
+        .map(|v| v.name.clone())
+        .collect();
+    let passed = missed.is_empty();
+    Summary {
+        schema_version: SCHEMA_VERSION,
+        kind: info.kind.clone(),
+        label: info.label.clone(),
+        started_at: info.started_at.clone(),
+        completed: info.completed,
+        interrupted: info.interrupted,
+        coordinated_omission: info.coordinated_omission.clone(),
+        metrics,
+        totals,
+        verdicts,
+        passed,
+        missed,
+        exit_code: if passed { 0 } else { 1 },
+        notes: info.notes.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::recorder::Recorder;
+
+    fn targets() -> Targets {
+        Targets::parse(
+            r#"{"error_rate":"1%","metrics":{
+                "stt:transcribe":{"limit":"100ms"},
+                "cache:read":{"limit":"5ms","optional":true},
+                "llm:complete":{"limit":"300ms"}}}"#,
+            "t",
+        )
+        .unwrap()
+    }
+
+    fn info() -> RunInfo {
+        RunInfo {
+            kind: "run".into(),
+            duration_s: 10.0,
+            completed: true,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn exactly_at_the_limit_is_met_and_above_is_missed() {
+        let r = Recorder::new(1);
+        for _ in 0..100 {
+            r.record_us(0, "stt:transcribe", 100_000);
+            r.record_us(0, "llm:complete", 301_000);
+        }
+        r.count(0, REQUESTS, 200);
+        let s = summarize(&r.snapshot(), &targets(), &info());
+        let v = |n: &str| s.verdicts.iter().find(|v| v.name == n).unwrap().clone();
+        assert_eq!(v("stt:transcribe").status, Status::Met);
+        assert_eq!(v("llm:complete").status, Status::Missed);
+        assert_eq!(v("cache:read").status, Status::NoData);
+        assert!(!v("cache:read").fails(), "optional no-data does not fail");
+        assert_eq!(s.missed, vec!["llm:complete".to_string()]);
+        assert_eq!(s.exit_code, 1);
+        assert_eq!(s.totals.rps, 20.0);
+    }
+
+    #[test]
+    fn no_data_fails_a_required_target() {
+        let r = Recorder::new(1);
+        r.record_us(0, "llm:complete", 1_000);
+        r.count(0, REQUESTS, 1);
+        let s = summarize(&r.snapshot(), &targets(), &info());
+        assert!(s.missed.contains(&"stt:transcribe".to_string()));
+        assert!(!s.passed);
+    }
+
+    #[test]
+    fn error_rate_is_judged_and_counted_by_kind() {
+        let r = Recorder::new(1);
+        r.record_us(0, "stt:transcribe", 1_000);
+        r.record_us(0, "llm:complete", 1_000);
+        r.count(0, REQUESTS, 100);
+        r.count(0, FAILURES, 2);
+        r.count(0, "errors:status_503", 2);
+        let s = summarize(&r.snapshot(), &targets(), &info());
+        assert_eq!(s.totals.error_rate_percent, 2.0);
+        assert_eq!(s.totals.errors_by_kind["status_503"], 2);
+        assert_eq!(s.missed, vec!["error_rate".to_string()]);
+    }
+
+    #[test]
+    fn skipped_is_neither_met_nor_missed() {
+        let r = Recorder::new(1);
+        r.record_us(0, "stt:transcribe", 1_000);
+        r.record_us(0, "llm:complete", 1_000);
+        r.count(0, REQUESTS, 2);
+        let mut i = info();
+        i.skipped.insert("cache:read".into(), "no Redis".into());
+        let s = summarize(&r.snapshot(), &targets(), &i);
+        let v = s.verdicts.iter().find(|v| v.name == "cache:read").unwrap();
+        assert_eq!(v.status, Status::Skipped);
+        assert!(s.passed);
+    }
+}
