@@ -86,6 +86,10 @@ pub struct BackendConfig {
     /// Make one component fail every request: stt, llm, tts, company or search
     #[arg(long, value_name = "NAME", help_heading = "Backend faults")]
     pub fail_component: Option<String>,
+    /// Refuse /api requests (401) whose Authorization is not `Bearer KEY`
+    #[arg(long, value_name = "KEY", help_heading = "Backend")]
+    #[serde(skip)]
+    pub require_api_key: Option<String>,
     /// Largest request body accepted, in bytes
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES", help_heading = "Backend")]
     pub max_body_bytes: usize,
@@ -107,6 +111,7 @@ impl Default for BackendConfig {
             drop_rate: 0.0,
             hang_rate: 0.0,
             fail_component: None,
+            require_api_key: None,
             max_body_bytes: 10 * 1024 * 1024,
         }
     }

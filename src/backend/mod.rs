@@ -88,6 +88,17 @@ fn router_with(state: Arc<AppState>) -> Router {
 /// Faults on demand (off by default): injected 503s, latency spikes and dropped connections.
 async fn inject_faults(State(s): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     s.count(&s.counters.requests);
+    if let Some(key) = &s.config.require_api_key {
+        let ok = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| given == key);
+        if !ok {
+            return handlers::error(StatusCode::UNAUTHORIZED, "missing or wrong API key");
+        }
+    }
     if s.sampler.chance(s.config.error_rate) {
         s.count(&s.counters.injected_errors);
         return handlers::error(
@@ -187,6 +198,10 @@ pub async fn spawn(config: &BackendConfig, addr: &str) -> Result<BackendHandle, 
     })?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = router_with(state);
+    // No Nagle: streamed chunks must leave when written, not wait for the client's delayed ACK.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async {

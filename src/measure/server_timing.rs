@@ -15,7 +15,9 @@ pub fn parse(value: &str) -> impl Iterator<Item = Entry<'_>> {
     value.split(',').filter_map(|entry| {
         let mut parts = entry.split(';');
         let name = parts.next()?.trim();
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic()) {
+        // A name is an HTTP token (RFC 9110).
+        let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        if name.is_empty() || !name.bytes().all(token) {
             return None;
         }
         let mut e = Entry {

@@ -286,7 +286,7 @@ impl Prober {
 }
 
 fn progress(c: Component, done: u64, total: u64) {
-    if done == total || done % (total / 4).max(1) == 0 {
+    if done == total || done.is_multiple_of((total / 4).max(1)) {
         eprintln!("probe: {:<8} {done}/{total}", c.name());
     }
 }

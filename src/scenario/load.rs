@@ -4,7 +4,7 @@
 use super::model::{Body, ScenarioDef, ScenarioFile, StepDef, Think};
 use super::template::Template;
 use crate::stats::targets::valid_metric_name;
-use crate::stats::units::parse_time_us;
+use crate::stats::units::parse_duration_us;
 use bytes::Bytes;
 use reqwest::header::{HeaderName, HeaderValue};
 use std::collections::{BTreeMap, BTreeSet};
@@ -110,7 +110,7 @@ impl Ctx<'_> {
 }
 
 fn duration(ctx: &Ctx, path: &str, text: &str) -> Result<Duration, ScenarioError> {
-    parse_time_us(text)
+    parse_duration_us(text)
         .map(|us| Duration::from_micros(us as u64))
         .map_err(|e| ctx.err(path, e))
 }

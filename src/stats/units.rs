@@ -1,8 +1,16 @@
 //! Parsing the human-written quantities of targets files and flags: times (`100ms`, `1.5s`,
 //! `250us`), percentiles (`p90`, `p99.9`) and percentages (`1%`).
 
-/// A time with its unit, in microseconds. Accepts `us`, `ms` and `s`.
+/// A time with its unit, in microseconds, above 0. Accepts `us`, `ms` and `s`.
 pub fn parse_time_us(text: &str) -> Result<f64, String> {
+    match parse_duration_us(text)? {
+        v if v > 0.0 => Ok(v),
+        _ => Err(format!("'{text}': a time must be greater than 0")),
+    }
+}
+
+/// A time with its unit, in microseconds, 0 allowed (think times).
+pub fn parse_duration_us(text: &str) -> Result<f64, String> {
     let t = text.trim();
     let (num, mult) = if let Some(n) = t.strip_suffix("us") {
         (n, 1.0)
@@ -19,8 +27,8 @@ pub fn parse_time_us(text: &str) -> Result<f64, String> {
         .trim()
         .parse()
         .map_err(|_| format!("'{text}' is not a time: write it as 250us, 100ms or 1.5s"))?;
-    if !v.is_finite() || v <= 0.0 {
-        return Err(format!("'{text}': a time must be greater than 0"));
+    if !v.is_finite() || v < 0.0 || v * mult > 86_400e6 {
+        return Err(format!("'{text}': a time must be from 0 to 24h"));
     }
     Ok(v * mult)
 }

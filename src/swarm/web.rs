@@ -72,17 +72,29 @@ pub async fn run(
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()?;
+    // The watcher runs as its own task: Goose's main loop lives in the `execute` future, which
+    // must keep being polled while a snapshot request waits for it.
+    let (tx, mut phases) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let watcher = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(250));
+        loop {
+            tick.tick().await;
+            if let Some(p) = phase(&client, &snapshot_url).await {
+                if tx.send(p).is_err() {
+                    return;
+                }
+            }
+        }
+    });
     let execute = attack.execute();
     tokio::pin!(execute);
     let mut runs = 0usize;
     let mut worst = 0i32;
     let mut running: Option<(String, Instant)> = None;
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
     let result = loop {
         tokio::select! {
             r = &mut execute => break r,
-            _ = tick.tick() => {
-                let Some(p) = phase(&client, &snapshot_url).await else { continue };
+            Some(p) = phases.recv() => {
                 let active = matches!(p.as_str(), "increase" | "maintain" | "decrease");
                 match (&running, active) {
                     (None, true) => running = Some((chrono::Utc::now().to_rfc3339(), Instant::now())),
@@ -96,6 +108,7 @@ pub async fn run(
             }
         }
     };
+    watcher.abort();
     if let Err(e) = &result {
         if !matches!(e, GooseError::ThresholdsFailed { .. }) {
             return Err(anyhow!(super::goose_error_line(e)));

@@ -1,1 +1,11 @@
-fn main() {}
+//! Integration tests: one binary, one module per area. Everything runs against real parts —
+//! the reference backend on real sockets, a real redis-server, real headless Chromium.
+
+mod backend;
+mod cli;
+mod probe;
+mod report;
+mod scenario;
+mod support;
+mod swarm;
+mod web;

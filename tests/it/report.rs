@@ -1,0 +1,181 @@
+//! The run folder's files and `voiceswarm report`: summary.json against its JSON Schema,
+//! well-formed JUnit XML, lossless merge of folders, and baseline comparison.
+
+use crate::support::{read_json, repo, text, tmp, voiceswarm};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn probe(dir: &Path, name: &str, ms: &str) -> PathBuf {
+    let out = dir.join(name);
+    let o = voiceswarm(
+        &[
+            "probe",
+            "--samples",
+            "30",
+            "--warmup",
+            "1",
+            "--fixed-latency-ms",
+            ms,
+            "--only",
+            "stt,company,search",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        Duration::from_secs(60),
+    );
+    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", text(&o));
+    out
+}
+
+#[test]
+fn summary_json_matches_its_schema_and_junit_is_well_formed() {
+    let dir = tmp();
+    let run = probe(dir.path(), "a", "2");
+    let schema = read_json(&repo().join("schemas/summary.schema.json"));
+    let validator = jsonschema::validator_for(&schema).expect("the schema is valid");
+    let summary = read_json(&run.join("summary.json"));
+    let errors: Vec<String> = validator
+        .iter_errors(&summary)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    // The schema is strict enough to catch a broken summary.
+    let mut broken = summary.clone();
+    broken["schema_version"] = serde_json::json!("one");
+    assert!(!validator.is_valid(&broken));
+
+    let xml = std::fs::read_to_string(run.join("junit.xml")).unwrap();
+    let doc = roxmltree::Document::parse(&xml).expect("junit.xml is well-formed XML");
+    let cases = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .count();
+    assert_eq!(cases, summary["verdicts"].as_array().unwrap().len());
+}
+
+#[test]
+fn report_merges_folders_losslessly_and_judges_the_result() {
+    let dir = tmp();
+    let a = probe(dir.path(), "a", "2");
+    let b = probe(dir.path(), "b", "2");
+    let merged = dir.path().join("merged");
+    let o = voiceswarm(
+        &[
+            "report",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            "--out",
+            merged.to_str().unwrap(),
+        ],
+        Duration::from_secs(30),
+    );
+    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", text(&o));
+    let s = read_json(&merged.join("summary.json"));
+    let count = |s: &serde_json::Value, m: &str| {
+        s["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["name"] == m)
+            .unwrap()["count"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(count(&s, "stt:transcribe"), 60);
+    let (sa, sb) = (
+        read_json(&a.join("summary.json")),
+        read_json(&b.join("summary.json")),
+    );
+    assert_eq!(
+        s["totals"]["requests"].as_u64().unwrap(),
+        sa["totals"]["requests"].as_u64().unwrap() + sb["totals"]["requests"].as_u64().unwrap()
+    );
+    // Merged histograms equal the union of the samples.
+    use voiceswarm::stats::recording::{EncodedRecording, Recording};
+    let load = |p: &Path| -> Recording {
+        let e: EncodedRecording =
+            serde_json::from_str(&std::fs::read_to_string(p.join("histograms.json")).unwrap())
+                .unwrap();
+        Recording::decode(&e).unwrap()
+    };
+    let mut whole = load(&a);
+    whole.merge(&load(&b));
+    assert_eq!(
+        load(&merged).histograms["stt:transcribe"],
+        whole.histograms["stt:transcribe"]
+    );
+    // Recomputing one folder gives its own summary again.
+    let o = voiceswarm(&["report", a.to_str().unwrap()], Duration::from_secs(30));
+    let again = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        again.contains(&format!(
+            "P90: {:.2}ms",
+            sa["metrics"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["name"] == "stt:transcribe")
+                .unwrap()["p90_ms"]
+                .as_f64()
+                .unwrap()
+        )),
+        "{again}"
+    );
+}
+
+#[test]
+fn baseline_flags_a_planted_regression_and_not_noise() {
+    let dir = tmp();
+    let base = probe(dir.path(), "base", "20");
+    let same = probe(dir.path(), "same", "20");
+    let slow = probe(dir.path(), "slow", "30");
+    let o = voiceswarm(
+        &[
+            "report",
+            "--baseline",
+            base.to_str().unwrap(),
+            same.to_str().unwrap(),
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("No regression"));
+    let o = voiceswarm(
+        &[
+            "report",
+            "--baseline",
+            base.to_str().unwrap(),
+            slow.to_str().unwrap(),
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("stt:transcribe  ✗ REGRESSION"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_missing_or_corrupt_folder_is_exit_2() {
+    let dir = tmp();
+    let o = voiceswarm(
+        &["report", dir.path().to_str().unwrap()],
+        Duration::from_secs(30),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let run = probe(dir.path(), "a", "1");
+    std::fs::write(
+        run.join("histograms.json"),
+        "{\"histograms\": {\"x:y\": \"!!\"}, \"counters\": {}}",
+    )
+    .unwrap();
+    let o = voiceswarm(&["report", run.to_str().unwrap()], Duration::from_secs(30));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("x:y"),
+        "{}",
+        text(&o)
+    );
+}

@@ -1,0 +1,141 @@
+//! Test harness: the reference backend on a free port, a private `redis-server`, and the built
+//! `voiceswarm` binary run as a subprocess with a deadline.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+use voiceswarm::backend::{self, BackendConfig, BackendHandle};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The reference backend, in this process, on 127.0.0.1:0.
+pub async fn backend(config: BackendConfig) -> BackendHandle {
+    backend::spawn(&config, "127.0.0.1:0")
+        .await
+        .expect("backend starts")
+}
+
+/// A backend whose every component takes exactly `ms`.
+pub fn fixed(ms: f64) -> BackendConfig {
+    BackendConfig {
+        fixed_latency_ms: Some(ms),
+        ..Default::default()
+    }
+}
+
+/// A private redis-server on a free port, stopped on drop. `.ci/run` installs redis-server.
+pub struct RedisServer {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl RedisServer {
+    pub fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (apt-get install redis-server; .ci/run does it)");
+        let url = format!("redis://127.0.0.1:{port}/");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, url }
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_voiceswarm")
+}
+
+/// Runs `voiceswarm args…` in the repository, killed after `limit`.
+pub fn voiceswarm(args: &[&str], limit: Duration) -> Output {
+    voiceswarm_env(args, &[], limit)
+}
+
+pub fn voiceswarm_env(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Output {
+    let mut cmd = Command::new(bin());
+    cmd.args(args)
+        .current_dir(repo())
+        .env_remove("REDIS_URL")
+        .env_remove("VOICESWARM_API_KEY")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().expect("voiceswarm binary runs");
+    wait_with_deadline(child, limit)
+}
+
+pub fn wait_with_deadline(child: std::process::Child, limit: Duration) -> Output {
+    // Read the pipes while waiting: a child that fills a pipe would otherwise block forever.
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            let out = rx.recv().unwrap().unwrap();
+            panic!(
+                "voiceswarm did not finish within {limit:?}\nstdout:\n{}\nstderr:\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+pub fn text(out: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A fresh temporary folder for run outputs.
+pub fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}

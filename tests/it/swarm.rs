@@ -1,0 +1,412 @@
+//! `voiceswarm run` end to end, as a user runs it: a complete run folder and exit 0 against the
+//! built-in backend; exit 1 on injected errors; exit 2 with one line for an unreachable host;
+//! SIGINT and SIGTERM still write every report; secrets appear in no file or output.
+
+use crate::support::{
+    backend, bin, fixed, read_json, repo, text, tmp, voiceswarm, voiceswarm_env, wait_with_deadline,
+};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use voiceswarm::backend::BackendConfig;
+
+const QUICK: &[&str] = &[
+    "-u",
+    "12",
+    "-r",
+    "12",
+    "-t",
+    "4s",
+    "--fixed-latency-ms",
+    "10",
+];
+/// Long enough that every journey reaches its last step (two think times of at most 3 s).
+const WHOLE_JOURNEYS: &[&str] = &[
+    "-u",
+    "12",
+    "-r",
+    "12",
+    "-t",
+    "8s",
+    "--fixed-latency-ms",
+    "10",
+];
+
+fn args<'a>(out: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["run", "--out", out];
+    v.extend_from_slice(more);
+    v
+}
+
+#[test]
+fn a_headless_run_writes_a_complete_run_folder_and_exits_0() {
+    let dir = tmp();
+    let out = dir.path().join("run");
+    let html = dir.path().join("copy.html");
+    let o = voiceswarm(
+        &args(
+            out.to_str().unwrap(),
+            &[WHOLE_JOURNEYS, &["--html", html.to_str().unwrap()]].concat(),
+        ),
+        Duration::from_secs(120),
+    );
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains(
+            "No --host given: load goes to the built-in reference backend at http://127.0.0.1:"
+        ),
+        "{all}"
+    );
+    assert!(
+        all.contains("PERFORMANCE SUMMARY") && all.contains("✓ All performance targets MET"),
+        "{all}"
+    );
+    for f in [
+        "report.html",
+        "report.json",
+        "report.md",
+        "summary.json",
+        "summary.md",
+        "junit.xml",
+        "histograms.json",
+        "run.json",
+        "targets.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing");
+    }
+    assert!(html.is_file(), "--html copy missing");
+    let run = read_json(&out.join("run.json"));
+    assert_eq!(run["completed"], true);
+    assert_eq!(run["plan"]["users"], 12);
+    let s = read_json(&out.join("summary.json"));
+    let metric = |name: &str| {
+        s["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .cloned()
+    };
+    // Every journey ran: each step's metric has samples.
+    for m in [
+        "session:create",
+        "pipeline:voice",
+        "stt:transcribe",
+        "llm:stream",
+        "tts:synthesize",
+        "company:lookup",
+        "search:query",
+        "health:check",
+    ] {
+        assert!(
+            metric(m).is_some_and(|x| x["count"].as_u64().unwrap() > 0),
+            "{m} has no samples"
+        );
+    }
+    // Streaming: first byte before the whole body.
+    for (first, full) in [
+        ("llm:first_token", "llm:stream"),
+        ("tts:first_audio", "tts:synthesize"),
+        ("pipeline:voice_turn", "pipeline:voice"),
+    ] {
+        let (a, b) = (metric(first).unwrap(), metric(full).unwrap());
+        assert!(
+            a["median_ms"].as_f64() < b["median_ms"].as_f64(),
+            "{first} {a} vs {full} {b}"
+        );
+    }
+    // Server-Timing stages are recorded, and match the backend's fixed 10 ms.
+    for stage in ["server:stt", "server:llm", "server:tts", "server:total"] {
+        let m = metric(stage).unwrap_or_else(|| panic!("{stage} not recorded"));
+        if stage != "server:total" {
+            let p50 = m["median_ms"].as_f64().unwrap();
+            assert!((9.9..12.0).contains(&p50), "{stage} median {p50}");
+        }
+    }
+    assert!(s["totals"]["cache_hit_ratio"].as_f64().is_some());
+    // Goose's own report knows the same requests.
+    let goose = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        goose.contains("pipeline:voice"),
+        "Goose's report lacks the step names"
+    );
+}
+
+#[test]
+fn injected_errors_miss_the_error_rate_target_and_exit_1() {
+    let dir = tmp();
+    let out = dir.path().join("run");
+    let o = voiceswarm(
+        &args(
+            out.to_str().unwrap(),
+            &[QUICK, &["--error-rate", "0.5"]].concat(),
+        ),
+        Duration::from_secs(120),
+    );
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    assert!(all.contains("error_rate"), "{all}");
+    let s = read_json(&out.join("summary.json"));
+    let rate = s["totals"]["error_rate_percent"].as_f64().unwrap();
+    assert!((35.0..65.0).contains(&rate), "error rate {rate}");
+    assert!(
+        s["totals"]["errors_by_kind"]["status_503"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(junit.contains("<failure message=\"error_rate"), "{junit}");
+}
+
+#[test]
+fn an_unreachable_host_is_one_line_and_exit_2() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let host = format!("http://127.0.0.1:{port}");
+    let dir = tmp();
+    let out = dir.path().join("run");
+    let o = voiceswarm(
+        &args(out.to_str().unwrap(), &["-H", &host, "-t", "2s"]),
+        Duration::from_secs(30),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("voiceswarm: error: cannot reach http://127.0.0.1:"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "no run folder for a run that never started");
+}
+
+#[test]
+fn bad_input_files_exit_2_naming_the_file() {
+    let dir = tmp();
+    let bad = dir.path().join("t.json");
+    std::fs::write(
+        &bad,
+        r#"{"error_rate": "1%", "metrics": {"stt:transcribe": {"limit": "100 apples"}}}"#,
+    )
+    .unwrap();
+    let o = voiceswarm(
+        &["run", "--targets", bad.to_str().unwrap()],
+        Duration::from_secs(30),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("t.json: metrics.stt:transcribe: limit:"), "{e}");
+    let o = voiceswarm(
+        &["run", "--scenario-file", "/nonexistent/s.json"],
+        Duration::from_secs(30),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/s.json"));
+    let o = voiceswarm(&["run", "-t", "5mins"], Duration::from_secs(30));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--run-time 5mins"));
+}
+
+/// Starts a run against `host`, waits until the backend has served some requests, sends
+/// `signal`, and returns the output and the run folder.
+async fn interrupted_run(
+    signal: &str,
+) -> (std::process::Output, std::path::PathBuf, tempfile::TempDir) {
+    let b = backend(fixed(5.0)).await;
+    let dir = tmp();
+    let out = dir.path().join("run");
+    let child = Command::new(bin())
+        .args([
+            "run",
+            "--out",
+            out.to_str().unwrap(),
+            "-H",
+            &b.url(),
+            "-u",
+            "4",
+            "-r",
+            "4",
+            "-t",
+            "60s",
+        ])
+        .current_dir(repo())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stats = format!("{}/api/v1/stats", b.url());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let n = reqwest::get(&stats)
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()["requests"]
+            .as_u64()
+            .unwrap();
+        if n >= 10 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the run made no requests");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let o = tokio::task::spawn_blocking(move || wait_with_deadline(child, Duration::from_secs(30)))
+        .await
+        .unwrap();
+    (o, out, dir)
+}
+
+#[tokio::test]
+async fn sigint_stops_the_users_and_still_writes_every_report() {
+    let (o, out, _dir) = interrupted_run("-INT").await;
+    let all = text(&o);
+    assert!(all.contains("Run INTERRUPTED after"), "{all}");
+    for f in [
+        "report.html",
+        "report.json",
+        "summary.json",
+        "junit.xml",
+        "histograms.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f} missing\n{all}");
+    }
+    let run = read_json(&out.join("run.json"));
+    assert_eq!(run["interrupted"], true);
+    assert_eq!(run["completed"], false);
+    assert!(run["duration_s"].as_f64().unwrap() < 50.0);
+    assert_eq!(read_json(&out.join("summary.json"))["interrupted"], true);
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_users_and_still_writes_every_report() {
+    let (o, out, _dir) = interrupted_run("-TERM").await;
+    let all = text(&o);
+    assert!(all.contains("Run INTERRUPTED after"), "{all}");
+    assert!(
+        out.join("report.html").is_file() && out.join("summary.json").is_file(),
+        "{all}"
+    );
+    assert_eq!(read_json(&out.join("run.json"))["interrupted"], true);
+}
+
+#[tokio::test]
+async fn secrets_are_sent_but_never_written() {
+    let secret = "sk-test-4242-do-not-leak";
+    let b = backend(BackendConfig {
+        require_api_key: Some(secret.into()),
+        ..fixed(5.0)
+    })
+    .await;
+    let dir = tmp();
+    let out = dir.path().join("run");
+    let outs = out.to_str().unwrap().to_string();
+    let host = b.url();
+    let header = format!("Authorization: Bearer {secret}");
+    // Only the error rate is judged: every request must carry the key.
+    let targets = dir.path().join("t.json");
+    std::fs::write(&targets, r#"{"error_rate": "0%", "metrics": {}}"#).unwrap();
+    let (t1, t2) = (
+        targets.to_str().unwrap().to_string(),
+        targets.to_str().unwrap().to_string(),
+    );
+    let log = out.join("requests.log").to_str().unwrap().to_string();
+    let o = tokio::task::spawn_blocking(move || {
+        voiceswarm(
+            &[
+                "run",
+                "--out",
+                &outs,
+                "-H",
+                &host,
+                "-u",
+                "12",
+                "-r",
+                "12",
+                "-t",
+                "3s",
+                "--header",
+                &header,
+                "--request-log",
+                &log,
+                "--targets",
+                &t1,
+            ],
+            Duration::from_secs(90),
+        )
+    })
+    .await
+    .unwrap();
+    let all = text(&o);
+    // Sent: the backend refuses requests without it, and no request failed.
+    assert_eq!(o.status.code(), Some(0), "{all}");
+    assert!(!all.contains(secret), "the secret is in the console output");
+    let log = std::fs::read_to_string(out.join("requests.log")).unwrap();
+    assert!(
+        log.contains("authorization") && log.contains("Sensitive"),
+        "the request log shows the header, masked"
+    );
+    for entry in walk(&out) {
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(secret),
+            "{} holds the secret",
+            entry.display()
+        );
+    }
+    // The environment variable works the same way, and stays out of files too.
+    let out2 = dir.path().join("run2");
+    let (outs2, host2) = (out2.to_str().unwrap().to_string(), b.url());
+    let o = tokio::task::spawn_blocking(move || {
+        voiceswarm_env(
+            &[
+                "run",
+                "--out",
+                &outs2,
+                "-H",
+                &host2,
+                "-u",
+                "12",
+                "-r",
+                "12",
+                "-t",
+                "2s",
+                "--targets",
+                &t2,
+            ],
+            &[("VOICESWARM_API_KEY", secret)],
+            Duration::from_secs(90),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    for entry in walk(&out2) {
+        assert!(!std::fs::read_to_string(&entry)
+            .unwrap_or_default()
+            .contains(secret));
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

@@ -1,0 +1,304 @@
+//! The web UI in real headless Chromium (driven through chromedriver's WebDriver API): open the
+//! dashboard, start the swarm from the page, see users and requests rise, change users, stop,
+//! and find the run folder written; then quit from the page.
+
+use crate::support::{bin, read_json, repo, tmp};
+use serde_json::{json, Value};
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Browser {
+    http: reqwest::Client,
+    base: String,
+    _driver: Killed,
+    _profile: tempfile::TempDir,
+}
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+impl Browser {
+    async fn start() -> Self {
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed (apt-get install chromium chromium-driver; .ci/run does it)");
+        let driver = Killed(driver);
+        let http = reqwest::Client::new();
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while http.get(format!("{url}/status")).send().await.is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tmp();
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                         "--disable-sync", "--window-size=1400,1000",
+                         format!("--user-data-dir={}", profile.path().display())]
+            }
+        }}});
+        let r: Value = http
+            .post(format!("{url}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {r}"))
+            .to_string();
+        Self {
+            http,
+            base: format!("{url}/session/{id}"),
+            _driver: driver,
+            _profile: profile,
+        }
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if !body.is_null() {
+            req = req.json(&body);
+        }
+        let r: Value = req.send().await.unwrap().json().await.unwrap();
+        r["value"].clone()
+    }
+
+    async fn goto(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", json!({ "url": url }))
+            .await;
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.cmd(
+            reqwest::Method::POST,
+            "/execute/sync",
+            json!({"script": script, "args": []}),
+        )
+        .await
+    }
+
+    async fn click(&self, css: &str) {
+        let e = self
+            .cmd(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        let id = e[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {e}"))
+            .to_string();
+        let r = self
+            .cmd(
+                reqwest::Method::POST,
+                &format!("/element/{id}/click"),
+                json!({}),
+            )
+            .await;
+        assert!(r.is_null(), "click {css}: {r}");
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let e = self
+            .cmd(
+                reqwest::Method::POST,
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        let id = e[ELEMENT].as_str().unwrap().to_string();
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{id}/clear"),
+            json!({}),
+        )
+        .await;
+        self.cmd(
+            reqwest::Method::POST,
+            &format!("/element/{id}/value"),
+            json!({ "text": text }),
+        )
+        .await;
+    }
+
+    /// Waits until `script` returns true.
+    async fn wait_for(&self, what: &str, script: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            if self.js(script).await == json!(true) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn screenshot(&self, path: &std::path::Path) {
+        use base64::Engine;
+        let b64 = self
+            .cmd(reqwest::Method::GET, "/screenshot", Value::Null)
+            .await;
+        if let Some(s) = b64.as_str() {
+            let _ = std::fs::write(
+                path,
+                base64::engine::general_purpose::STANDARD
+                    .decode(s)
+                    .unwrap_or_default(),
+            );
+        }
+    }
+}
+
+fn number(css: &str) -> String {
+    format!("return parseFloat((document.querySelector('{css}').textContent || '').replace(/[^0-9.]/g, '')) || 0;")
+}
+
+#[tokio::test]
+async fn the_web_ui_starts_steers_and_stops_the_swarm() {
+    let dir = tmp();
+    let out = dir.path().join("web");
+    let mut child = Command::new(bin())
+        .args([
+            "run",
+            "--web",
+            "--dashboard-port",
+            "0",
+            "--out",
+            out.to_str().unwrap(),
+            "-u",
+            "3",
+            "-r",
+            "10",
+            "--fixed-latency-ms",
+            "5",
+        ])
+        .current_dir(repo())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let child = Killed(child);
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let url = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the web UI URL is printed");
+        if let Some(rest) = line.strip_prefix("Web UI: open ") {
+            break rest.split_whitespace().next().unwrap().to_string();
+        }
+    };
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let browser = Browser::start().await;
+    browser.goto(&url).await;
+    browser
+        .wait_for(
+            "the Start button",
+            "const b = document.querySelector('#ctrl-start'); return !!b && !b.disabled;",
+            Duration::from_secs(20),
+        )
+        .await;
+    browser.click("#ctrl-start").await;
+    browser
+        .wait_for(
+            "3 active users",
+            &format!("{} ; ", number("#ctrl-active")).replace("return ", "return 3 <= "),
+            Duration::from_secs(30),
+        )
+        .await;
+    browser
+        .wait_for(
+            "requests per second above 0",
+            &number("#kpi-rps").replace("return ", "return 0 < "),
+            Duration::from_secs(30),
+        )
+        .await;
+
+    browser.type_into("#ctrl-target", "6").await;
+    browser.click("#ctrl-apply").await;
+    browser
+        .wait_for(
+            "6 active users",
+            &number("#ctrl-active").replace("return ", "return 6 <= "),
+            Duration::from_secs(30),
+        )
+        .await;
+    browser
+        .screenshot(&repo().join("target/web-ui-running.png"))
+        .await;
+
+    browser.click("#ctrl-stop").await;
+    let summary = out.join("summary.json");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !summary.is_file() {
+        assert!(
+            Instant::now() < deadline,
+            "no run folder written after Stop"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let s = read_json(&summary);
+    assert!(s["totals"]["requests"].as_u64().unwrap() > 0);
+    assert_eq!(read_json(&out.join("run.json"))["completed"], true);
+
+    browser
+        .wait_for("the Quit button", "const b = document.querySelector('#ctrl-quit'); return !!b && !b.hidden && !b.disabled;", Duration::from_secs(30))
+        .await;
+    browser.click("#ctrl-quit").await;
+    let mut child = child;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(st) = child.0.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "voiceswarm did not exit after Quit"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.code().is_some_and(|c| c <= 1), "{status:?}");
+    assert!(
+        out.join("report.html").is_file(),
+        "Goose saved the run's HTML report"
+    );
+}
