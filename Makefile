@@ -1,0 +1,54 @@
+# voiceswarm: `make light` runs the light profile against the built-in backend; `make test` runs
+# everything CI runs. HOST=https://your-backend points any profile at your own backend.
+
+CARGO ?= cargo
+BIN := target/release/voiceswarm
+HOST ?=
+ARGS ?=
+HOST_FLAG := $(if $(HOST),--host $(HOST),)
+
+.PHONY: all build light medium heavy stress web latency serve test deps lint ci bench soak fixtures clean-reports
+
+all: build
+
+build: $(BIN)
+
+$(BIN): Cargo.toml Cargo.lock $(shell find src -name '*.rs') $(wildcard scenarios/audio/*)
+	$(CARGO) build --release --locked
+	@touch $(BIN)
+
+light medium heavy stress: $(BIN)
+	$(BIN) run --profile $@ $(HOST_FLAG) $(ARGS)
+
+web: $(BIN)
+	$(BIN) run --web $(HOST_FLAG) $(ARGS)
+
+latency: $(BIN)
+	$(BIN) probe $(HOST_FLAG) $(ARGS)
+
+serve: $(BIN)
+	$(BIN) serve --port 8000 $(ARGS)
+
+deps:
+	@scripts/install-test-deps.sh
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+
+test: deps lint
+	$(CARGO) test --locked
+
+ci: test
+
+bench: $(BIN)
+	scripts/bench.sh
+
+soak: $(BIN)
+	$(BIN) run --profile medium --run-time 30m $(HOST_FLAG) $(ARGS)
+
+fixtures:
+	scripts/make-audio-fixtures.sh
+
+clean-reports:
+	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
