@@ -37,12 +37,12 @@ lint:
 	$(CARGO) clippy --locked --all-targets -- -D warnings
 
 test: deps lint
-	$(CARGO) test --locked
+	$(CARGO) test --locked --lib --bins --tests
 
 ci: test
 
 bench: $(BIN)
-	scripts/bench.sh
+	scripts/bench.py
 
 soak: $(BIN)
 	$(BIN) run --profile medium --run-time 30m $(HOST_FLAG) $(ARGS)

@@ -7,6 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
+/// Most replies the in-process cache holds.
+const MEMORY_CAP: usize = 50_000;
+
 enum Store {
     Memory(Mutex<HashMap<String, (String, Instant)>>),
     Redis(redis::aio::ConnectionManager),
@@ -94,10 +97,14 @@ impl ReplyCache {
         match &self.store {
             Store::Memory(map) => {
                 let mut map = map.lock().await;
-                // Bound memory: drop expired entries when the map grows large.
-                if map.len() > 50_000 {
+                // Bound memory: drop expired entries when the map grows large, and everything
+                // when that is not enough (a crude eviction, fine for a reference backend).
+                if map.len() >= MEMORY_CAP {
                     let now = Instant::now();
                     map.retain(|_, (_, e)| *e > now);
+                    if map.len() >= MEMORY_CAP {
+                        map.clear();
+                    }
                 }
                 map.insert(
                     key.to_string(),

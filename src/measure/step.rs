@@ -17,6 +17,8 @@ pub struct StepContext {
     pub data: Arc<BTreeMap<String, Vec<String>>>,
     /// Headers added to every request (e.g. `Authorization` from `--header`); never logged.
     pub extra_headers: reqwest::header::HeaderMap,
+    /// Multiplies every think time, listening included (0: none, for throughput tests).
+    pub think_scale: f64,
 }
 
 /// The recorder name of a Server-Timing stage; unknown stage names are recorded only when they
@@ -240,12 +242,12 @@ pub async fn execute(
         }
         Ok(_) => {}
     }
-    if step.listen {
+    if step.listen && ctx.think_scale > 0.0 {
         // A caller cannot speak while the assistant talks: wait for the reply's audio.
         if let Ok(info) = crate::audio::parse(&head[..head_len]) {
             let bytes_per_ms = info.sample_rate as f64 * info.channels as f64 * 2.0 / 1000.0;
             let audio_ms = total.saturating_sub(info.data_offset) as f64 / bytes_per_ms;
-            tokio::time::sleep(Duration::from_secs_f64(audio_ms / 1000.0)).await;
+            tokio::time::sleep(Duration::from_secs_f64(audio_ms * ctx.think_scale / 1000.0)).await;
         }
     }
     Ok(())

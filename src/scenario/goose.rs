@@ -34,7 +34,10 @@ pub fn scenarios(journeys: &Journeys, ctx: &Arc<StepContext>) -> Result<Vec<Scen
     for s in &journeys.scenarios {
         let mut scenario = Scenario::new(&s.name).set_weight(s.weight)?;
         if let Some((min, max)) = s.wait {
-            scenario = scenario.set_wait_time(min, max)?;
+            if ctx.think_scale > 0.0 {
+                scenario = scenario
+                    .set_wait_time(min.mul_f64(ctx.think_scale), max.mul_f64(ctx.think_scale))?;
+            }
         }
         if let Some(host) = &s.host {
             scenario = scenario.set_host(host);

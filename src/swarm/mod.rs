@@ -99,6 +99,9 @@ pub struct RunArgs {
         help_heading = "voiceswarm"
     )]
     pub headers: Vec<String>,
+    /// Multiply every think time, listening included (0: no think time, for throughput tests)
+    #[arg(long, default_value_t = 1.0, value_name = "F", help_heading = "voiceswarm")]
+    pub think_scale: f64,
     /// HTTP clients: one per user (like separate devices) or one shared (least memory)
     #[arg(
         long,
@@ -167,6 +170,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
             recorder,
             data,
             extra_headers: Default::default(),
+            think_scale: 1.0,
         });
         let mut g = args.goose;
         g.host.get_or_insert_with(|| "http://127.0.0.1".into());
@@ -195,6 +199,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
         .chain(CONVENTIONAL_METRICS.iter().copied());
     targets.check_known(&targets_file, known)?;
     let plan = plan::resolve(&args, &journeys.defaults, |k| std::env::var(k).ok())?;
+    if !(args.think_scale.is_finite() && args.think_scale >= 0.0) {
+        return Err(anyhow!("--think-scale {}: expected a number >= 0", args.think_scale));
+    }
     let headers = extra_headers(&args)?;
 
     let backend = match &plan.host {
@@ -233,6 +240,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
         recorder: recorder.clone(),
         data,
         extra_headers: headers,
+        think_scale: args.think_scale,
     });
     let mut goose_config = plan::goose_config(&plan, args.goose, &host, &out);
     let mut dashboard_port = None;

@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""`make bench`: voiceswarm's benchmarks, on this machine, against loopback only.
+
+1. backend: requests/s of the reference backend (--latency-scale 0) on /health and /api/v1/llm,
+   pinned to CPU 0 with wrk on CPU 1.
+2. overhead: bare Goose (examples/bare_goose.rs) vs voiceswarm running the same one-step scenario
+   with all its measurement on; backend on CPU 0, generator on CPU 1, alternating runs, median ratio.
+3. journeys: requests/s and CPU per 1,000 requests of the default journeys with no think time
+   against the zero-latency backend.
+4. memory: peak RSS per simulated caller, 10,000 voice-conversation users with their listen think
+   times against the default latency model, per-user and shared HTTP clients.
+5. recorder: ns per sample, and merge + percentiles of 10 million samples (benches/recorder.rs).
+6. startup: time from process start to the first request with 1,000 users configured.
+
+Results are printed and written to bench-results/<UTC time>.md. Environment: BENCH_SECONDS (15),
+BENCH_REPS (3), BENCH_USERS (50), BENCH_CALLERS (10000), BENCH_ONLY (comma list of the names above).
+"""
+import json, os, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+os.chdir(ROOT)
+BIN = "target/release/voiceswarm"
+BARE = "target/release/examples/bare_goose"
+SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
+REPS = int(os.environ.get("BENCH_REPS", "3"))
+USERS = int(os.environ.get("BENCH_USERS", "50"))
+CALLERS = int(os.environ.get("BENCH_CALLERS", "10000"))
+ONLY = [x for x in os.environ.get("BENCH_ONLY", "").split(",") if x]
+os.makedirs("bench-results", exist_ok=True)
+OUT = os.path.join("bench-results", time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + ".md")
+CORES = os.cpu_count() or 1
+
+
+def say(line=""):
+    print(line, flush=True)
+    with open(OUT, "a") as f:
+        f.write(line + "\n")
+
+
+def pin(cpu):
+    return ["taskset", "-c", str(cpu)] if CORES > 1 else []
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Backend:
+    def __init__(self, *flags, cpu=0):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(pin(cpu) + [BIN, "serve", "--port", str(self.port), *flags],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 20
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/health", timeout=1).read()
+                return
+            except Exception:
+                if time.time() > deadline:
+                    raise SystemExit("bench: the backend did not start")
+                time.sleep(0.05)
+
+    def requests(self):
+        return json.load(urllib.request.urlopen(self.url + "/api/v1/stats", timeout=5))["requests"]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        self.proc.wait()
+
+
+def wrk(url, script=None):
+    cmd = pin(1) + ["wrk", "-t1", "-c50", f"-d{SECONDS}s", url]
+    if script:
+        cmd[len(pin(1)) + 1:len(pin(1)) + 1] = ["-s", script]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        if line.startswith("Requests/sec:"):
+            return float(line.split()[1])
+    raise SystemExit("bench: no Requests/sec in wrk's output:\n" + out)
+
+
+def goose_rps(report_json):
+    d = json.load(open(report_json))
+    for row in d["raw_request_metrics"]:
+        if row["name"] == "Aggregated":
+            return row["requests_per_second"]
+    raise SystemExit(f"bench: no Aggregated row in {report_json}")
+
+
+def timed(cmd):
+    """Runs cmd under GNU time; returns (user+sys CPU seconds, peak RSS KiB)."""
+    with tempfile.NamedTemporaryFile("r") as t:
+        subprocess.run(["/usr/bin/time", "-o", t.name, "-f", "%U %S %M"] + cmd,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        u, s, m = t.read().split()[-3:]
+        return float(u) + float(s), int(m)
+
+
+def voiceswarm_run(host, *flags, cpu=None, out=None):
+    out = out or tempfile.mkdtemp(prefix="vs-bench-")
+    run_dir = os.path.join(out, "run")
+    cmd = (pin(cpu) if cpu is not None else []) + [BIN, "run", "-H", host, "--out", run_dir, *flags]
+    cpu_s, rss = timed(cmd)
+    return run_dir, cpu_s, rss
+
+
+def bench_backend():
+    say("## 1. Reference backend (--latency-scale 0, pinned to one core, wrk -c50 on the other)")
+    with Backend("--latency-scale", "0") as b:
+        health = wrk(b.url + "/health")
+        llm = wrk(b.url, "benches/llm.lua")
+    say(f"- /health: {health:,.0f} requests/s")
+    say(f"- /api/v1/llm (every request a cache miss: search scoring, cache write): {llm:,.0f} requests/s")
+    say(f"  command: taskset -c 0 {BIN} serve --latency-scale 0; taskset -c 1 wrk -t1 -c50 -d{SECONDS}s")
+
+
+def bench_overhead():
+    say(f"## 2. Generator overhead vs bare Goose ({USERS} users, {SECONDS}s, backend CPU 0, generator CPU 1, {REPS} alternating pairs)")
+    common = ["-u", str(USERS), "-r", str(USERS), "-t", f"{SECONDS}s", "--no-reset-metrics", "-q", "--no-telnet"]
+    ratios, bare_all, vs_all = [], [], []
+    with Backend("--latency-scale", "0") as b:
+        for rep in range(REPS):
+            tmp = tempfile.mkdtemp(prefix="vs-bench-")
+            bare_report = os.path.join(tmp, "bare.json")
+            subprocess.run(pin(1) + [BARE, "-H", b.url, *common, "--report-file", bare_report],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+            run_dir, _, _ = voiceswarm_run(b.url, "-u", str(USERS), "-r", str(USERS), "-t", f"{SECONDS}s", "-q",
+                                           "--scenario-file", "benches/one_step.json",
+                                           "--targets", "benches/no_targets.json", cpu=1, out=tmp)
+            bare, vs = goose_rps(bare_report), goose_rps(os.path.join(run_dir, "report.json"))
+            bare_all.append(bare); vs_all.append(vs); ratios.append(vs / bare)
+            say(f"- pair {rep + 1}: bare Goose {bare:,.0f} req/s, voiceswarm {vs:,.0f} req/s, ratio {vs / bare:.3f}")
+    say(f"- median: bare Goose {statistics.median(bare_all):,.0f}, voiceswarm {statistics.median(vs_all):,.0f}, "
+        f"**ratio {statistics.median(ratios):.3f}** (goal ≥ 0.9)")
+
+
+def bench_journeys():
+    say(f"## 3. Default journeys, no think time ({USERS} users, {SECONDS}s, zero-latency backend on CPU 0, generator on CPU 1)")
+    with Backend("--latency-scale", "0") as b:
+        run_dir, cpu_s, rss = voiceswarm_run(b.url, "-u", str(USERS), "-r", str(USERS), "-t", f"{SECONDS}s", "-q",
+                                             "--think-scale", "0", "--targets", "benches/no_targets.json", cpu=1)
+    s = json.load(open(os.path.join(run_dir, "summary.json")))
+    req = s["totals"]["requests"]
+    say(f"- {s['totals']['rps']:,.0f} requests/s ({req:,} requests, {s['totals']['error_rate_percent']:.2f}% errors); "
+        f"generator CPU {cpu_s:.1f} s = {cpu_s * 1000 / max(req, 1) * 1000:.1f} ms per 1,000 requests; peak RSS {rss / 1024:.0f} MiB")
+
+
+def bench_memory():
+    say(f"## 4. Memory per simulated caller ({CALLERS:,} voice-conversation users with listen think times, default latency model)")
+    ramp = max(CALLERS // 10, 1)
+    hold = max(SECONDS * 2, 30)
+    with Backend("--workers", "4096", cpu=0) as b:
+        base_dir, _, base_rss = voiceswarm_run(b.url, "-u", "1", "-r", "1", "-t", "3s", "-q", "--scenarios", "voice_conversation",
+                                               "--targets", "benches/no_targets.json", cpu=1)
+        for mode in ["shared", "per-user"]:
+            run_dir, cpu_s, rss = voiceswarm_run(b.url, "-u", str(CALLERS), "-r", str(ramp), "-t", f"{hold}s", "-q",
+                                                 "--scenarios", "voice_conversation", "--client", mode,
+                                                 "--targets", "benches/no_targets.json", cpu=1)
+            s = json.load(open(os.path.join(run_dir, "summary.json")))
+            say(f"- --client {mode}: peak RSS {rss / 1024:.0f} MiB = **{rss / CALLERS:.1f} KiB per caller** "
+                f"({(rss - base_rss) / CALLERS:.1f} KiB above a 1-user run's {base_rss / 1024:.0f} MiB); "
+                f"{s['totals']['requests']:,} requests, {s['totals']['error_rate_percent']:.2f}% errors")
+
+
+def bench_recorder():
+    say("## 5. Recorder (cargo bench --bench recorder)")
+    out = subprocess.run(["cargo", "bench", "--locked", "--bench", "recorder"], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        if line.startswith("recorder:"):
+            say("- " + line[len("recorder: "):])
+
+
+def bench_startup():
+    say("## 6. Time to first request, 1,000 users configured (spawn rate 1,000/s)")
+    times = []
+    with Backend("--latency-scale", "0") as b:
+        for _ in range(REPS):
+            before = b.requests()
+            tmp = tempfile.mkdtemp(prefix="vs-bench-")
+            t0 = time.perf_counter()
+            p = subprocess.Popen([BIN, "run", "-H", b.url, "--out", os.path.join(tmp, "run"), "-u", "1000", "-r", "1000", "-t", "2s", "-q",
+                                  "--scenario-file", "benches/company.json", "--targets", "benches/no_targets.json"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            while b.requests() == before:
+                time.sleep(0.002)
+            times.append(time.perf_counter() - t0)
+            p.wait()
+    say(f"- median {statistics.median(times) * 1000:.0f} ms over {REPS} runs ({', '.join(f'{t * 1000:.0f}' for t in times)} ms)")
+
+
+BENCHES = {"backend": bench_backend, "overhead": bench_overhead, "journeys": bench_journeys,
+           "memory": bench_memory, "recorder": bench_recorder, "startup": bench_startup}
+
+if __name__ == "__main__":
+    for tool in ["wrk", "taskset", "/usr/bin/time"]:
+        if subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode != 0:
+            raise SystemExit(f"bench: {tool} is missing: apt-get install wrk util-linux time")
+    subprocess.run(["cargo", "build", "--release", "--locked", "--bins", "--examples"], check=True)
+    say(f"# voiceswarm benchmarks, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {CORES} cores")
+    for name, fn in BENCHES.items():
+        if not ONLY or name in ONLY:
+            say()
+            fn()
+    say()
+    say(f"Written to {OUT}")
