@@ -8,7 +8,12 @@ use voiceswarm::stats::recorder::Recorder;
 use voiceswarm::stats::summary::percentile_us;
 
 fn record_many(r: &Recorder, thread: usize, n: u64) {
-    let names = ["stt:transcribe", "llm:first_token", "tts:first_audio", "server:total"];
+    let names = [
+        "stt:transcribe",
+        "llm:first_token",
+        "tts:first_audio",
+        "server:total",
+    ];
     let mut x: u64 = 0x9E37_79B9 ^ thread as u64;
     for i in 0..n {
         x ^= x << 13;

@@ -5,6 +5,8 @@
    pinned to CPU 0 with wrk on CPU 1.
 2. overhead: bare Goose (examples/bare_goose.rs) vs voiceswarm running the same one-step scenario
    with all its measurement on; backend on CPU 0, generator on CPU 1, alternating runs, median ratio.
+   instructions: the same comparison in instructions per request counted by callgrind, which
+   shared-host noise does not move.
 3. journeys: requests/s and CPU per 1,000 requests of the default journeys with no think time
    against the zero-latency backend.
 4. memory: peak RSS per simulated caller, 10,000 voice-conversation users with their listen think
@@ -87,11 +89,12 @@ def wrk(url, script=None):
     raise SystemExit("bench: no Requests/sec in wrk's output:\n" + out)
 
 
-def goose_rps(report_json):
+def goose_aggregate(report_json):
+    """(requests per second, number of requests) of a Goose JSON report's Aggregated row."""
     d = json.load(open(report_json))
     for row in d["raw_request_metrics"]:
         if row["name"] == "Aggregated":
-            return row["requests_per_second"]
+            return row["requests_per_second"], row["number_of_requests"]
     raise SystemExit(f"bench: no Aggregated row in {report_json}")
 
 
@@ -124,22 +127,62 @@ def bench_backend():
 
 def bench_overhead():
     say(f"## 2. Generator overhead vs bare Goose ({USERS} users, {SECONDS}s, backend CPU 0, generator CPU 1, {REPS} alternating pairs)")
+    say("Throughput swings by up to ±25 % between runs on these machines (shared hosts), so the generator's own CPU")
+    say("time per request is reported too: at saturation it is the inverse of its throughput, without the steal time.")
     common = ["-u", str(USERS), "-r", str(USERS), "-t", f"{SECONDS}s", "--no-reset-metrics", "-q", "--no-telnet"]
-    ratios, bare_all, vs_all = [], [], []
+    rps_ratios, cpu_ratios, bare_all, vs_all = [], [], [], []
     with Backend("--latency-scale", "0") as b:
         for rep in range(REPS):
             tmp = tempfile.mkdtemp(prefix="vs-bench-")
             bare_report = os.path.join(tmp, "bare.json")
-            subprocess.run(pin(1) + [BARE, "-H", b.url, *common, "--report-file", bare_report],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-            run_dir, _, _ = voiceswarm_run(b.url, "-u", str(USERS), "-r", str(USERS), "-t", f"{SECONDS}s", "-q",
-                                           "--scenario-file", "benches/one_step.json",
-                                           "--targets", "benches/no_targets.json", cpu=1, out=tmp)
-            bare, vs = goose_rps(bare_report), goose_rps(os.path.join(run_dir, "report.json"))
-            bare_all.append(bare); vs_all.append(vs); ratios.append(vs / bare)
-            say(f"- pair {rep + 1}: bare Goose {bare:,.0f} req/s, voiceswarm {vs:,.0f} req/s, ratio {vs / bare:.3f}")
-    say(f"- median: bare Goose {statistics.median(bare_all):,.0f}, voiceswarm {statistics.median(vs_all):,.0f}, "
-        f"**ratio {statistics.median(ratios):.3f}** (goal ≥ 0.9)")
+            bare_cpu, _ = timed(pin(1) + [BARE, "-H", b.url, *common, "--report-file", bare_report])
+            run_dir, vs_cpu, _ = voiceswarm_run(b.url, "-u", str(USERS), "-r", str(USERS), "-t", f"{SECONDS}s", "-q",
+                                                "--scenario-file", "benches/one_step.json",
+                                                "--targets", "benches/no_targets.json", cpu=1, out=tmp)
+            (bare, bare_n), (vs, vs_n) = goose_aggregate(bare_report), goose_aggregate(os.path.join(run_dir, "report.json"))
+            bare_us, vs_us = bare_cpu * 1e6 / bare_n, vs_cpu * 1e6 / vs_n
+            bare_all.append(bare); vs_all.append(vs)
+            rps_ratios.append(vs / bare); cpu_ratios.append(bare_us / vs_us)
+            say(f"- pair {rep + 1}: bare Goose {bare:,.0f} req/s ({bare_us:.1f} µs CPU/request), "
+                f"voiceswarm {vs:,.0f} req/s ({vs_us:.1f} µs CPU/request); throughput ratio {vs / bare:.3f}, CPU ratio {bare_us / vs_us:.3f}")
+    say(f"- median: bare Goose {statistics.median(bare_all):,.0f} req/s, voiceswarm {statistics.median(vs_all):,.0f} req/s; "
+        f"**throughput ratio {statistics.median(rps_ratios):.3f}**, **CPU-per-request ratio {statistics.median(cpu_ratios):.3f}** (goal ≥ 0.9)")
+
+
+def instructions(cmd):
+    """Instructions the command executes, counted by callgrind (repeatable, unlike seconds)."""
+    with tempfile.TemporaryDirectory() as d:
+        err = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={d}/cg"] + cmd,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True).stderr
+    for line in err.splitlines():
+        if "Collected :" in line:
+            return int(line.split()[-1])
+    raise SystemExit("bench: callgrind reported no count:\n" + err[-2000:])
+
+
+def bench_instructions():
+    say("## 2b. Generator overhead vs bare Goose, in instructions per request (callgrind)")
+    users, small, large = 10, 20, 220
+    per_request = {}
+    with Backend("--latency-scale", "0") as b:
+        for name in ["bare Goose", "voiceswarm"]:
+            counts = []
+            for iterations in (small, large):
+                tmp = tempfile.mkdtemp(prefix="vs-bench-")
+                if name == "bare Goose":
+                    cmd = [BARE, "-H", b.url, "-u", str(users), "-r", "100", "--iterations", str(iterations), "-q",
+                           "--no-telnet", "--report-file", os.path.join(tmp, "bare.json")]
+                else:
+                    cmd = [BIN, "run", "-H", b.url, "-u", str(users), "-r", "100", "--iterations", str(iterations), "-q",
+                           "--scenario-file", "benches/one_step.json", "--targets", "benches/no_targets.json",
+                           "--out", os.path.join(tmp, "run")]
+                counts.append(instructions(cmd))
+            # The difference between a long and a short run is the requests alone: start-up,
+            # reports and shutdown cancel out.
+            per_request[name] = (counts[1] - counts[0]) / (users * (large - small))
+            say(f"- {name}: {per_request[name]:,.0f} instructions per request")
+    ratio = per_request["bare Goose"] / per_request["voiceswarm"]
+    say(f"- **ratio {ratio:.3f}** (bare Goose's instructions per request over voiceswarm's; goal ≥ 0.9)")
 
 
 def bench_journeys():
@@ -196,11 +239,11 @@ def bench_startup():
     say(f"- median {statistics.median(times) * 1000:.0f} ms over {REPS} runs ({', '.join(f'{t * 1000:.0f}' for t in times)} ms)")
 
 
-BENCHES = {"backend": bench_backend, "overhead": bench_overhead, "journeys": bench_journeys,
+BENCHES = {"backend": bench_backend, "overhead": bench_overhead, "instructions": bench_instructions, "journeys": bench_journeys,
            "memory": bench_memory, "recorder": bench_recorder, "startup": bench_startup}
 
 if __name__ == "__main__":
-    for tool in ["wrk", "taskset", "/usr/bin/time"]:
+    for tool in ["wrk", "taskset", "/usr/bin/time", "valgrind"]:
         if subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode != 0:
             raise SystemExit(f"bench: {tool} is missing: apt-get install wrk util-linux time")
     subprocess.run(["cargo", "build", "--release", "--locked", "--bins", "--examples"], check=True)

@@ -4,6 +4,7 @@
 use super::server_timing;
 use crate::scenario::load::{CompiledBody, CompiledStep};
 use crate::scenario::template::UserVars;
+use crate::stats::recorder::Shard;
 use crate::stats::summary::{CACHE_HIT, CACHE_MISS, FAILURES, REQUESTS};
 use crate::stats::Recorder;
 use goose::prelude::*;
@@ -69,9 +70,9 @@ fn classify(e: &reqwest::Error) -> &'static str {
 }
 
 /// Records a failure of `kind` (a request was already counted).
-fn count_failure(ctx: &StepContext, hint: usize, kind: &str) {
-    ctx.recorder.count(hint, FAILURES, 1);
-    ctx.recorder.count(hint, kind, 1);
+fn count_failure(shard: &mut Shard, kind: &str) {
+    shard.count(FAILURES, 1);
+    shard.count(kind, 1);
 }
 
 fn failure_counter(kind: &str) -> String {
@@ -85,8 +86,9 @@ fn check_body(step: &CompiledStep, body: &[u8]) -> Result<Option<serde_json::Val
     }
     let json: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| format!("response is not JSON ({e})"))?;
-    for (ptr, equals) in &step.checks {
-        let found = json.pointer(ptr);
+    for (pointer, equals) in &step.checks {
+        let ptr = pointer.as_str();
+        let found = pointer.resolve(&json);
         match (found, equals) {
             (None, _) => return Err(format!("{ptr} is missing")),
             (Some(v), Some(want)) if v != want => {
@@ -132,7 +134,7 @@ pub async fn execute(
             .body(render_json(v, vars, ctx).to_string()),
         CompiledBody::Text(t) => builder
             .header(reqwest::header::CONTENT_TYPE, "text/plain; charset=utf-8")
-            .body(t.render(vars, &ctx.data)),
+            .body(t.render(vars, &ctx.data).into_owned()),
         CompiledBody::Audio(files) => {
             let i = rand::random_range(0..files.len());
             builder
@@ -142,7 +144,7 @@ pub async fn execute(
     };
     let mut request = GooseRequest::builder()
         .method(goose_method(&step.method))
-        .path(path.as_str())
+        .path(&*path)
         .name(&*step.name)
         .set_request_builder(builder);
     if let Some(code) = step.expect_status {
@@ -150,40 +152,44 @@ pub async fn execute(
     }
     let started = Instant::now();
     let goose = user.request(request.build()).await?;
-    ctx.recorder.count(hint, REQUESTS, 1);
     let mut metric = goose.request;
     let mut response = match goose.response {
         Ok(r) => r,
         Err(e) => {
-            count_failure(ctx, hint, &failure_counter(classify(&e)));
+            ctx.recorder.with_shard(hint, |s| {
+                s.count(REQUESTS, 1);
+                count_failure(s, &failure_counter(classify(&e)));
+            });
             return Ok(());
         }
     };
-    if let Some(st) = response
+    // Everything the headers tell, under one lock.
+    let timing = response
         .headers()
         .get("server-timing")
-        .and_then(|v| v.to_str().ok())
-    {
-        for entry in server_timing::parse(st) {
-            if let (Some(ms), Some(metric_name)) = (entry.dur_ms, stage_metric(entry.name)) {
-                ctx.recorder
-                    .record_us(hint, &metric_name, (ms * 1000.0) as u64);
+        .and_then(|v| v.to_str().ok());
+    ctx.recorder.with_shard(hint, |s| {
+        s.count(REQUESTS, 1);
+        for entry in timing.into_iter().flat_map(server_timing::parse) {
+            if let (Some(ms), Some(name)) = (entry.dur_ms, stage_metric(entry.name)) {
+                s.record_us(&name, (ms * 1000.0) as u64);
             }
             if entry.name == "cache" {
                 match entry.desc {
-                    Some("hit") => ctx.recorder.count(hint, CACHE_HIT, 1),
-                    Some("miss") => ctx.recorder.count(hint, CACHE_MISS, 1),
+                    Some("hit") => s.count(CACHE_HIT, 1),
+                    Some("miss") => s.count(CACHE_MISS, 1),
                     _ => {}
                 }
             }
         }
-    }
+        if !metric.success {
+            count_failure(
+                s,
+                &failure_counter(&format!("status_{}", metric.status_code)),
+            );
+        }
+    });
     if !metric.success {
-        count_failure(
-            ctx,
-            hint,
-            &failure_counter(&format!("status_{}", metric.status_code)),
-        );
         return Ok(());
     }
     let keep = step.keeps_body();
@@ -211,19 +217,24 @@ pub async fn execute(
             Ok(None) => break,
             Err(e) => {
                 let kind = classify(&e);
-                count_failure(ctx, hint, &failure_counter(kind));
+                ctx.recorder
+                    .with_shard(hint, |s| count_failure(s, &failure_counter(kind)));
                 let reason = format!("{}: response body {kind} error: {e}", step.name);
                 return user.set_failure(&reason, &mut metric, None, None);
             }
         }
     }
-    ctx.recorder.record(hint, &step.name, started.elapsed());
-    if let (Some(metric_name), Some(t)) = (&step.first_byte, first_byte) {
-        ctx.recorder.record(hint, metric_name, t);
-    }
+    let full = started.elapsed();
+    ctx.recorder.with_shard(hint, |s| {
+        s.record(&step.name, full);
+        if let (Some(name), Some(t)) = (&step.first_byte, first_byte) {
+            s.record(name, t);
+        }
+    });
     match check_body(step, &kept) {
         Err(why) => {
-            count_failure(ctx, hint, "errors:check");
+            ctx.recorder
+                .with_shard(hint, |s| count_failure(s, "errors:check"));
             let reason = format!("{}: {why}", step.name);
             return user.set_failure(&reason, &mut metric, None, None);
         }
@@ -233,7 +244,7 @@ pub async fn execute(
                 .cloned()
                 .unwrap_or_default();
             for (var, ptr) in &step.captures {
-                if let Some(v) = json.pointer(ptr) {
+                if let Some(v) = ptr.resolve(&json) {
                     let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
                     vars.0.insert(var.clone(), text);
                 }
@@ -258,7 +269,7 @@ fn step_header(
     vars: Option<&UserVars>,
     ctx: &StepContext,
 ) -> String {
-    t.render(vars, &ctx.data)
+    t.render(vars, &ctx.data).into_owned()
 }
 
 fn render_json(
@@ -269,7 +280,7 @@ fn render_json(
     use serde_json::Value;
     match v {
         Value::String(s) => match crate::scenario::template::Template::parse(s) {
-            Ok(t) => Value::String(t.render(vars, &ctx.data)),
+            Ok(t) => Value::String(t.render(vars, &ctx.data).into_owned()),
             Err(_) => v.clone(),
         },
         Value::Array(a) => Value::Array(a.iter().map(|x| render_json(x, vars, ctx)).collect()),

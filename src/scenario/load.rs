@@ -2,6 +2,7 @@
 //! read the audio it names, and compile it into ready-to-run journeys.
 
 use super::model::{Body, ScenarioDef, ScenarioFile, StepDef, Think};
+use super::pointer::Pointer;
 use super::template::Template;
 use crate::stats::targets::valid_metric_name;
 use crate::stats::units::parse_duration_us;
@@ -44,8 +45,8 @@ pub struct CompiledStep {
     pub weight: usize,
     pub sequence: Option<usize>,
     pub expect_status: Option<u16>,
-    pub checks: Vec<(String, Option<serde_json::Value>)>,
-    pub captures: Vec<(String, String)>,
+    pub checks: Vec<(Pointer, Option<serde_json::Value>)>,
+    pub captures: Vec<(String, Pointer)>,
     pub first_byte: Option<Arc<str>>,
     /// After this step, wait while the audio it returned plays.
     pub listen: bool,
@@ -421,26 +422,14 @@ fn compile_step(
     }
     let mut checks = Vec::new();
     for (i, c) in st.checks.iter().enumerate() {
-        if !(c.pointer.is_empty() || c.pointer.starts_with('/')) {
-            return Err(ctx.err(
-                format!("{at}.checks[{i}].pointer"),
-                format!(
-                    "'{}' is not a JSON pointer: write /field or /a/0/b",
-                    c.pointer
-                ),
-            ));
-        }
-        checks.push((c.pointer.clone(), c.equals.clone()));
+        let ptr = Pointer::parse(&c.pointer)
+            .map_err(|e| ctx.err(format!("{at}.checks[{i}].pointer"), e))?;
+        checks.push((ptr, c.equals.clone()));
     }
     let mut captures = Vec::new();
     for (var, ptr) in &st.capture {
-        if !ptr.starts_with('/') {
-            return Err(ctx.err(
-                format!("{at}.capture.{var}"),
-                format!("'{ptr}' is not a JSON pointer: write /field"),
-            ));
-        }
-        captures.push((var.clone(), ptr.clone()));
+        let ptr = Pointer::parse(ptr).map_err(|e| ctx.err(format!("{at}.capture.{var}"), e))?;
+        captures.push((var.clone(), ptr));
     }
     Ok(CompiledStep {
         name: st.name.as_str().into(),

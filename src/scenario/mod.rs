@@ -4,6 +4,7 @@
 pub mod goose;
 pub mod load;
 pub mod model;
+pub mod pointer;
 pub mod template;
 
 pub use load::{load, CompiledScenario, CompiledStep, Journeys, ScenarioError};

@@ -64,8 +64,16 @@ impl Template {
     }
 
     /// Renders with the user's values, falling back to random picks from `data`. A captured
-    /// variable not captured yet (its step failed) renders empty.
-    pub fn render(&self, vars: Option<&UserVars>, data: &BTreeMap<String, Vec<String>>) -> String {
+    /// variable not captured yet (its step failed) renders empty. A constant template is
+    /// borrowed, not copied.
+    pub fn render<'a>(
+        &'a self,
+        vars: Option<&UserVars>,
+        data: &BTreeMap<String, Vec<String>>,
+    ) -> std::borrow::Cow<'a, str> {
+        if let [Segment::Literal(l)] = self.segments.as_slice() {
+            return std::borrow::Cow::Borrowed(l);
+        }
         let mut out = String::new();
         for s in &self.segments {
             match s {
@@ -82,7 +90,7 @@ impl Template {
                 }
             }
         }
-        out
+        std::borrow::Cow::Owned(out)
     }
 }
 

@@ -17,10 +17,64 @@ pub fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, MAX_US, SIGFIGS).expect("static histogram bounds are valid")
 }
 
+/// FNV-1a: metric names are short and chosen by us, so a fast non-keyed hash is safe here and
+/// cheaper than SipHash on every request.
+#[derive(Default, Clone, Copy)]
+pub struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= *b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FastMap<V> = HashMap<Box<str>, V, std::hash::BuildHasherDefault<FnvHasher>>;
+
 #[derive(Default)]
-struct Shard {
-    histograms: HashMap<Box<str>, Histogram<u64>>,
-    counters: HashMap<Box<str>, u64>,
+pub struct Shard {
+    histograms: FastMap<Histogram<u64>>,
+    counters: FastMap<u64>,
+}
+
+impl Shard {
+    /// Records one sample of `metric` (µs; values under 1 µs count as 1 µs).
+    pub fn record_us(&mut self, metric: &str, micros: u64) {
+        let value = micros.clamp(1, MAX_US);
+        match self.histograms.get_mut(metric) {
+            Some(h) => h.saturating_record(value),
+            None => {
+                let mut h = new_histogram();
+                h.saturating_record(value);
+                self.histograms.insert(metric.into(), h);
+            }
+        }
+    }
+
+    pub fn record(&mut self, metric: &str, took: Duration) {
+        self.record_us(metric, took.as_micros().min(u64::MAX as u128) as u64);
+    }
+
+    /// Adds `n` to a counter (e.g. `cache:hit`).
+    pub fn count(&mut self, counter: &str, n: u64) {
+        match self.counters.get_mut(counter) {
+            Some(c) => *c += n,
+            None => {
+                self.counters.insert(counter.into(), n);
+            }
+        }
+    }
 }
 
 /// Thread-safe, sharded recorder. Each user records into the shard its index picks, so two
@@ -47,33 +101,24 @@ impl Recorder {
         &self.shards[hint % self.shards.len()]
     }
 
+    /// Runs `f` with the shard `hint` picks locked: several records for one lock (the hot path
+    /// records everything a response yields at once).
+    pub fn with_shard<R>(&self, hint: usize, f: impl FnOnce(&mut Shard) -> R) -> R {
+        f(&mut self.shard(hint).lock())
+    }
+
     /// Records one sample of `metric`. Values under 1 µs count as 1 µs.
     pub fn record_us(&self, hint: usize, metric: &str, micros: u64) {
-        let mut shard = self.shard(hint).lock();
-        let value = micros.clamp(1, MAX_US);
-        match shard.histograms.get_mut(metric) {
-            Some(h) => h.saturating_record(value),
-            None => {
-                let mut h = new_histogram();
-                h.saturating_record(value);
-                shard.histograms.insert(metric.into(), h);
-            }
-        }
+        self.with_shard(hint, |s| s.record_us(metric, micros));
     }
 
     pub fn record(&self, hint: usize, metric: &str, took: Duration) {
-        self.record_us(hint, metric, took.as_micros().min(u64::MAX as u128) as u64);
+        self.with_shard(hint, |s| s.record(metric, took));
     }
 
     /// Adds `n` to a counter (e.g. `cache:hit`).
     pub fn count(&self, hint: usize, counter: &str, n: u64) {
-        let mut shard = self.shard(hint).lock();
-        match shard.counters.get_mut(counter) {
-            Some(c) => *c += n,
-            None => {
-                shard.counters.insert(counter.into(), n);
-            }
-        }
+        self.with_shard(hint, |s| s.count(counter, n));
     }
 
     /// Everything recorded so far, merged across shards.

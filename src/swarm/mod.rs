@@ -100,7 +100,12 @@ pub struct RunArgs {
     )]
     pub headers: Vec<String>,
     /// Multiply every think time, listening included (0: no think time, for throughput tests)
-    #[arg(long, default_value_t = 1.0, value_name = "F", help_heading = "voiceswarm")]
+    #[arg(
+        long,
+        default_value_t = 1.0,
+        value_name = "F",
+        help_heading = "voiceswarm"
+    )]
     pub think_scale: f64,
     /// HTTP clients: one per user (like separate devices) or one shared (least memory)
     #[arg(
@@ -200,7 +205,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
     targets.check_known(&targets_file, known)?;
     let plan = plan::resolve(&args, &journeys.defaults, |k| std::env::var(k).ok())?;
     if !(args.think_scale.is_finite() && args.think_scale >= 0.0) {
-        return Err(anyhow!("--think-scale {}: expected a number >= 0", args.think_scale));
+        return Err(anyhow!(
+            "--think-scale {}: expected a number >= 0",
+            args.think_scale
+        ));
     }
     let headers = extra_headers(&args)?;
 

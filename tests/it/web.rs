@@ -5,12 +5,17 @@
 use crate::support::{bin, read_json, repo, tmp};
 use serde_json::{json, Value};
 use std::io::BufRead;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A child process killed, with its whole process group (chromedriver's browsers), on drop.
 struct Killed(Child);
 impl Drop for Killed {
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-9", &format!("-{}", self.0.id())])
+            .status();
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -38,6 +43,7 @@ impl Browser {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -162,6 +168,11 @@ impl Browser {
         }
     }
 
+    /// Closes the browser (a WebDriver session delete).
+    async fn quit(&self) {
+        let _ = self.http.delete(&self.base).send().await;
+    }
+
     async fn screenshot(&self, path: &std::path::Path) {
         use base64::Engine;
         let b64 = self
@@ -284,6 +295,7 @@ async fn the_web_ui_starts_steers_and_stops_the_swarm() {
         .wait_for("the Quit button", "const b = document.querySelector('#ctrl-quit'); return !!b && !b.hidden && !b.disabled;", Duration::from_secs(30))
         .await;
     browser.click("#ctrl-quit").await;
+    browser.quit().await;
     let mut child = child;
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
