@@ -201,11 +201,11 @@ def bench_memory():
     ramp = max(CALLERS // 10, 1)
     hold = max(SECONDS * 2, 30)
     with Backend("--workers", "4096", cpu=0) as b:
-        base_dir, _, base_rss = voiceswarm_run(b.url, "-u", "1", "-r", "1", "-t", "3s", "-q", "--scenarios", "voice_conversation",
+        base_dir, _, base_rss = voiceswarm_run(b.url, "-u", "1", "-r", "1", "-t", "3s", "-q", "--scenarios", "voiceconversation",
                                                "--targets", "benches/no_targets.json", cpu=1)
         for mode in ["shared", "per-user"]:
             run_dir, cpu_s, rss = voiceswarm_run(b.url, "-u", str(CALLERS), "-r", str(ramp), "-t", f"{hold}s", "-q",
-                                                 "--scenarios", "voice_conversation", "--client", mode,
+                                                 "--scenarios", "voiceconversation", "--client", mode,
                                                  "--targets", "benches/no_targets.json", cpu=1)
             s = json.load(open(os.path.join(run_dir, "summary.json")))
             say(f"- --client {mode}: peak RSS {rss / 1024:.0f} MiB = **{rss / CALLERS:.1f} KiB per caller** "

@@ -108,12 +108,12 @@ fn check_body(step: &CompiledStep, body: &[u8]) -> Result<Option<serde_json::Val
 }
 
 /// Runs `step` for `user`: sends it, reads the body chunk by chunk (timing the first), records
-/// every measurement, checks and captures, and waits while returned audio plays (listen).
-pub async fn execute(
+/// every measurement, checks and captures. Returns how long to listen to the audio it returned.
+pub async fn measure(
     user: &mut GooseUser,
     step: &CompiledStep,
     ctx: &StepContext,
-) -> TransactionResult {
+) -> Result<Duration, Box<TransactionError>> {
     let hint = user.weighted_users_index;
     let vars = user.get_session_data::<UserVars>();
     let path = step.path.render(vars, &ctx.data);
@@ -160,7 +160,7 @@ pub async fn execute(
                 s.count(REQUESTS, 1);
                 count_failure(s, &failure_counter(classify(&e)));
             });
-            return Ok(());
+            return Ok(Duration::ZERO);
         }
     };
     // Everything the headers tell, under one lock.
@@ -190,7 +190,7 @@ pub async fn execute(
         }
     });
     if !metric.success {
-        return Ok(());
+        return Ok(Duration::ZERO);
     }
     let keep = step.keeps_body();
     let mut kept: Vec<u8> = Vec::new();
@@ -220,7 +220,9 @@ pub async fn execute(
                 ctx.recorder
                     .with_shard(hint, |s| count_failure(s, &failure_counter(kind)));
                 let reason = format!("{}: response body {kind} error: {e}", step.name);
-                return user.set_failure(&reason, &mut metric, None, None);
+                return user
+                    .set_failure(&reason, &mut metric, None, None)
+                    .map(|()| Duration::ZERO);
             }
         }
     }
@@ -236,7 +238,9 @@ pub async fn execute(
             ctx.recorder
                 .with_shard(hint, |s| count_failure(s, "errors:check"));
             let reason = format!("{}: {why}", step.name);
-            return user.set_failure(&reason, &mut metric, None, None);
+            return user
+                .set_failure(&reason, &mut metric, None, None)
+                .map(|()| Duration::ZERO);
         }
         Ok(Some(json)) if !step.captures.is_empty() => {
             let mut vars = user
@@ -258,8 +262,22 @@ pub async fn execute(
         if let Ok(info) = crate::audio::parse(&head[..head_len]) {
             let bytes_per_ms = info.sample_rate as f64 * info.channels as f64 * 2.0 / 1000.0;
             let audio_ms = total.saturating_sub(info.data_offset) as f64 / bytes_per_ms;
-            tokio::time::sleep(Duration::from_secs_f64(audio_ms * ctx.think_scale / 1000.0)).await;
+            return Ok(Duration::from_secs_f64(audio_ms * ctx.think_scale / 1000.0));
         }
+    }
+    Ok(Duration::ZERO)
+}
+
+/// Runs `step` as [`measure`] does, then listens: the wait happens after the request's state
+/// (response, buffers, Goose's request record) is dropped, so a listening caller holds little.
+pub async fn execute(
+    user: &mut GooseUser,
+    step: &CompiledStep,
+    ctx: &StepContext,
+) -> TransactionResult {
+    let listen = measure(user, step, ctx).await?;
+    if !listen.is_zero() {
+        tokio::time::sleep(listen).await;
     }
     Ok(())
 }
