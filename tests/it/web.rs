@@ -295,7 +295,6 @@ async fn the_web_ui_starts_steers_and_stops_the_swarm() {
         .wait_for("the Quit button", "const b = document.querySelector('#ctrl-quit'); return !!b && !b.hidden && !b.disabled;", Duration::from_secs(30))
         .await;
     browser.click("#ctrl-quit").await;
-    browser.quit().await;
     let mut child = child;
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
@@ -308,6 +307,7 @@ async fn the_web_ui_starts_steers_and_stops_the_swarm() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
+    browser.quit().await;
     assert!(status.code().is_some_and(|c| c <= 1), "{status:?}");
     assert!(
         out.join("report.html").is_file(),
