@@ -57,13 +57,11 @@ pub const SERVER_STAGES: &[&str] = &[
     "server:total",
 ];
 
+/// A transport failure's kind: the client gave up waiting (`timeout`), or the connection could
+/// not be made or broke before the response was whole (`connection`).
 fn classify(e: &reqwest::Error) -> &'static str {
     if e.is_timeout() {
         "timeout"
-    } else if e.is_connect() {
-        "connection"
-    } else if e.is_body() || e.is_decode() {
-        "body"
     } else {
         "connection"
     }

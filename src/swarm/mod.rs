@@ -65,6 +65,9 @@ pub struct RunArgs {
     /// Also copy Goose's HTML report to FILE
     #[arg(long, value_name = "FILE", help_heading = "voiceswarm")]
     pub html: Option<PathBuf>,
+    /// Locust's --csv: write every request to PREFIX_requests.csv (Goose's request log, CSV)
+    #[arg(long, value_name = "PREFIX", help_heading = "voiceswarm")]
+    pub csv: Option<String>,
     /// The voice journeys to run
     #[arg(
         long,

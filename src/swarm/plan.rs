@@ -44,6 +44,8 @@ pub struct RunPlan {
     pub targets_file: PathBuf,
     pub web: bool,
     pub client: ClientMode,
+    /// Locust's `--csv PREFIX`.
+    pub csv: Option<String>,
     /// `--header` values with their values redacted.
     pub headers: Vec<String>,
     pub sources: BTreeMap<&'static str, Source>,
@@ -198,6 +200,7 @@ pub fn resolve(
         targets_file: args.targets.clone(),
         web: args.web,
         client: args.client,
+        csv: args.csv.clone(),
         headers: args.headers.iter().map(|h| redact_header(h)).collect(),
         sources,
     })
@@ -243,6 +246,10 @@ pub fn goose_config(
     for name in ["report.html", "report.json", "report.md"] {
         g.report_file
             .push(out_dir.join(name).to_string_lossy().into_owned());
+    }
+    if let (Some(prefix), None) = (&plan.csv, &g.request_log) {
+        g.request_log = Some(format!("{prefix}_requests.csv"));
+        g.request_format = Some(goose::logger::GooseLogFormat::Csv);
     }
     if g.running_metrics.is_none() && !plan.web {
         g.running_metrics = Some(15);

@@ -126,3 +126,63 @@ fn header_values_are_redacted_in_the_plan() {
     assert_eq!(p.headers, vec!["Authorization: (redacted)".to_string()]);
     assert!(!serde_json::to_string(&p).unwrap().contains("s3cr3t"));
 }
+
+#[test]
+fn the_plan_becomes_goose_configuration() {
+    use voiceswarm::swarm::plan::goose_config;
+    let a = args(&[
+        "--profile",
+        "medium",
+        "--csv",
+        "out/run",
+        "--threshold",
+        "p95<500ms",
+    ]);
+    let p = resolve(&a, &RunDefaults::default(), |_| None).unwrap();
+    let g = goose_config(
+        &p,
+        a.goose.clone(),
+        "http://127.0.0.1:1",
+        std::path::Path::new("reports/x"),
+    );
+    assert_eq!(g.users, Some(50));
+    assert_eq!(g.increase_rate.as_deref(), Some("5"));
+    assert_eq!(g.run_time.as_deref(), Some("5m"));
+    assert_eq!(g.request_log.as_deref(), Some("out/run_requests.csv"));
+    assert_eq!(
+        g.threshold,
+        vec!["p95<500ms".to_string()],
+        "Goose's own flags pass through"
+    );
+    assert!(g.report_file.iter().any(|f| f.ends_with("report.html")));
+    assert!(g.no_telnet && !g.dashboard);
+
+    let a = args(&["--web"]);
+    let p = resolve(&a, &RunDefaults::default(), |_| None).unwrap();
+    let g = goose_config(
+        &p,
+        a.goose.clone(),
+        "http://127.0.0.1:1",
+        std::path::Path::new("reports/x"),
+    );
+    assert!(g.dashboard && g.dashboard_control && g.no_autostart && g.dashboard_no_auth);
+    assert_eq!(g.dashboard_port, Some(8089));
+    assert_eq!(g.run_time, None, "the page decides when to stop");
+
+    // Off loopback Goose's token rule stands: voiceswarm does not add --dashboard-no-auth.
+    let a = args(&[
+        "--web",
+        "--dashboard-host",
+        "0.0.0.0",
+        "--dashboard-auth-token",
+        "t0k",
+    ]);
+    let p = resolve(&a, &RunDefaults::default(), |_| None).unwrap();
+    let g = goose_config(
+        &p,
+        a.goose.clone(),
+        "http://127.0.0.1:1",
+        std::path::Path::new("reports/x"),
+    );
+    assert!(!g.dashboard_no_auth);
+}
