@@ -45,7 +45,7 @@ bench: $(BIN)
 	scripts/bench.py
 
 soak: $(BIN)
-	$(BIN) run --profile medium --run-time 30m $(HOST_FLAG) $(ARGS)
+	BENCH_ONLY=soak scripts/bench.py
 
 fixtures:
 	scripts/make-audio-fixtures.sh

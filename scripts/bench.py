@@ -13,6 +13,8 @@
    times against the default latency model, per-user and shared HTTP clients.
 5. recorder: ns per sample, and merge + percentiles of 10 million samples (benches/recorder.rs).
 6. startup: time from process start to the first request with 1,000 users configured.
+7. soak (only with BENCH_ONLY=soak, `make soak`): the medium profile for BENCH_SOAK_MINUTES (30);
+   generator RSS at the start and the end of the hold.
 
 Results are printed and written to bench-results/<UTC time>.md. Environment: BENCH_SECONDS (15),
 BENCH_REPS (3), BENCH_USERS (50), BENCH_CALLERS (10000), BENCH_ONLY (comma list of the names above).
@@ -239,8 +241,47 @@ def bench_startup():
     say(f"- median {statistics.median(times) * 1000:.0f} ms over {REPS} runs ({', '.join(f'{t * 1000:.0f}' for t in times)} ms)")
 
 
+def rss_kib(pid):
+    try:
+        for line in open(f"/proc/{pid}/status"):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def bench_soak():
+    minutes = float(os.environ.get("BENCH_SOAK_MINUTES", "30"))
+    say(f"## 7. Soak: the medium profile (50 users, 5/s) for {minutes:g} minutes against the reference backend")
+    with Backend(cpu=0) as b:
+        tmp = tempfile.mkdtemp(prefix="vs-soak-")
+        p = subprocess.Popen(pin(1) + [BIN, "run", "-H", b.url, "--profile", "medium", "-t", f"{int(minutes * 60)}s", "-q",
+                                       "--out", os.path.join(tmp, "run")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        samples = []
+        t0 = time.time()
+        while p.poll() is None:
+            r = rss_kib(p.pid)
+            if r:
+                samples.append((time.time() - t0, r))
+            time.sleep(5)
+    ramp = 10  # 50 users at 5 per second
+    hold = [(t, r) for t, r in samples if t >= ramp + 5]
+    if not hold:
+        raise SystemExit("bench: the soak run ended before its hold")
+    start, end = hold[0], hold[-1]
+    peak = max(r for _, r in hold)
+    s = json.load(open(os.path.join(tmp, "run", "summary.json")))
+    say(f"- generator RSS at the start of the hold ({start[0]:.0f} s): {start[1] / 1024:.1f} MiB; at its end ({end[0]:.0f} s): "
+        f"{end[1] / 1024:.1f} MiB; peak {peak / 1024:.1f} MiB; change {100 * (end[1] - start[1]) / start[1]:+.1f} %")
+    say(f"- {s['totals']['requests']:,} requests, {s['totals']['error_rate_percent']:.2f}% errors, verdict exit code {s['exit_code']}")
+
+
 BENCHES = {"backend": bench_backend, "overhead": bench_overhead, "instructions": bench_instructions, "journeys": bench_journeys,
            "memory": bench_memory, "recorder": bench_recorder, "startup": bench_startup}
+# Not part of a plain `make bench` (it takes half an hour): `make soak`.
+EXTRA = {"soak": bench_soak}
 
 if __name__ == "__main__":
     for tool in ["wrk", "taskset", "/usr/bin/time", "valgrind"]:
@@ -248,8 +289,8 @@ if __name__ == "__main__":
             raise SystemExit(f"bench: {tool} is missing: apt-get install wrk util-linux time")
     subprocess.run(["cargo", "build", "--release", "--locked", "--bins", "--examples"], check=True)
     say(f"# voiceswarm benchmarks, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {CORES} cores")
-    for name, fn in BENCHES.items():
-        if not ONLY or name in ONLY:
+    for name, fn in {**BENCHES, **EXTRA}.items():
+        if (not ONLY and name in BENCHES) or name in ONLY:
             say()
             fn()
     say()

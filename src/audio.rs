@@ -118,7 +118,7 @@ pub fn parse(bytes: &[u8]) -> Result<WavInfo, WavError> {
 pub fn wav_header(data_len: u32) -> [u8; HEADER_LEN] {
     let mut h = [0u8; HEADER_LEN];
     h[0..4].copy_from_slice(b"RIFF");
-    h[4..8].copy_from_slice(&(36 + data_len).to_le_bytes());
+    h[4..8].copy_from_slice(&36u32.saturating_add(data_len).to_le_bytes());
     h[8..12].copy_from_slice(b"WAVE");
     h[12..16].copy_from_slice(b"fmt ");
     h[16..20].copy_from_slice(&16u32.to_le_bytes());

@@ -3,6 +3,8 @@
 
 mod backend;
 mod cli;
+mod faults;
+mod fuzz;
 mod probe;
 mod report;
 mod scenario;

@@ -139,3 +139,18 @@ pub fn read_json(path: &Path) -> serde_json::Value {
 pub fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
+
+/// A blocking HTTP/1.0 GET on loopback, parsed as JSON (for tests outside an async runtime).
+pub fn get_json(url: &str) -> Option<serde_json::Value> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://")?;
+    let (addr, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_string()), |(a, p)| (a, format!("/{p}")));
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    serde_json::from_str(buf.split_once("\r\n\r\n")?.1).ok()
+}
