@@ -270,7 +270,7 @@ fn redis_stopped_half_way_through_the_probe_is_reported() {
     );
     let reads = count("cache:read");
     assert!(
-        reads >= 100 && reads < 400,
+        (100..400).contains(&reads),
         "{reads} cache reads before Redis stopped"
     );
 }
