@@ -13,6 +13,7 @@
    times against the default latency model, per-user and shared HTTP clients.
 5. recorder: ns per sample, and merge + percentiles of 10 million samples (benches/recorder.rs).
 6. startup: time from process start to the first request with 1,000 users configured.
+8. capacity: a realistic capacity search (default journeys and targets, 8 workers per component).
 7. soak (only with BENCH_ONLY=soak, `make soak`): the medium profile for BENCH_SOAK_MINUTES (30);
    generator RSS at the start and the end of the hold.
 
@@ -278,8 +279,28 @@ def bench_soak():
     say(f"- {s['totals']['requests']:,} requests, {s['totals']['error_rate_percent']:.2f}% errors, verdict exit code {s['exit_code']}")
 
 
+def bench_capacity():
+    step = os.environ.get("BENCH_CAPACITY_STEP", "20s")
+    say(f"## 8. Capacity search: default journeys and targets against the reference backend with 8 workers per component ({step} steps)")
+    with Backend("--workers", "8", cpu=0) as b:
+        tmp = tempfile.mkdtemp(prefix="vs-cap-")
+        t0 = time.time()
+        subprocess.run([BIN, "capacity", "-H", b.url, "--step-time", step, "--out", os.path.join(tmp, "cap")],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        took = time.time() - t0
+    c = json.load(open(os.path.join(tmp, "cap", "capacity.json")))
+    say(f"- maximum sustainable: {c['max_sustainable_users']} users, {c['max_sustainable_rps'] or 0:.1f} requests/s; "
+        f"first failing: {c['first_failing_users']} users; {c['steps_run']} steps in {took:.0f} s")
+    say(f"- stopped because: {c['stopped_because']}")
+    for st in c["steps"]:
+        m = ", ".join(f"{x['name']} p90 {x['p90_ms']:.0f}" for x in st["metrics"])
+        say(f"  - {st['users']} users: {st['rps']:.1f} req/s, {st['error_rate_percent']:.2f}% errors, {'ok' if st['passed'] else 'broke ' + (st['broke'] or '')}; {m}")
+    say(f"- chart: {os.path.join(tmp, 'cap', 'capacity.html')}")
+
+
 BENCHES = {"backend": bench_backend, "overhead": bench_overhead, "instructions": bench_instructions, "journeys": bench_journeys,
-           "memory": bench_memory, "recorder": bench_recorder, "startup": bench_startup}
+           "memory": bench_memory, "recorder": bench_recorder, "startup": bench_startup,
+           "capacity": bench_capacity}
 # Not part of a plain `make bench` (it takes half an hour): `make soak`.
 EXTRA = {"soak": bench_soak}
 

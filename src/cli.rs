@@ -30,6 +30,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Recompute, merge or compare summaries from saved run folders
     Report(ReportArgs),
+    /// Find the maximum sustainable load: grow the users until an SLO breaks, then bisect
+    Capacity(Box<crate::capacity::CapacityArgs>),
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 
 pub mod audio;
 pub mod backend;
+pub mod capacity;
 pub mod cli;
 pub mod fixtures;
 pub mod measure;

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
             Command::Probe(args) => voiceswarm::probe::run(args).await,
             Command::Serve(args) => voiceswarm::serve(args).await,
             Command::Report(args) => voiceswarm::report_cmd::run(args).await,
+            Command::Capacity(args) => voiceswarm::capacity::run(*args).await,
         }
     });
     match outcome {

@@ -1,0 +1,111 @@
+//! `voiceswarm capacity` against the reference backend with a known capacity: 4 company workers
+//! of exactly 50 ms serve at most 80 requests/s, so users who each make one request every 0.5 s
+//! saturate it at 40; the search must find about that, in a bounded number of steps.
+
+use crate::support::{read_json, text, tmp, voiceswarm};
+use std::time::Duration;
+
+fn scenario(dir: &std::path::Path) -> String {
+    let f = dir.join("s.json");
+    std::fs::write(
+        &f,
+        r#"{"scenarios": [{"name": "lookup", "think": {"fixed": "450ms"},
+            "steps": [{"name": "company:lookup", "path": "/api/v1/company/acme"}]}]}"#,
+    )
+    .unwrap();
+    f.to_str().unwrap().to_string()
+}
+
+#[test]
+fn finds_the_known_capacity_within_15_percent() {
+    let dir = tmp();
+    let s = scenario(dir.path());
+    let out = dir.path().join("cap");
+    let o = voiceswarm(
+        &[
+            "capacity",
+            "--scenario-file",
+            &s,
+            "--slo",
+            "company:lookup p90<100ms",
+            "--start-users",
+            "5",
+            "--step-time",
+            "2s",
+            "--workers",
+            "4",
+            "--fixed-latency-ms",
+            "50",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        Duration::from_secs(180),
+    );
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{all}");
+    let c = read_json(&out.join("capacity.json"));
+    let rps = c["max_sustainable_rps"].as_f64().unwrap();
+    let users = c["max_sustainable_users"].as_u64().unwrap();
+    assert!(
+        (68.0..=92.0).contains(&rps),
+        "capacity {rps} req/s, theory 80"
+    );
+    assert!(
+        (34..=50).contains(&users),
+        "capacity {users} users, theory 40 to 44"
+    );
+    let steps = c["steps_run"].as_u64().unwrap();
+    assert!(steps <= 12, "{steps} steps");
+    assert!(c["first_failing_users"].as_u64().unwrap() > users);
+    assert!(all.contains("Maximum sustainable load:"), "{all}");
+    let svg = std::fs::read_to_string(out.join("capacity.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains(&format!("capacity: {users} users")));
+    assert!(std::fs::read_to_string(out.join("capacity.html"))
+        .unwrap()
+        .contains("<svg"));
+}
+
+#[test]
+fn a_start_load_that_breaks_the_slo_is_exit_1() {
+    let dir = tmp();
+    let s = scenario(dir.path());
+    let out = dir.path().join("cap");
+    let o = voiceswarm(
+        &[
+            "capacity",
+            "--scenario-file",
+            &s,
+            "--slo",
+            "company:lookup p90<100ms",
+            "--start-users",
+            "100",
+            "--step-time",
+            "2s",
+            "--workers",
+            "4",
+            "--fixed-latency-ms",
+            "50",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        Duration::from_secs(60),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let c = read_json(&out.join("capacity.json"));
+    assert_eq!(c["steps_run"], 1);
+    assert!(c["max_sustainable_users"].is_null());
+    assert!(c["stopped_because"]
+        .as_str()
+        .unwrap()
+        .contains("start load"));
+}
+
+#[test]
+fn bad_slos_are_exit_2() {
+    let o = voiceswarm(
+        &["capacity", "--slo", "voice turn under 500"],
+        Duration::from_secs(20),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--slo 'voice turn under 500'"));
+}
