@@ -7,7 +7,7 @@ HOST ?=
 ARGS ?=
 HOST_FLAG := $(if $(HOST),--host $(HOST),)
 
-.PHONY: all build light medium heavy stress web latency serve test deps lint ci bench soak fixtures clean-reports
+.PHONY: distributed-local all build light medium heavy stress web latency serve test deps lint ci bench soak fixtures clean-reports
 
 all: build
 
@@ -52,3 +52,7 @@ fixtures:
 
 clean-reports:
 	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
+
+WORKERS ?= 4
+distributed-local: $(BIN)
+	WORKERS=$(WORKERS) scripts/distributed-local.sh

@@ -203,7 +203,7 @@ def bench_memory():
     say(f"## 4. Memory per simulated caller ({CALLERS:,} voice-conversation users with listen think times, default latency model)")
     ramp = max(CALLERS // 10, 1)
     hold = max(SECONDS * 2, 30)
-    with Backend("--workers", "4096", cpu=0) as b:
+    with Backend("--workers-per-component", "4096", cpu=0) as b:
         base_dir, _, base_rss = voiceswarm_run(b.url, "-u", "1", "-r", "1", "-t", "3s", "-q", "--scenarios", "voiceconversation",
                                                "--targets", "benches/no_targets.json", cpu=1)
         for mode in ["shared", "per-user"]:
@@ -282,7 +282,7 @@ def bench_soak():
 def bench_capacity():
     step = os.environ.get("BENCH_CAPACITY_STEP", "20s")
     say(f"## 8. Capacity search: default journeys and targets against the reference backend with 8 workers per component ({step} steps)")
-    with Backend("--workers", "8", cpu=0) as b:
+    with Backend("--workers-per-component", "8", cpu=0) as b:
         tmp = tempfile.mkdtemp(prefix="vs-cap-")
         t0 = time.time()
         subprocess.run([BIN, "capacity", "-H", b.url, "--step-time", step, "--out", os.path.join(tmp, "cap")],

@@ -26,6 +26,41 @@ pub struct ReportArgs {
     /// Write the merged result's files into DIR
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Merge folders from different run ids or scenario files all the same
+    #[arg(long)]
+    pub allow_mixed: bool,
+}
+
+/// What identifies the run a folder belongs to: (run id, scenario file hash), from run.json.
+fn identity(dir: &Path) -> (Option<String>, Option<String>) {
+    let Ok(text) = std::fs::read_to_string(dir.join("run.json")) else {
+        return (None, None);
+    };
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let s = |p: &str| v.pointer(p).and_then(|x| x.as_str()).map(str::to_string);
+    (s("/plan/worker/run_id"), s("/plan/scenario_hash"))
+}
+
+/// Refuses to merge folders of different runs (different run ids or scenario files).
+fn check_same_run(dirs: &[PathBuf]) -> anyhow::Result<()> {
+    let first = identity(&dirs[0]);
+    for d in &dirs[1..] {
+        let other = identity(d);
+        if other.0 != first.0 {
+            return Err(anyhow!(
+                "{}: run id {:?} differs from {}'s {:?}; these are different runs (--allow-mixed merges them anyway)",
+                d.display(), other.0, dirs[0].display(), first.0
+            ));
+        }
+        if other.1 != first.1 {
+            return Err(anyhow!(
+                "{}: ran a different scenario file than {} (--allow-mixed merges them anyway)",
+                d.display(),
+                dirs[0].display()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A run folder's saved recording and summary.
@@ -71,6 +106,9 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<u8> {
             "--regression-threshold {}: expected a percentage >= 0",
             args.regression_threshold
         ));
+    }
+    if args.runs.len() > 1 && !args.allow_mixed {
+        check_same_run(&args.runs)?;
     }
     let (targets, targets_text) = load_targets(&args)?;
     let runs: Vec<SavedRun> = args

@@ -29,7 +29,13 @@ pub struct BackendConfig {
     #[arg(long, default_value_t = 1, help_heading = "Backend")]
     pub seed: u64,
     /// Concurrent requests each component serves; more wait in its queue
-    #[arg(long, default_value_t = 64, value_name = "N", help_heading = "Backend")]
+    #[arg(
+        id = "workers_per_component",
+        long = "workers-per-component",
+        default_value_t = 64,
+        value_name = "N",
+        help_heading = "Backend"
+    )]
     pub workers: usize,
     /// Use this Redis as the LLM reply cache (otherwise an in-process cache); `serve` sets it
     /// from `--redis-url`.
@@ -137,7 +143,7 @@ impl BackendConfig {
             ));
         }
         if self.workers == 0 {
-            return Err("--workers 0: expected at least 1".into());
+            return Err("--workers-per-component 0: expected at least 1".into());
         }
         if let Some(c) = &self.fail_component {
             if !COMPONENTS.contains(&c.as_str()) {

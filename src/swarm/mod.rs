@@ -2,6 +2,7 @@
 //! built-in backend when no host is given, runs the journeys on Goose (headless or with the live
 //! dashboard), and post-processes every run into its run folder.
 
+pub mod distributed;
 pub mod finish;
 pub mod folder;
 pub mod plan;
@@ -118,6 +119,9 @@ pub struct RunArgs {
         help_heading = "voiceswarm"
     )]
     pub client: ClientMode,
+
+    #[command(flatten)]
+    pub worker: distributed::WorkerArgs,
 
     #[command(flatten)]
     pub backend: BackendConfig,
@@ -294,6 +298,9 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
         crate::signals::sigterm().await;
         goose::trigger_killswitch("SIGTERM received");
     });
+    if let Some(w) = &plan.worker {
+        w.wait_for_start().await;
+    }
     let code = if let Some(port) = dashboard_port {
         web::run(attack, port, &out, &finisher).await
     } else {

@@ -46,6 +46,10 @@ pub struct RunPlan {
     pub client: ClientMode,
     /// Locust's `--csv PREFIX`.
     pub csv: Option<String>,
+    /// Set when this process is one worker of a distributed run.
+    pub worker: Option<super::distributed::Worker>,
+    /// FNV-1a of the scenario file's bytes: workers of one run must share it.
+    pub scenario_hash: Option<String>,
     /// `--header` values with their values redacted.
     pub headers: Vec<String>,
     pub sources: BTreeMap<&'static str, Source>,
@@ -181,8 +185,25 @@ pub fn resolve(
             )));
         }
     }
+    let worker = args.worker.resolve().map_err(PlanError)?;
+    let (users, spawn_rate) = match &worker {
+        // Each worker runs its share; the plan records the share, run.json the whole.
+        Some(w) => (
+            users.map(|u| w.users(u)),
+            spawn_rate.map(|r| format!("{:.4}", w.rate(r.trim().parse::<f64>().unwrap_or(1.0)))),
+        ),
+        None => (users, spawn_rate),
+    };
+    if let (Some(w), Some(0)) = (&worker, users) {
+        return Err(PlanError(format!(
+            "--workers {}: more workers than users; worker {} would run none",
+            w.workers, w.index
+        )));
+    }
     let overridden = sources.values().any(|s| *s != Source::Profile);
-    let label = if args.web {
+    let label = if let Some(w) = &worker {
+        format!("{}-worker{}", w.run_id, w.index)
+    } else if args.web {
         "web".to_string()
     } else if args.profile.is_some() || !overridden {
         profile.name().to_string()
@@ -201,8 +222,18 @@ pub fn resolve(
         web: args.web,
         client: args.client,
         csv: args.csv.clone(),
+        worker,
+        scenario_hash: std::fs::read(&args.scenario_file)
+            .ok()
+            .map(|b| format!("{:016x}", fnv1a(&b))),
         headers: args.headers.iter().map(|h| redact_header(h)).collect(),
         sources,
+    })
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ *b as u64).wrapping_mul(0x0100_0000_01b3)
     })
 }
 

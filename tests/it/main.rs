@@ -4,6 +4,7 @@
 mod backend;
 mod capacity;
 mod cli;
+mod distributed;
 mod faults;
 mod fuzz;
 mod probe;

@@ -1,0 +1,298 @@
+//! Distributed runs: three local workers against one fixed-latency backend merge into the same
+//! result as one process running all the users; mixed runs are refused; the Kubernetes manifests
+//! are well-formed.
+
+use crate::support::{
+    backend, bin, fixed, read_json, repo, text, tmp, voiceswarm, wait_with_deadline,
+};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn scenario(dir: &std::path::Path) -> String {
+    let f = dir.join("s.json");
+    std::fs::write(&f, r#"{"scenarios": [{"name": "lookup", "steps": [{"name": "company:lookup", "path": "/api/v1/company/acme"}]}]}"#).unwrap();
+    f.to_str().unwrap().to_string()
+}
+
+fn targets(dir: &std::path::Path) -> String {
+    let f = dir.join("t.json");
+    std::fs::write(
+        &f,
+        r#"{"error_rate": "1%", "metrics": {"company:lookup": {"limit": "500ms"}}}"#,
+    )
+    .unwrap();
+    f.to_str().unwrap().to_string()
+}
+
+fn metric(s: &serde_json::Value, name: &str) -> serde_json::Value {
+    s["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == name)
+        .cloned()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn three_workers_merge_into_the_single_process_result() {
+    let b = backend(fixed(20.0)).await;
+    let dir = tmp();
+    let (s, t) = (scenario(dir.path()), targets(dir.path()));
+    let start_at = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 2)
+    .to_string();
+    let children: Vec<_> = (0..3)
+        .map(|i| {
+            Command::new(bin())
+                .args([
+                    "run",
+                    "-H",
+                    &b.url(),
+                    "--scenario-file",
+                    &s,
+                    "--targets",
+                    &t,
+                    "-u",
+                    "6",
+                    "-r",
+                    "6",
+                    "--iterations",
+                    "20",
+                    "--workers",
+                    "3",
+                    "--worker-index",
+                    &i.to_string(),
+                    "--run-id",
+                    "it-run",
+                    "--start-at",
+                    &start_at,
+                    "--out",
+                    dir.path().join(format!("w{i}")).to_str().unwrap(),
+                ])
+                .current_dir(repo())
+                .env_remove("JOB_COMPLETION_INDEX")
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs = tokio::task::spawn_blocking(move || {
+        children
+            .into_iter()
+            .map(|c| wait_with_deadline(c, Duration::from_secs(90)))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    for o in &outs {
+        assert_eq!(o.status.code(), Some(0), "{}", text(o));
+    }
+    for i in 0..3 {
+        let run = read_json(&dir.path().join(format!("w{i}/run.json")));
+        assert_eq!(
+            run["plan"]["users"], 2,
+            "each worker runs a third of the users"
+        );
+        assert_eq!(run["plan"]["worker"]["index"], i);
+        assert_eq!(run["plan"]["worker"]["run_id"], "it-run");
+    }
+    let (url, s2, t2, single) = (b.url(), s.clone(), t.clone(), dir.path().join("single"));
+    let merged = dir.path().join("merged");
+    let (d, m2) = (dir.path().to_path_buf(), merged.clone());
+    let (one, rep) = tokio::task::spawn_blocking(move || {
+        let one = voiceswarm(
+            &[
+                "run",
+                "-H",
+                &url,
+                "--scenario-file",
+                &s2,
+                "--targets",
+                &t2,
+                "-u",
+                "6",
+                "-r",
+                "6",
+                "--iterations",
+                "20",
+                "--out",
+                single.to_str().unwrap(),
+            ],
+            Duration::from_secs(90),
+        );
+        let ws: Vec<String> = (0..3)
+            .map(|i| d.join(format!("w{i}")).to_str().unwrap().to_string())
+            .collect();
+        let rep = voiceswarm(
+            &[
+                "report",
+                &ws[0],
+                &ws[1],
+                &ws[2],
+                "--out",
+                m2.to_str().unwrap(),
+            ],
+            Duration::from_secs(30),
+        );
+        (one, rep)
+    })
+    .await
+    .unwrap();
+    assert_eq!(one.status.code(), Some(0), "{}", text(&one));
+    assert_eq!(rep.status.code(), Some(0), "{}", text(&rep));
+    let (m, s1) = (
+        read_json(&merged.join("summary.json")),
+        read_json(&dir.path().join("single/summary.json")),
+    );
+    // Totals add up exactly: 6 users × 20 iterations either way.
+    assert_eq!(m["totals"]["requests"], 120);
+    assert_eq!(s1["totals"]["requests"], 120);
+    assert_eq!(metric(&m, "company:lookup")["count"], 120);
+    // Percentiles agree within the histogram's precision plus run-to-run noise.
+    for p in ["median_ms", "p90_ms"] {
+        let (a, c) = (
+            metric(&m, "company:lookup")[p].as_f64().unwrap(),
+            metric(&s1, "company:lookup")[p].as_f64().unwrap(),
+        );
+        assert!(
+            (a - c).abs() <= 3.0 + 0.1 * c,
+            "{p}: merged {a} vs single {c}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn folders_of_different_runs_are_not_merged() {
+    let b = backend(fixed(1.0)).await;
+    let dir = tmp();
+    let (s, t) = (scenario(dir.path()), targets(dir.path()));
+    let d = dir.path().to_path_buf();
+    let url = b.url();
+    let (refused, forced) = tokio::task::spawn_blocking(move || {
+        for (i, id) in ["run-a", "run-b"].iter().enumerate() {
+            let o = voiceswarm(
+                &[
+                    "run",
+                    "-H",
+                    &url,
+                    "--scenario-file",
+                    &s,
+                    "--targets",
+                    &t,
+                    "-u",
+                    "2",
+                    "-r",
+                    "2",
+                    "--iterations",
+                    "2",
+                    "--workers",
+                    "2",
+                    "--worker-index",
+                    &i.to_string(),
+                    "--run-id",
+                    id,
+                    "--out",
+                    d.join(id).to_str().unwrap(),
+                ],
+                Duration::from_secs(60),
+            );
+            assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        }
+        let (a, bb) = (d.join("run-a"), d.join("run-b"));
+        let refused = voiceswarm(
+            &["report", a.to_str().unwrap(), bb.to_str().unwrap()],
+            Duration::from_secs(30),
+        );
+        let forced = voiceswarm(
+            &[
+                "report",
+                "--allow-mixed",
+                a.to_str().unwrap(),
+                bb.to_str().unwrap(),
+            ],
+            Duration::from_secs(30),
+        );
+        (refused, forced)
+    })
+    .await
+    .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("different runs"),
+        "{}",
+        text(&refused)
+    );
+    assert_eq!(forced.status.code(), Some(0), "{}", text(&forced));
+}
+
+#[test]
+fn the_kubernetes_manifests_are_an_indexed_job_of_voiceswarm_workers() {
+    let dir = repo().join("deploy/kubernetes");
+    let job: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(dir.join("job.yaml")).unwrap()).unwrap();
+    assert_eq!(job["kind"], "Job");
+    let spec = &job["spec"];
+    assert_eq!(spec["completionMode"], "Indexed");
+    assert_eq!(spec["parallelism"], spec["completions"]);
+    let container = &spec["template"]["spec"]["containers"][0];
+    let args: Vec<String> = container["args"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    let workers = args
+        .iter()
+        .position(|a| a == "--workers")
+        .map(|i| args[i + 1].clone())
+        .unwrap();
+    assert_eq!(
+        workers,
+        spec["completions"].as_u64().unwrap().to_string(),
+        "--workers matches the Job's completions"
+    );
+    assert!(
+        args.iter().any(|a| a.contains("$(JOB_COMPLETION_INDEX)")),
+        "each worker writes its own folder"
+    );
+    // The arguments parse as a voiceswarm command line (JOB_COMPLETION_INDEX gives the index).
+    let mut argv = vec!["voiceswarm".to_string()];
+    argv.extend(args.iter().map(|a| {
+        a.replace("$(TARGET_HOST)", "https://x.example")
+            .replace("$(VOICESWARM_RUN_ID)", "r")
+            .replace("$(JOB_COMPLETION_INDEX)", "0")
+    }));
+    argv.extend([
+        "--worker-index".into(),
+        "0".into(),
+        "--run-id".into(),
+        "r".into(),
+    ]);
+    use clap::Parser;
+    voiceswarm::cli::Cli::try_parse_from(argv)
+        .expect("the Job's args are a valid voiceswarm command line");
+    for f in ["results-pvc.yaml", "collector.yaml"] {
+        let v: serde_yaml::Value =
+            serde_yaml::from_str(&std::fs::read_to_string(dir.join(f)).unwrap()).unwrap();
+        assert!(v["kind"].as_str().is_some(), "{f}");
+    }
+    // kubectl's client-side dry run still needs an API server for discovery: run it when one
+    // answers (a developer's cluster), not on CI's machine, which has none.
+    let cluster = Command::new("kubectl")
+        .args(["get", "--raw", "/version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if cluster {
+        let o = Command::new("kubectl")
+            .args(["apply", "--dry-run=client", "-f", dir.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}
