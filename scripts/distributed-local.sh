@@ -32,4 +32,4 @@ done
 for p in "${pids[@]}"; do
   wait "$p" || [ $? -eq 1 ]   # 1 is a missed target: still a result to merge
 done
-"$BIN" report "$root"/worker-* --out "$root/merged"
+"$BIN" report "$root"/worker-*/ --out "$root/merged"
