@@ -188,6 +188,35 @@ def bench_instructions():
     say(f"- **ratio {ratio:.3f}** (bare Goose's instructions per request over voiceswarm's; goal ≥ 0.9)")
 
 
+def bench_accuracy():
+    users = int(os.environ.get("BENCH_ACCURACY_USERS", "2000"))
+    say(f"## 2c. Accuracy: {users} users, no think time, against exactly 100 ms of server time (backend CPU 0, generator CPU 1)")
+    say("Ground truth is the backend's own sleep (100 ms, reported in Server-Timing). Client overhead = measured − 100 ms.")
+    common = ["-u", str(users), "-r", str(users), "-t", f"{SECONDS}s", "-q"]
+    with Backend("--fixed-latency-ms", "100", "--workers-per-component", "100000") as b:
+        tmp = tempfile.mkdtemp(prefix="vs-acc-")
+        bare_report = os.path.join(tmp, "bare.json")
+        env = dict(os.environ, BARE_PATH="/api/v1/company/acme")
+        subprocess.run(pin(1) + [BARE, "-H", b.url, *common, "--no-telnet", "--no-reset-metrics", "--report-file", bare_report],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True, env=env)
+        run_dir, _, _ = voiceswarm_run(b.url, *common, "--scenario-file", "benches/company.json",
+                                       "--targets", "benches/no_targets.json", cpu=1, out=tmp)
+    bare = json.load(open(bare_report))
+    bare_row = next(r for r in bare["raw_response_metrics"] if r["name"] != "Aggregated")
+    bare_rps, _ = goose_aggregate(bare_report)
+    s = json.load(open(os.path.join(run_dir, "summary.json")))
+    m = {x["name"]: x for x in s["metrics"]}
+    vs_goose = next(r for r in json.load(open(os.path.join(run_dir, "report.json")))["raw_response_metrics"] if r["name"] != "Aggregated")
+    vs_rps, _ = goose_aggregate(os.path.join(run_dir, "report.json"))
+    say(f"- load (Goose's figures for both): bare Goose {bare_rps:,.0f} req/s, voiceswarm {vs_rps:,.0f} req/s")
+    say("| percentile | bare Goose (headers, ms) | voiceswarm, Goose's view (headers, ms) | voiceswarm full response (ms) | server:company (ms) | server stage vs truth |")
+    say("|---|---|---|---|---|---|")
+    for p, key, gk in [(50, "median_ms", "percentile_50"), (90, "p90_ms", "percentile_90"), (99, "p99_ms", "percentile_99")]:
+        stage = m["server:company"][key]
+        say(f"| P{p} | {bare_row[gk]} (+{bare_row[gk] - 100}) | {vs_goose[gk]} (+{vs_goose[gk] - 100}) | "
+            f"{m['company:lookup'][key]:.2f} (+{m['company:lookup'][key] - 100:.2f}) | {stage:.2f} | {100 * (stage - 100) / 100:+.2f} % |")
+
+
 def bench_journeys():
     say(f"## 3. Default journeys, no think time ({USERS} users, {SECONDS}s, zero-latency backend on CPU 0, generator on CPU 1)")
     with Backend("--latency-scale", "0") as b:
@@ -298,7 +327,7 @@ def bench_capacity():
     say(f"- chart: {os.path.join(tmp, 'cap', 'capacity.html')}")
 
 
-BENCHES = {"backend": bench_backend, "overhead": bench_overhead, "instructions": bench_instructions, "journeys": bench_journeys,
+BENCHES = {"backend": bench_backend, "overhead": bench_overhead, "instructions": bench_instructions, "accuracy": bench_accuracy, "journeys": bench_journeys,
            "memory": bench_memory, "recorder": bench_recorder, "startup": bench_startup,
            "capacity": bench_capacity}
 # Not part of a plain `make bench` (it takes half an hour): `make soak`.
