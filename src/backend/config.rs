@@ -32,7 +32,7 @@ pub struct BackendConfig {
     #[arg(
         id = "workers_per_component",
         long = "workers-per-component",
-        default_value_t = 64,
+        default_value_t = 8,
         value_name = "N",
         help_heading = "Backend"
     )]
@@ -108,7 +108,7 @@ impl Default for BackendConfig {
             latency_scale: 1.0,
             fixed_latency_ms: None,
             seed: 1,
-            workers: 64,
+            workers: 8,
             backend_redis_url: None,
             cache_ttl: 300,
             error_rate: 0.0,

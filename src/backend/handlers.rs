@@ -119,6 +119,17 @@ pub struct LlmRequest {
     message: String,
 }
 
+impl LlmRequest {
+    /// The request body, or the 400 to answer.
+    fn parse(body: &[u8]) -> Result<Self, Response> {
+        let req: LlmRequest = parse_json(body)?;
+        if req.message.trim().is_empty() {
+            return Err(error(StatusCode::BAD_REQUEST, "message: must not be empty"));
+        }
+        Ok(req)
+    }
+}
+
 /// The assistant's reply to a message: the best matching document, or a polite fallback.
 fn compose_reply(s: &AppState, message: &str) -> String {
     match s.search.search(message, 1).first() {
@@ -162,13 +173,10 @@ async fn reply_through_cache(
 
 pub async fn llm(State(s): Shared, body: Bytes) -> Response {
     let mut timing = ServerTiming::start();
-    let req: LlmRequest = match parse_json(&body) {
+    let req = match LlmRequest::parse(&body) {
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    if req.message.trim().is_empty() {
-        return error(StatusCode::BAD_REQUEST, "message: must not be empty");
-    }
     match reply_through_cache(
         &s,
         req.session_id.as_deref(),
@@ -188,13 +196,10 @@ pub async fn llm(State(s): Shared, body: Bytes) -> Response {
 
 pub async fn llm_stream(State(s): Shared, body: Bytes) -> Response {
     let mut timing = ServerTiming::start();
-    let req: LlmRequest = match parse_json(&body) {
+    let req = match LlmRequest::parse(&body) {
         Ok(r) => r,
         Err(resp) => return resp,
     };
-    if req.message.trim().is_empty() {
-        return error(StatusCode::BAD_REQUEST, "message: must not be empty");
-    }
     let (reply, cached, planned) = match reply_through_cache(
         &s,
         req.session_id.as_deref(),

@@ -6,7 +6,7 @@
 mod chart;
 pub mod slo;
 
-use crate::backend::{self, BackendConfig};
+use crate::backend::BackendConfig;
 use crate::measure::step::StepContext;
 use crate::report::write_atomic;
 use crate::scenario::{self, Journeys};
@@ -284,24 +284,8 @@ pub async fn run(args: CapacityArgs) -> anyhow::Result<u8> {
             args.think_scale
         ));
     }
-    let backend = match &args.host {
-        Some(_) => None,
-        None => Some(backend::spawn(&args.backend, "127.0.0.1:0").await?),
-    };
-    let host = match (&args.host, &backend) {
-        (Some(h), _) => h.clone(),
-        (None, Some(b)) => {
-            println!(
-                "No --host given: measuring the built-in reference backend at {}",
-                b.url()
-            );
-            b.url()
-        }
-        (None, None) => unreachable!(),
-    };
-    preflight::check_reachable(&host)
-        .await
-        .map_err(|e| anyhow!(e))?;
+    let (host, backend) =
+        preflight::resolve_target(args.host.as_deref(), &args.backend, "measuring").await?;
     let out = match &args.out {
         Some(d) => folder::use_given(d)?,
         None => folder::create(&args.reports_dir, "capacity")?,

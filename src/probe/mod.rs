@@ -3,7 +3,7 @@
 
 mod redis_cache;
 
-use crate::backend::{self, BackendConfig};
+use crate::backend::BackendConfig;
 use crate::measure::server_timing;
 use crate::measure::step::SERVER_STAGES;
 use crate::report::{self, console};
@@ -315,24 +315,9 @@ pub async fn run(args: ProbeArgs) -> anyhow::Result<u8> {
         v.dedup();
         v
     };
-    let backend = match &args.host {
-        Some(_) => None,
-        None => Some(backend::spawn(&args.backend, "127.0.0.1:0").await?),
-    };
-    let host = match (&args.host, &backend) {
-        (Some(h), _) => h.clone(),
-        (None, Some(b)) => {
-            println!(
-                "No --host given: probing the built-in reference backend at {}",
-                b.url()
-            );
-            b.url()
-        }
-        (None, None) => unreachable!(),
-    };
-    crate::swarm::preflight::check_reachable(&host)
-        .await
-        .map_err(|e| anyhow!(e))?;
+    let (host, backend) =
+        crate::swarm::preflight::resolve_target(args.host.as_deref(), &args.backend, "probing")
+            .await?;
     let out = match &args.out {
         Some(d) => folder::use_given(d)?,
         None => folder::create(&args.reports_dir, "probe")?,

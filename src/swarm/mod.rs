@@ -10,7 +10,7 @@ pub mod preflight;
 pub mod profile;
 mod web;
 
-use crate::backend::{self, BackendConfig};
+use crate::backend::BackendConfig;
 use crate::measure::step::{StepContext, SERVER_STAGES};
 use crate::scenario;
 use crate::stats::{Recorder, Targets};
@@ -219,24 +219,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
     }
     let headers = extra_headers(&args)?;
 
-    let backend = match &plan.host {
-        Some(_) => None,
-        None => Some(backend::spawn(&args.backend, "127.0.0.1:0").await?),
-    };
-    let host = match (&plan.host, &backend) {
-        (Some(h), _) => h.clone(),
-        (None, Some(b)) => {
-            println!(
-                "No --host given: load goes to the built-in reference backend at {}",
-                b.url()
-            );
-            b.url()
-        }
-        (None, None) => unreachable!("a backend is started when no host is given"),
-    };
-    preflight::check_reachable(&host)
-        .await
-        .map_err(|e| anyhow!(e))?;
+    let (host, backend) =
+        preflight::resolve_target(plan.host.as_deref(), &args.backend, "load goes to").await?;
     for s in &journeys.scenarios {
         if let Some(h) = &s.host {
             preflight::check_reachable(h)

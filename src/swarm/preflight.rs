@@ -22,3 +22,25 @@ pub async fn check_reachable(host: &str) -> Result<(), String> {
         Err(_) => Err(format!("cannot reach {host}: no answer within 5 s")),
     }
 }
+
+/// The host to load: `host` when given, else the reference backend started in this process on
+/// a free loopback port (said in one line). Either way checked reachable first.
+pub async fn resolve_target(
+    host: Option<&str>,
+    backend_config: &crate::backend::BackendConfig,
+    doing: &str,
+) -> anyhow::Result<(String, Option<crate::backend::BackendHandle>)> {
+    let (url, handle) = match host {
+        Some(h) => (h.to_string(), None),
+        None => {
+            let b = crate::backend::spawn(backend_config, "127.0.0.1:0").await?;
+            println!(
+                "No --host given: {doing} the built-in reference backend at {}",
+                b.url()
+            );
+            (b.url(), Some(b))
+        }
+    };
+    check_reachable(&url).await.map_err(anyhow::Error::msg)?;
+    Ok((url, handle))
+}
