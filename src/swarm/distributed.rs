@@ -187,9 +187,14 @@ mod tests {
         assert!(args(Some(0), Some(2), Some("a b")).resolve().is_err());
         let mut a = args(Some(1), Some(2), Some("r1"));
         a.start_at = Some("2026-11-26T16:00:00Z".into());
+        let expected = chrono::DateTime::parse_from_rfc3339("2026-11-26T16:00:00Z")
+            .unwrap()
+            .timestamp() as f64;
+        assert_eq!(a.resolve().unwrap().unwrap().start_at, Some(expected));
+        a.start_at = Some("1795708800.5".into());
         assert_eq!(
             a.resolve().unwrap().unwrap().start_at,
-            Some(1_795_716_000.0)
+            Some(1_795_708_800.5)
         );
         a.start_at = Some("soon".into());
         assert!(a.resolve().unwrap_err().contains("--start-at soon"));
