@@ -92,7 +92,7 @@ fn a_headless_run_writes_a_complete_run_folder_and_exits_0() {
         "session:create",
         "pipeline:voice",
         "stt:transcribe",
-        "llm:stream",
+        "llm:complete",
         "tts:synthesize",
         "company:lookup",
         "search:query",
@@ -105,7 +105,7 @@ fn a_headless_run_writes_a_complete_run_folder_and_exits_0() {
     }
     // Streaming: first byte before the whole body.
     for (first, full) in [
-        ("llm:first_token", "llm:stream"),
+        ("llm:first_token", "llm:complete"),
         ("tts:first_audio", "tts:synthesize"),
         ("pipeline:voice_turn", "pipeline:voice"),
     ] {
