@@ -17,7 +17,6 @@ use crate::swarm::{folder, goose_error_line, preflight};
 use anyhow::{anyhow, Context};
 use clap::Args;
 use goose::config::GooseConfiguration;
-use goose::prelude::*;
 use serde::Serialize;
 use slo::Slo;
 use std::path::PathBuf;
@@ -141,13 +140,8 @@ impl Stepper<'_> {
         g.no_telnet = true;
         g.quiet = 1;
         g.no_print_metrics = true;
-        let mut attack =
-            GooseAttack::initialize_with_config(g).map_err(|e| anyhow!(goose_error_line(&e)))?;
-        for s in scenario::goose::scenarios(self.journeys, &ctx)
-            .map_err(|e| anyhow!(goose_error_line(&e)))?
-        {
-            attack = attack.register_scenario(s);
-        }
+        let attack = scenario::goose::attack(g, self.journeys, &ctx)
+            .map_err(|e| anyhow!(goose_error_line(&e)))?;
         let window_start = Arc::new(parking_lot::Mutex::new(None::<Instant>));
         let (r2, w2) = (recorder.clone(), window_start.clone());
         let settle = tokio::spawn(async move {

@@ -52,3 +52,16 @@ pub fn scenarios(journeys: &Journeys, ctx: &Arc<StepContext>) -> Result<Vec<Scen
     }
     Ok(out)
 }
+
+/// A Goose attack with `config` and every journey registered.
+pub fn attack(
+    config: goose::config::GooseConfiguration,
+    journeys: &Journeys,
+    ctx: &Arc<StepContext>,
+) -> Result<GooseAttack, GooseError> {
+    let mut attack = GooseAttack::initialize_with_config(config)?;
+    for s in scenarios(journeys, ctx)? {
+        attack = attack.register_scenario(s);
+    }
+    Ok(attack)
+}

@@ -186,14 +186,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
         });
         let mut g = args.goose;
         g.host.get_or_insert_with(|| "http://127.0.0.1".into());
-        let mut attack =
-            GooseAttack::initialize_with_config(g).map_err(|e| anyhow!(goose_error_line(&e)))?;
-        for s in scenario::goose::scenarios(&journeys, &ctx)
+        scenario::goose::attack(g, &journeys, &ctx)
             .map_err(|e| anyhow!(goose_error_line(&e)))?
-        {
-            attack = attack.register_scenario(s);
-        }
-        attack
             .execute()
             .await
             .map_err(|e| anyhow!(goose_error_line(&e)))?;
@@ -254,13 +248,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
         goose_config.output_dir = Some(out.to_string_lossy().into_owned());
     }
     let co_mitigation = goose_config.co_mitigation.clone();
-    let mut attack = GooseAttack::initialize_with_config(goose_config)
+    let mut attack = scenario::goose::attack(goose_config, &journeys, &ctx)
         .map_err(|e| anyhow!(goose_error_line(&e)))?;
-    for s in
-        scenario::goose::scenarios(&journeys, &ctx).map_err(|e| anyhow!(goose_error_line(&e)))?
-    {
-        attack = attack.register_scenario(s);
-    }
     if plan.client == ClientMode::Shared {
         attack = attack
             .set_client_builder_without_cookies(
