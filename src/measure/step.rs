@@ -117,7 +117,7 @@ pub async fn measure(
     let path = step.path.render(vars, &ctx.data);
     let mut builder = user.get_request_builder(&goose_method(&step.method), &path)?;
     for (name, value) in &step.headers {
-        builder = builder.header(name, step_header(value, vars, ctx));
+        builder = builder.header(name, value.render(vars, &ctx.data).into_owned());
     }
     if !ctx.extra_headers.is_empty() {
         builder = builder.headers(ctx.extra_headers.clone());
@@ -129,7 +129,7 @@ pub async fn measure(
             .body(bytes.clone()),
         CompiledBody::Json(v) => builder
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(render_json(v, vars, ctx).to_string()),
+            .body(v.render(vars, &ctx.data).to_string()),
         CompiledBody::Text(t) => builder
             .header(reqwest::header::CONTENT_TYPE, "text/plain; charset=utf-8")
             .body(t.render(vars, &ctx.data).into_owned()),
@@ -278,35 +278,6 @@ pub async fn execute(
         tokio::time::sleep(listen).await;
     }
     Ok(())
-}
-
-fn step_header(
-    t: &crate::scenario::template::Template,
-    vars: Option<&UserVars>,
-    ctx: &StepContext,
-) -> String {
-    t.render(vars, &ctx.data).into_owned()
-}
-
-fn render_json(
-    v: &serde_json::Value,
-    vars: Option<&UserVars>,
-    ctx: &StepContext,
-) -> serde_json::Value {
-    use serde_json::Value;
-    match v {
-        Value::String(s) => match crate::scenario::template::Template::parse(s) {
-            Ok(t) => Value::String(t.render(vars, &ctx.data).into_owned()),
-            Err(_) => v.clone(),
-        },
-        Value::Array(a) => Value::Array(a.iter().map(|x| render_json(x, vars, ctx)).collect()),
-        Value::Object(o) => Value::Object(
-            o.iter()
-                .map(|(k, x)| (k.clone(), render_json(x, vars, ctx)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }
 
 fn goose_method(m: &reqwest::Method) -> GooseMethod {

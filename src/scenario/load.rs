@@ -3,7 +3,7 @@
 
 use super::model::{Body, ScenarioDef, ScenarioFile, StepDef, Think};
 use super::pointer::Pointer;
-use super::template::Template;
+use super::template::{JsonTemplate, Template};
 use crate::stats::targets::valid_metric_name;
 use crate::stats::units::parse_duration_us;
 use bytes::Bytes;
@@ -29,7 +29,7 @@ pub enum CompiledBody {
     None,
     /// A JSON body without templates, serialised once.
     Static(Bytes, &'static str),
-    Json(serde_json::Value),
+    Json(JsonTemplate),
     Text(Template),
     /// Random pick among shared WAV files (never copied per user).
     Audio(Arc<[Bytes]>),
@@ -297,30 +297,32 @@ fn template(
     Ok(t)
 }
 
-/// Checks every string in a JSON body template; returns whether any uses a variable.
-fn json_templates(
+/// Parses every string of a JSON body as a template, checking its variables.
+fn json_template(
     ctx: &Ctx,
     at: &str,
     v: &serde_json::Value,
     known: &BTreeSet<&str>,
-) -> Result<bool, ScenarioError> {
+) -> Result<JsonTemplate, ScenarioError> {
     Ok(match v {
-        serde_json::Value::String(s) => !template(ctx, at, s, known)?.is_constant(),
-        serde_json::Value::Array(a) => {
-            let mut any = false;
-            for (i, x) in a.iter().enumerate() {
-                any |= json_templates(ctx, &format!("{at}[{i}]"), x, known)?;
-            }
-            any
-        }
-        serde_json::Value::Object(o) => {
-            let mut any = false;
-            for (k, x) in o {
-                any |= json_templates(ctx, &format!("{at}.{k}"), x, known)?;
-            }
-            any
-        }
-        _ => false,
+        serde_json::Value::String(s) => JsonTemplate::Str(template(ctx, at, s, known)?),
+        serde_json::Value::Array(a) => JsonTemplate::Array(
+            a.iter()
+                .enumerate()
+                .map(|(i, x)| json_template(ctx, &format!("{at}[{i}]"), x, known))
+                .collect::<Result<_, _>>()?,
+        ),
+        serde_json::Value::Object(o) => JsonTemplate::Object(
+            o.iter()
+                .map(|(k, x)| {
+                    Ok((
+                        k.clone(),
+                        json_template(ctx, &format!("{at}.{k}"), x, known)?,
+                    ))
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        other => JsonTemplate::Literal(other.clone()),
     })
 }
 
@@ -380,8 +382,9 @@ fn compile_step(
     let body = match &st.body {
         None => CompiledBody::None,
         Some(Body::Json(v)) => {
-            if json_templates(ctx, &format!("{at}.body.json"), v, known)? {
-                CompiledBody::Json(v.clone())
+            let t = json_template(ctx, &format!("{at}.body.json"), v, known)?;
+            if !t.is_constant() {
+                CompiledBody::Json(t)
             } else {
                 let bytes = serde_json::to_vec(v)
                     .map_err(|e| ctx.err(format!("{at}.body.json"), e.to_string()))?;

@@ -94,6 +94,48 @@ impl Template {
     }
 }
 
+/// A JSON body whose strings are templates, parsed once when the file loads.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JsonTemplate {
+    /// A value with no template in it.
+    Literal(serde_json::Value),
+    Str(Template),
+    Array(Vec<JsonTemplate>),
+    Object(Vec<(String, JsonTemplate)>),
+}
+
+impl JsonTemplate {
+    pub fn is_constant(&self) -> bool {
+        match self {
+            JsonTemplate::Literal(_) => true,
+            JsonTemplate::Str(t) => t.is_constant(),
+            JsonTemplate::Array(items) => items.iter().all(Self::is_constant),
+            JsonTemplate::Object(fields) => fields.iter().all(|(_, v)| v.is_constant()),
+        }
+    }
+
+    pub fn render(
+        &self,
+        vars: Option<&UserVars>,
+        data: &BTreeMap<String, Vec<String>>,
+    ) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            JsonTemplate::Literal(v) => v.clone(),
+            JsonTemplate::Str(t) => Value::String(t.render(vars, data).into_owned()),
+            JsonTemplate::Array(items) => {
+                Value::Array(items.iter().map(|x| x.render(vars, data)).collect())
+            }
+            JsonTemplate::Object(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.render(vars, data)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +149,27 @@ mod tests {
         assert_eq!(t.render(Some(&vars), &data), "/v?s=abc&c=acme");
         assert!(!t.is_constant());
         assert!(Template::parse("/health").unwrap().is_constant());
+    }
+
+    #[test]
+    fn json_templates_render_strings_and_keep_other_values() {
+        let t = JsonTemplate::Object(vec![
+            (
+                "message".into(),
+                JsonTemplate::Str(Template::parse("hi {{who}}").unwrap()),
+            ),
+            ("top_k".into(), JsonTemplate::Literal(serde_json::json!(3))),
+            (
+                "tags".into(),
+                JsonTemplate::Array(vec![JsonTemplate::Str(Template::parse("x").unwrap())]),
+            ),
+        ]);
+        assert!(!t.is_constant());
+        let data = BTreeMap::from([("who".to_string(), vec!["ann".to_string()])]);
+        assert_eq!(
+            t.render(None, &data),
+            serde_json::json!({"message": "hi ann", "top_k": 3, "tags": ["x"]})
+        );
     }
 
     #[test]
