@@ -1,6 +1,61 @@
 //! Parsing the W3C `Server-Timing` header a backend sends (`stt;dur=81.2, cache;desc=hit, ...`),
 //! tolerant of anything a broken or hostile backend might put there.
 
+use crate::stats::recorder::Shard;
+use crate::stats::summary::{CACHE_HIT, CACHE_MISS};
+
+/// The recorder name of a Server-Timing stage; unknown stage names are recorded only when they
+/// look like a metric component, so a hostile backend cannot invent unbounded metric names.
+fn stage_metric(name: &str) -> Option<std::borrow::Cow<'static, str>> {
+    Some(std::borrow::Cow::Borrowed(match name {
+        "stt" => "server:stt",
+        "llm" => "server:llm",
+        "tts" => "server:tts",
+        "company" => "server:company",
+        "search" => "server:search",
+        "cache" => "server:cache",
+        "total" => "server:total",
+        other => {
+            if other.len() <= 24
+                && other
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Some(std::borrow::Cow::Owned(format!("server:{other}")));
+            }
+            return None;
+        }
+    }))
+}
+
+/// The Server-Timing metric names the reference backend produces.
+pub const SERVER_STAGES: &[&str] = &[
+    "server:stt",
+    "server:llm",
+    "server:tts",
+    "server:company",
+    "server:search",
+    "server:cache",
+    "server:total",
+];
+
+/// Records a response's Server-Timing header: each plausible stage duration as `server:<stage>`,
+/// and `cache;desc=hit|miss` as the cache counters.
+pub fn record(shard: &mut Shard, header: &str) {
+    for entry in parse(header) {
+        if let (Some(ms), Some(name)) = (entry.dur_ms, stage_metric(entry.name)) {
+            shard.record_us(&name, (ms * 1000.0) as u64);
+        }
+        if entry.name == "cache" {
+            match entry.desc {
+                Some("hit") => shard.count(CACHE_HIT, 1),
+                Some("miss") => shard.count(CACHE_MISS, 1),
+                _ => {}
+            }
+        }
+    }
+}
+
 /// One entry of the header: a name with an optional duration (ms) and description.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry<'a> {

@@ -5,7 +5,7 @@ use super::server_timing;
 use crate::scenario::load::{CompiledBody, CompiledStep};
 use crate::scenario::template::UserVars;
 use crate::stats::recorder::Shard;
-use crate::stats::summary::{CACHE_HIT, CACHE_MISS, FAILURES, REQUESTS};
+use crate::stats::summary::{FAILURES, REQUESTS};
 use crate::stats::Recorder;
 use goose::prelude::*;
 use std::collections::BTreeMap;
@@ -21,41 +21,6 @@ pub struct StepContext {
     /// Multiplies every think time, listening included (0: none, for throughput tests).
     pub think_scale: f64,
 }
-
-/// The recorder name of a Server-Timing stage; unknown stage names are recorded only when they
-/// look like a metric component, so a hostile backend cannot invent unbounded metric names.
-fn stage_metric(name: &str) -> Option<std::borrow::Cow<'static, str>> {
-    Some(std::borrow::Cow::Borrowed(match name {
-        "stt" => "server:stt",
-        "llm" => "server:llm",
-        "tts" => "server:tts",
-        "company" => "server:company",
-        "search" => "server:search",
-        "cache" => "server:cache",
-        "total" => "server:total",
-        other => {
-            if other.len() <= 24
-                && other
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-            {
-                return Some(std::borrow::Cow::Owned(format!("server:{other}")));
-            }
-            return None;
-        }
-    }))
-}
-
-/// The Server-Timing metric names the reference backend produces.
-pub const SERVER_STAGES: &[&str] = &[
-    "server:stt",
-    "server:llm",
-    "server:tts",
-    "server:company",
-    "server:search",
-    "server:cache",
-    "server:total",
-];
 
 /// A transport failure's kind: the client gave up waiting (`timeout`), or the connection could
 /// not be made or broke before the response was whole (`connection`).
@@ -168,17 +133,8 @@ pub async fn measure(
         .and_then(|v| v.to_str().ok());
     ctx.recorder.with_shard(hint, |s| {
         s.count(REQUESTS, 1);
-        for entry in timing.into_iter().flat_map(server_timing::parse) {
-            if let (Some(ms), Some(name)) = (entry.dur_ms, stage_metric(entry.name)) {
-                s.record_us(&name, (ms * 1000.0) as u64);
-            }
-            if entry.name == "cache" {
-                match entry.desc {
-                    Some("hit") => s.count(CACHE_HIT, 1),
-                    Some("miss") => s.count(CACHE_MISS, 1),
-                    _ => {}
-                }
-            }
+        if let Some(header) = timing {
+            server_timing::record(s, header);
         }
         if !metric.success {
             count_failure(

@@ -5,9 +5,9 @@ mod redis_cache;
 
 use crate::backend::BackendConfig;
 use crate::measure::server_timing;
-use crate::measure::step::SERVER_STAGES;
+use crate::measure::server_timing::SERVER_STAGES;
 use crate::report::{self, console};
-use crate::stats::summary::{CACHE_HIT, CACHE_MISS, FAILURES, REQUESTS};
+use crate::stats::summary::{FAILURES, REQUESTS};
 use crate::stats::{summarize, Recorder, RunInfo, Targets};
 use crate::swarm::folder;
 use anyhow::{anyhow, Context};
@@ -127,21 +127,8 @@ impl Prober {
             .get("server-timing")
             .and_then(|v| v.to_str().ok())
         {
-            for e in server_timing::parse(st) {
-                if let Some(ms) = e.dur_ms {
-                    let name = format!("server:{}", e.name);
-                    if SERVER_STAGES.contains(&name.as_str()) {
-                        self.recorder.record_us(0, &name, (ms * 1000.0) as u64);
-                    }
-                }
-                if e.name == "cache" {
-                    match e.desc {
-                        Some("hit") => self.recorder.count(0, CACHE_HIT, 1),
-                        Some("miss") => self.recorder.count(0, CACHE_MISS, 1),
-                        _ => {}
-                    }
-                }
-            }
+            self.recorder
+                .with_shard(0, |s| server_timing::record(s, st));
         }
         let status = resp.status().as_u16();
         let mut first = None;

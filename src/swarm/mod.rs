@@ -11,7 +11,8 @@ pub mod profile;
 mod web;
 
 use crate::backend::BackendConfig;
-use crate::measure::step::{StepContext, SERVER_STAGES};
+use crate::measure::server_timing::SERVER_STAGES;
+use crate::measure::step::StepContext;
 use crate::scenario;
 use crate::stats::{Recorder, Targets};
 use anyhow::{anyhow, Context};
