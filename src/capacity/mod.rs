@@ -10,7 +10,7 @@ use crate::backend::BackendConfig;
 use crate::measure::step::StepContext;
 use crate::report::write_atomic;
 use crate::scenario::{self, Journeys};
-use crate::stats::summary::{percentile_us, FAILURES, REQUESTS};
+use crate::stats::summary::{percentile_us, within_limit, FAILURES, REQUESTS};
 use crate::stats::units::parse_percent;
 use crate::stats::{Recorder, Targets};
 use crate::swarm::{folder, goose_error_line, preflight};
@@ -177,8 +177,7 @@ impl Stepper<'_> {
                         p90_ms: percentile_us(h, 90.0) / 1000.0,
                         p99_ms: percentile_us(h, 99.0) / 1000.0,
                     });
-                    if broke.is_none() && h.lowest_equivalent(observed as u64) as f64 > slo.limit_us
-                    {
+                    if broke.is_none() && !within_limit(h, observed, slo.limit_us) {
                         broke = Some(format!(
                             "{} (observed {:.1}ms)",
                             slo.describe(),

@@ -36,6 +36,12 @@ fn ms(us: f64) -> f64 {
     (us / 10.0).round() / 100.0
 }
 
+/// Whether a histogram's value `observed_us` is within `limit_us`: a value in the same
+/// histogram bucket as the limit (within the 0.1 % precision) counts as at the limit.
+pub fn within_limit(h: &Histogram<u64>, observed_us: f64, limit_us: f64) -> bool {
+    h.lowest_equivalent(observed_us as u64) as f64 <= limit_us
+}
+
 /// The value at `percentile` (0..=100) of a histogram, in µs.
 pub fn percentile_us(h: &Histogram<u64>, percentile: f64) -> f64 {
     h.value_at_quantile(percentile / 100.0) as f64
@@ -185,10 +191,9 @@ pub fn summarize(rec: &Recording, targets: &Targets, info: &RunInfo) -> Summary 
     for t in &targets.metrics {
         let hist = rec.histograms.get(&t.metric).filter(|h| !h.is_empty());
         let observed = hist.map(|h| percentile_us(h, t.percentile));
-        // A value within the histogram's precision (0.1 %) of the limit counts as at the limit.
         let within = |limit_us: f64| {
             hist.zip(observed)
-                .is_some_and(|(h, v)| h.lowest_equivalent(v as u64) as f64 <= limit_us)
+                .is_some_and(|(h, v)| within_limit(h, v, limit_us))
         };
         let (status, reason) = match (info.skipped.get(&t.metric), observed) {
             (Some(why), _) => (Status::Skipped, Some(why.clone())),
