@@ -3,9 +3,9 @@
 //! are well-formed.
 
 use crate::support::{
-    backend, bin, fixed, read_json, repo, text, tmp, voiceswarm, wait_with_deadline,
+    backend, fixed, read_json, repo, spawn, text, tmp, voiceswarm, wait_with_deadline,
 };
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 fn scenario(dir: &std::path::Path) -> String {
@@ -47,8 +47,8 @@ async fn three_workers_merge_into_the_single_process_result() {
     .to_string();
     let children: Vec<_> = (0..3)
         .map(|i| {
-            Command::new(bin())
-                .args([
+            spawn(
+                &[
                     "run",
                     "-H",
                     &b.url(),
@@ -72,14 +72,9 @@ async fn three_workers_merge_into_the_single_process_result() {
                     &start_at,
                     "--out",
                     dir.path().join(format!("w{i}")).to_str().unwrap(),
-                ])
-                .current_dir(repo())
-                .env_remove("JOB_COMPLETION_INDEX")
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap()
+                ],
+                &[],
+            )
         })
         .collect();
     let outs = tokio::task::spawn_blocking(move || {

@@ -3,7 +3,7 @@
 //! hostile backend sending garbage are all survived and reported.
 
 use crate::support::{
-    bin, read_json, repo, text, tmp, voiceswarm, wait_with_deadline, RedisServer,
+    bin, read_json, spawn, text, tmp, voiceswarm, wait_with_deadline, RedisServer,
 };
 use std::io::BufRead;
 use std::process::{Command, Stdio};
@@ -101,17 +101,14 @@ fn a_backend_killed_mid_run_is_counted_and_the_run_completes() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    crate::support::wait_for_port(port);
+    let deadline = Instant::now();
     let dir = tmp();
     let out = dir.path().join("run");
     let targets = only_errors_targets(dir.path());
     let host = format!("http://127.0.0.1:{port}");
-    let child = Command::new(bin())
-        .args([
+    let child = spawn(
+        &[
             "run",
             "--out",
             out.to_str().unwrap(),
@@ -127,13 +124,9 @@ fn a_backend_killed_mid_run_is_counted_and_the_run_completes() {
             "5s",
             "--think-scale",
             "0.1",
-        ])
-        .current_dir(repo())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+        &[],
+    );
     // Kill the backend once the run has made requests.
     let stats = format!("{host}/api/v1/stats");
     loop {
@@ -215,8 +208,8 @@ fn redis_stopped_half_way_through_the_probe_is_reported() {
     let mut redis = RedisServer::start();
     let dir = tmp();
     let out = dir.path().join("probe");
-    let mut child = Command::new(bin())
-        .args([
+    let mut child = spawn(
+        &[
             "probe",
             "--only",
             "company,cache",
@@ -228,14 +221,9 @@ fn redis_stopped_half_way_through_the_probe_is_reported() {
             "1",
             "--out",
             out.to_str().unwrap(),
-        ])
-        .env("REDIS_URL", &redis.url)
-        .current_dir(repo())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+        &[("REDIS_URL", &redis.url)],
+    );
     let stderr = child.stderr.take().unwrap();
     let mut lines = std::io::BufReader::new(stderr).lines();
     // Progress is printed every quarter: stop Redis at the first cache progress line.

@@ -54,11 +54,7 @@ impl RedisServer {
             .spawn()
             .expect("redis-server is installed (apt-get install redis-server; .ci/run does it)");
         let url = format!("redis://127.0.0.1:{port}/");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_port(port);
         Self { child, url }
     }
 
@@ -84,19 +80,34 @@ pub fn voiceswarm(args: &[&str], limit: Duration) -> Output {
 }
 
 pub fn voiceswarm_env(args: &[&str], env: &[(&str, &str)], limit: Duration) -> Output {
+    wait_with_deadline(spawn(args, env), limit)
+}
+
+/// Starts `voiceswarm args…` in the repository with a clean environment (plus `env`) and piped
+/// output, for tests that act on it while it runs; finish with [`wait_with_deadline`].
+pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
     let mut cmd = Command::new(bin());
     cmd.args(args)
         .current_dir(repo())
         .env_remove("REDIS_URL")
         .env_remove("VOICESWARM_API_KEY")
+        .env_remove("JOB_COMPLETION_INDEX")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let child = cmd.spawn().expect("voiceswarm binary runs");
-    wait_with_deadline(child, limit)
+    cmd.spawn().expect("voiceswarm binary runs")
+}
+
+/// Waits until something listens on 127.0.0.1:`port`.
+pub fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nothing listens on port {port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 pub fn wait_with_deadline(child: std::process::Child, limit: Duration) -> Output {

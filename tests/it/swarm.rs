@@ -3,9 +3,9 @@
 //! SIGINT and SIGTERM still write every report; secrets appear in no file or output.
 
 use crate::support::{
-    backend, bin, fixed, read_json, repo, text, tmp, voiceswarm, voiceswarm_env, wait_with_deadline,
+    backend, fixed, read_json, spawn, text, tmp, voiceswarm, voiceswarm_env, wait_with_deadline,
 };
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 use voiceswarm::backend::BackendConfig;
 
@@ -219,8 +219,8 @@ async fn interrupted_run(
     let b = backend(fixed(5.0)).await;
     let dir = tmp();
     let out = dir.path().join("run");
-    let child = Command::new(bin())
-        .args([
+    let child = spawn(
+        &[
             "run",
             "--out",
             out.to_str().unwrap(),
@@ -232,13 +232,9 @@ async fn interrupted_run(
             "4",
             "-t",
             "60s",
-        ])
-        .current_dir(repo())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        ],
+        &[],
+    );
     let stats = format!("{}/api/v1/stats", b.url());
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
