@@ -3,7 +3,7 @@
 //! are well-formed.
 
 use crate::support::{
-    backend, fixed, read_json, repo, spawn, text, tmp, voiceswarm, wait_with_deadline,
+    backend, fixed, metric, read_json, repo, spawn, text, tmp, voiceswarm, wait_with_deadline,
 };
 use std::process::Command;
 use std::time::Duration;
@@ -22,16 +22,6 @@ fn targets(dir: &std::path::Path) -> String {
     )
     .unwrap();
     f.to_str().unwrap().to_string()
-}
-
-fn metric(s: &serde_json::Value, name: &str) -> serde_json::Value {
-    s["metrics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == name)
-        .cloned()
-        .unwrap()
 }
 
 #[tokio::test]

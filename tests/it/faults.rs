@@ -243,14 +243,7 @@ fn redis_stopped_half_way_through_the_probe_is_reported() {
         "{all}"
     );
     let s = read_json(&out.join("summary.json"));
-    let count = |name: &str| {
-        s["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == name)
-            .map_or(0, |m| m["count"].as_u64().unwrap())
-    };
+    let count = |name: &str| crate::support::count(&s, name);
     assert_eq!(
         count("company:lookup"),
         400,

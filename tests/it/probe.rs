@@ -1,28 +1,8 @@
 //! `voiceswarm probe` against the reference backend with a fixed latency model, with the cache
 //! rows against a real redis-server, the skipped path, and an erroring component.
 
-use crate::support::{read_json, text, tmp, voiceswarm_env, RedisServer};
+use crate::support::{metric, read_json, text, tmp, verdict, voiceswarm_env, RedisServer};
 use std::time::Duration;
-
-fn metric(s: &serde_json::Value, name: &str) -> serde_json::Value {
-    s["metrics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == name)
-        .cloned()
-        .unwrap_or_else(|| panic!("no {name}"))
-}
-
-fn verdict(s: &serde_json::Value, name: &str) -> serde_json::Value {
-    s["verdicts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == name)
-        .cloned()
-        .unwrap()
-}
 
 #[test]
 fn measured_p90s_match_the_latency_model_and_the_cache_uses_redis() {

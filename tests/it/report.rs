@@ -71,16 +71,7 @@ fn report_merges_folders_losslessly_and_judges_the_result() {
     );
     assert!(o.status.code().is_some_and(|c| c <= 1), "{}", text(&o));
     let s = read_json(&merged.join("summary.json"));
-    let count = |s: &serde_json::Value, m: &str| {
-        s["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|x| x["name"] == m)
-            .unwrap()["count"]
-            .as_u64()
-            .unwrap()
-    };
+    let count = crate::support::count;
     assert_eq!(count(&s, "stt:transcribe"), 60);
     let (sa, sb) = (
         read_json(&a.join("summary.json")),

@@ -1,7 +1,7 @@
 //! Scenario files: the documented errors (one per class), and journeys run by Goose against the
 //! reference backend: request mix by weight, captures, listen think time.
 
-use crate::support::{read_json, text, tmp, voiceswarm};
+use crate::support::{count, read_json, text, tmp, voiceswarm};
 use std::path::Path;
 use std::time::Duration;
 use voiceswarm::scenario::load::parse;
@@ -147,15 +147,6 @@ fn run_file(scenario: &str, extra: &[&str]) -> (i32, serde_json::Value, String) 
     let o = voiceswarm(&args, Duration::from_secs(90));
     let summary = read_json(&out.join("summary.json"));
     (o.status.code().unwrap_or(-1), summary, text(&o))
-}
-
-fn count(summary: &serde_json::Value, metric: &str) -> u64 {
-    summary["metrics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["name"] == metric)
-        .map_or(0, |m| m["count"].as_u64().unwrap())
 }
 
 #[test]

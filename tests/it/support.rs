@@ -165,3 +165,27 @@ pub fn get_json(url: &str) -> Option<serde_json::Value> {
     s.read_to_string(&mut buf).ok()?;
     serde_json::from_str(buf.split_once("\r\n\r\n")?.1).ok()
 }
+
+/// The entry named `name` of a summary.json list (`metrics` or `verdicts`).
+pub fn entry(summary: &serde_json::Value, list: &str, name: &str) -> Option<serde_json::Value> {
+    summary[list]
+        .as_array()?
+        .iter()
+        .find(|m| m["name"] == name)
+        .cloned()
+}
+
+/// A summary.json metric, which must be there.
+pub fn metric(summary: &serde_json::Value, name: &str) -> serde_json::Value {
+    entry(summary, "metrics", name).unwrap_or_else(|| panic!("no metric {name}"))
+}
+
+/// A summary.json verdict, which must be there.
+pub fn verdict(summary: &serde_json::Value, name: &str) -> serde_json::Value {
+    entry(summary, "verdicts", name).unwrap_or_else(|| panic!("no verdict {name}"))
+}
+
+/// How many samples a metric has (0 when it has none).
+pub fn count(summary: &serde_json::Value, name: &str) -> u64 {
+    entry(summary, "metrics", name).map_or(0, |m| m["count"].as_u64().unwrap())
+}

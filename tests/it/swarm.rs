@@ -79,14 +79,7 @@ fn a_headless_run_writes_a_complete_run_folder_and_exits_0() {
     assert_eq!(run["completed"], true);
     assert_eq!(run["plan"]["users"], 12);
     let s = read_json(&out.join("summary.json"));
-    let metric = |name: &str| {
-        s["metrics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|m| m["name"] == name)
-            .cloned()
-    };
+    let metric = |name: &str| crate::support::entry(&s, "metrics", name);
     // Every journey ran: each step's metric has samples.
     for m in [
         "session:create",
