@@ -80,7 +80,7 @@ pub async fn measure(
     let hint = user.weighted_users_index;
     let vars = user.get_session_data::<UserVars>();
     let path = step.path.render(vars, &ctx.data);
-    let mut builder = user.get_request_builder(&goose_method(&step.method), &path)?;
+    let mut builder = user.get_request_builder(&step.method, &path)?;
     for (name, value) in &step.headers {
         builder = builder.header(name, value.render(vars, &ctx.data).into_owned());
     }
@@ -106,7 +106,7 @@ pub async fn measure(
         }
     };
     let mut request = GooseRequest::builder()
-        .method(goose_method(&step.method))
+        .method(step.method)
         .path(&*path)
         .name(&*step.name)
         .set_request_builder(builder);
@@ -234,15 +234,4 @@ pub async fn execute(
         tokio::time::sleep(listen).await;
     }
     Ok(())
-}
-
-fn goose_method(m: &reqwest::Method) -> GooseMethod {
-    match *m {
-        reqwest::Method::POST => GooseMethod::Post,
-        reqwest::Method::PUT => GooseMethod::Put,
-        reqwest::Method::PATCH => GooseMethod::Patch,
-        reqwest::Method::DELETE => GooseMethod::Delete,
-        reqwest::Method::HEAD => GooseMethod::Head,
-        _ => GooseMethod::Get,
-    }
 }

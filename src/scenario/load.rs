@@ -7,6 +7,7 @@ use super::template::{JsonTemplate, Template};
 use crate::stats::targets::valid_metric_name;
 use crate::stats::units::parse_duration_us;
 use bytes::Bytes;
+use goose::goose::GooseMethod;
 use reqwest::header::{HeaderName, HeaderValue};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -38,7 +39,7 @@ pub enum CompiledBody {
 #[derive(Debug, Clone)]
 pub struct CompiledStep {
     pub name: Arc<str>,
-    pub method: reqwest::Method,
+    pub method: GooseMethod,
     pub path: Template,
     pub headers: Vec<(HeaderName, Template)>,
     pub body: CompiledBody,
@@ -92,8 +93,6 @@ impl Journeys {
             .collect()
     }
 }
-
-const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
 
 struct Ctx<'a> {
     file: &'a str,
@@ -350,19 +349,23 @@ fn compile_step(
             ));
         }
     }
-    let method_up = st.method.to_ascii_uppercase();
-    if !METHODS.contains(&method_up.as_str()) {
-        return Err(ctx.err(
-            format!("{at}.method"),
-            format!(
-                "'{}' is not accepted: use one of {}",
-                st.method,
-                METHODS.join(", ")
-            ),
-        ));
-    }
-    let method = reqwest::Method::from_bytes(method_up.as_bytes())
-        .map_err(|e| ctx.err(format!("{at}.method"), e.to_string()))?;
+    let method = match st.method.to_ascii_uppercase().as_str() {
+        "GET" => GooseMethod::Get,
+        "POST" => GooseMethod::Post,
+        "PUT" => GooseMethod::Put,
+        "PATCH" => GooseMethod::Patch,
+        "DELETE" => GooseMethod::Delete,
+        "HEAD" => GooseMethod::Head,
+        _ => {
+            return Err(ctx.err(
+                format!("{at}.method"),
+                format!(
+                    "'{}' is not accepted: use one of GET, POST, PUT, PATCH, DELETE, HEAD",
+                    st.method
+                ),
+            ))
+        }
+    };
     if !st.path.starts_with('/') {
         return Err(ctx.err(
             format!("{at}.path"),
