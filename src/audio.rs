@@ -145,18 +145,18 @@ pub fn tone_pcm(duration_ms: u32) -> Vec<u8> {
     pcm
 }
 
-/// A whole WAV file of `duration_ms` of tone.
-pub fn tone_wav(duration_ms: u32) -> Vec<u8> {
-    let pcm = tone_pcm(duration_ms);
-    let mut out = Vec::with_capacity(HEADER_LEN + pcm.len());
-    out.extend_from_slice(&wav_header(pcm.len() as u32));
-    out.extend_from_slice(&pcm);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A whole WAV file of `duration_ms` of tone.
+    fn tone_wav(duration_ms: u32) -> Vec<u8> {
+        let pcm = tone_pcm(duration_ms);
+        let mut out = Vec::with_capacity(HEADER_LEN + pcm.len());
+        out.extend_from_slice(&wav_header(pcm.len() as u32));
+        out.extend_from_slice(&pcm);
+        out
+    }
 
     #[test]
     fn round_trip_duration() {
