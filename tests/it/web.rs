@@ -9,13 +9,18 @@ use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A child process killed, with its whole process group (chromedriver's browsers), on drop.
-struct Killed(Child);
+/// A child process killed on drop; with `true`, its whole process group too (chromedriver leads
+/// its own group, which holds the browsers it started).
+struct Killed(Child, bool);
 impl Drop for Killed {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-9", &format!("-{}", self.0.id())])
-            .status();
+        if self.1 && self.0.try_wait().ok().flatten().is_none() {
+            // `--` matters: procps kill reads a bare `-PID` after a signal as something else
+            // and signals far more than the group.
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", "--", &format!("-{}", self.0.id())])
+                .status();
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -48,7 +53,7 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver is installed (apt-get install chromium chromium-driver; .ci/run does it)");
-        let driver = Killed(driver);
+        let driver = Killed(driver, true);
         let http = reqwest::Client::new();
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -219,7 +224,7 @@ async fn the_web_ui_starts_steers_and_stops_the_swarm() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
-    let child = Killed(child);
+    let child = Killed(child, false);
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     std::thread::spawn(move || {
         for line in std::io::BufReader::new(stdout)
