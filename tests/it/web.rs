@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 struct Killed(Child, bool);
 impl Drop for Killed {
     fn drop(&mut self) {
-        if self.1 && self.0.try_wait().ok().flatten().is_none() {
-            // `--` matters: procps kill reads a bare `-PID` after a signal as something else
-            // and signals far more than the group.
+        if self.1 {
+            // Not yet reaped, so the group id cannot have been reused. `--` matters: procps
+            // kill reads a bare `-PID` after a signal as something else and signals far more.
             let _ = Command::new("kill")
                 .args(["-s", "KILL", "--", &format!("-{}", self.0.id())])
                 .status();
