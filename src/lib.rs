@@ -5,20 +5,18 @@ pub mod audio;
 pub mod backend;
 pub mod capacity;
 pub mod cli;
+pub mod commands;
 pub mod fixtures;
+pub mod inputs;
 pub mod measure;
+pub mod output;
+pub mod plan;
 pub mod probe;
 pub mod report;
-pub mod report_cmd;
 pub mod scenario;
 pub mod signals;
 pub mod stats;
 pub mod swarm;
-
-/// `voiceswarm serve`: the reference backend in the foreground.
-pub async fn serve(args: cli::ServeArgs) -> anyhow::Result<u8> {
-    let mut config = args.backend;
-    config.backend_redis_url = args.redis_url;
-    backend::serve(&config, &format!("{}:{}", args.bind, args.port)).await?;
-    Ok(0)
-}
+pub mod target;
+pub mod units;
+pub mod vocab;

@@ -1,12 +1,23 @@
 //! The `voiceswarm` binary: parse the command line, run the command, map its outcome to the exit
 //! code (0 targets met, 1 a target missed, 2 usage, input or runtime error).
 
-use clap::Parser;
 use std::process::ExitCode;
-use voiceswarm::cli::{Cli, Command};
+use voiceswarm::cli::{self, Command};
+use voiceswarm::commands;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match cli::try_parse_from(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help, --version: what was asked for, exit 0.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprintln!("voiceswarm: error: {}", cli::error_line(&e));
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -19,11 +30,11 @@ fn main() -> ExitCode {
     };
     let outcome = runtime.block_on(async {
         match cli.command {
-            Command::Run(args) => voiceswarm::swarm::run(*args).await,
-            Command::Probe(args) => voiceswarm::probe::run(args).await,
-            Command::Serve(args) => voiceswarm::serve(args).await,
-            Command::Report(args) => voiceswarm::report_cmd::run(args).await,
-            Command::Capacity(args) => voiceswarm::capacity::run(*args).await,
+            Command::Run(args) => commands::run::run(*args).await,
+            Command::Probe(args) => commands::probe::run(args).await,
+            Command::Serve(args) => commands::serve::run(args).await,
+            Command::Report(args) => commands::report::run(args).await,
+            Command::Capacity(args) => commands::capacity::run(*args).await,
         }
     });
     match outcome {

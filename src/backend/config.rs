@@ -2,12 +2,10 @@
 //! flags (shared by `voiceswarm serve` and the in-process backend) and an optional JSON file.
 
 use super::latency::LatencyModel;
+use crate::vocab::Component;
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
-
-/// Components that `--fail-component` can break.
-pub const COMPONENTS: &[&str] = &["stt", "llm", "tts", "company", "search"];
 
 #[derive(Debug, Clone, Args, Serialize)]
 pub struct BackendConfig {
@@ -146,10 +144,11 @@ impl BackendConfig {
             return Err("--workers-per-component 0: expected at least 1".into());
         }
         if let Some(c) = &self.fail_component {
-            if !COMPONENTS.contains(&c.as_str()) {
+            if Component::service(c).is_none() {
+                let names: Vec<&str> = Component::SERVICES.iter().map(|c| c.name()).collect();
                 return Err(format!(
                     "--fail-component {c}: expected one of {}",
-                    COMPONENTS.join(", ")
+                    names.join(", ")
                 ));
             }
         }

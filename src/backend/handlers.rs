@@ -5,10 +5,11 @@
 #![allow(clippy::result_large_err)]
 
 use super::cache::cache_key;
-use super::state::{AppState, Component, Reject};
+use super::state::{AppState, Reject};
 use super::stream;
 use super::timing::ServerTiming;
 use crate::audio;
+use crate::vocab::{stage, Component};
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -154,11 +155,11 @@ async fn reply_through_cache(
     if let Some(reply) = s.cache.get(&key).await {
         let cost = s.sampler.sample(&s.model.cache);
         tokio::time::sleep(cost).await;
-        timing.stage("cache", began.elapsed());
-        timing.describe("cache", "hit");
+        timing.stage(stage::CACHE, began.elapsed());
+        timing.describe(stage::CACHE, "hit");
         return Ok((reply, true, Duration::ZERO));
     }
-    timing.describe("cache", "miss");
+    timing.describe(stage::CACHE, "miss");
     let planned = if stream_llm {
         s.check_failing(Component::Llm)?;
         s.sampler.sample(&s.model.llm)
@@ -218,7 +219,7 @@ pub async fn llm_stream(State(s): Shared, body: Bytes) -> Response {
     } else {
         let wait = tokio::time::Instant::now();
         let p = s.acquire(Component::Llm).await;
-        timing.stage("llm", wait.elapsed() + planned);
+        timing.stage(Component::Llm.name(), wait.elapsed() + planned);
         Some(p)
     };
     let mut events: Vec<Bytes> = reply
@@ -257,7 +258,7 @@ async fn synthesise(
     let permit = s.acquire(Component::Tts).await;
     let queued = wait.elapsed();
     let service = s.sampler.sample(&s.model.tts);
-    timing.stage("tts", queued + service);
+    timing.stage(Component::Tts.name(), queued + service);
     let speech_ms = (text.chars().count() as u64 * SPEECH_MS_PER_CHAR).clamp(300, 30_000);
     let mut chunks = s.audio_chunks(Duration::from_millis(speech_ms));
     let data_len: usize = chunks.iter().map(|c| c.len()).sum();

@@ -59,11 +59,6 @@ async fn build_state(config: &BackendConfig) -> Result<Arc<AppState>, BackendErr
     Ok(Arc::new(AppState::new(config.clone(), model, cache)))
 }
 
-/// The router, for tests that call handlers without a socket.
-pub async fn router(config: &BackendConfig) -> Result<Router, BackendError> {
-    Ok(router_with(build_state(config).await?))
-}
-
 fn router_with(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/sessions", post(handlers::create_session))

@@ -7,33 +7,12 @@ use super::corpus::SearchIndex;
 use super::latency::{Dist, LatencyModel, Sampler};
 use super::stt::Recogniser;
 use super::timing::ServerTiming;
+use crate::vocab::Component;
 use bytes::Bytes;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-
-/// The components with a worker pool of their own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Component {
-    Stt,
-    Llm,
-    Tts,
-    Company,
-    Search,
-}
-
-impl Component {
-    pub fn name(self) -> &'static str {
-        match self {
-            Component::Stt => "stt",
-            Component::Llm => "llm",
-            Component::Tts => "tts",
-            Component::Company => "company",
-            Component::Search => "search",
-        }
-    }
-}
 
 #[derive(Default)]
 pub struct Counters {
@@ -78,6 +57,7 @@ impl AppState {
         }
     }
 
+    /// A service's latency distribution (the backend's services only).
     pub fn dist(&self, c: Component) -> &Dist {
         match c {
             Component::Stt => &self.model.stt,
@@ -85,11 +65,17 @@ impl AppState {
             Component::Tts => &self.model.tts,
             Component::Company => &self.model.company,
             Component::Search => &self.model.search,
+            Component::Pipeline | Component::Cache => &self.model.cache,
         }
     }
 
+    /// A service's worker pool (`Component::SERVICES` index the pools).
     fn pool(&self, c: Component) -> &Arc<Semaphore> {
-        &self.pools[c as usize]
+        let i = Component::SERVICES
+            .iter()
+            .position(|s| *s == c)
+            .unwrap_or(0);
+        &self.pools[i]
     }
 
     /// Fails when `--fail-component` names this component.

@@ -10,21 +10,19 @@ pub struct Recogniser {
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= *b as u64;
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
+    use std::hash::Hasher;
+    let mut h = fnv::FnvHasher::default();
+    h.write(bytes);
+    h.finish()
 }
 
 impl Recogniser {
     pub fn new() -> Self {
         let mut known = HashMap::new();
-        for (wav, transcript) in crate::fixtures::AUDIO {
-            if let Ok(info) = audio::parse(wav) {
-                let pcm = &wav[info.data_offset..info.data_offset + info.data_len];
-                known.insert(fnv1a(pcm), *transcript);
+        for f in crate::fixtures::AUDIO {
+            if let Ok(info) = audio::parse(f.wav) {
+                let pcm = &f.wav[info.data_offset..info.data_offset + info.data_len];
+                known.insert(fnv1a(pcm), f.transcript);
             }
         }
         Self { known }
@@ -56,10 +54,10 @@ mod tests {
     fn knows_every_fixture() {
         let r = Recogniser::new();
         assert!(!crate::fixtures::AUDIO.is_empty());
-        for (wav, transcript) in crate::fixtures::AUDIO {
-            let info = audio::parse(wav).unwrap();
-            let pcm = &wav[info.data_offset..info.data_offset + info.data_len];
-            assert_eq!(r.transcribe(pcm, info.duration_ms()).0, *transcript);
+        for f in crate::fixtures::AUDIO {
+            let info = audio::parse(f.wav).unwrap();
+            let pcm = &f.wav[info.data_offset..info.data_offset + info.data_len];
+            assert_eq!(r.transcribe(pcm, info.duration_ms()).0, f.transcript);
         }
         let tone = audio::tone_pcm(100);
         assert!(r.transcribe(&tone, 100.0).0.starts_with("unrecognised"));

@@ -44,7 +44,7 @@ impl ServerTiming {
     /// planned remainder, since headers leave before the body).
     pub fn finish(mut self, still_to_come: Duration) -> String {
         let total = self.started.elapsed() + still_to_come;
-        self.stage("total", total);
+        self.stage(crate::vocab::stage::TOTAL, total);
         self.entries
     }
 }

@@ -1,7 +1,8 @@
-//! The capacity chart: P90 of every SLO metric and requests/s against users, with the knee (the
-//! maximum sustainable load) marked; an SVG, and an HTML page that embeds it with the step table.
+//! The capacity chart: P90 of every SLO metric and requests/s against the load, with the knee
+//! (the maximum sustainable load) marked; an SVG, and an HTML page that embeds it with the step
+//! table.
 
-use super::StepResult;
+use super::step::StepResult;
 use std::fmt::Write;
 
 const W: f64 = 760.0;
@@ -10,6 +11,7 @@ const LEFT: f64 = 70.0;
 const RIGHT: f64 = 70.0;
 const TOP: f64 = 40.0;
 const BOTTOM: f64 = 60.0;
+const RPS_COLOUR: &str = "#1f77b4";
 const COLOURS: &[&str] = &[
     "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
 ];
@@ -20,31 +22,33 @@ fn esc(s: &str) -> String {
         .replace('>', "&gt;")
 }
 
-/// The SVG; `knee` is the maximum sustainable users, if found.
-pub fn svg(steps: &[StepResult], slo_names: &[String], knee: Option<usize>) -> String {
-    let mut sorted: Vec<&StepResult> = steps.iter().collect();
-    sorted.sort_by_key(|s| s.users);
-    let max_users = sorted.iter().map(|s| s.users).max().unwrap_or(1).max(1) as f64;
-    let max_rps = sorted.iter().map(|s| s.rps).fold(1.0, f64::max);
-    let max_ms = sorted
-        .iter()
-        .flat_map(|s| s.metrics.iter().map(|m| m.p90_ms))
-        .fold(1.0, f64::max);
-    let x = |u: f64| LEFT + u / max_users * (W - LEFT - RIGHT);
-    let y_ms = |v: f64| H - BOTTOM - v / max_ms * (H - TOP - BOTTOM);
-    let y_rps = |v: f64| H - BOTTOM - v / max_rps * (H - TOP - BOTTOM);
-    let mut o = String::new();
-    let _ = write!(
-        o,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = write!(o, r#"<rect width="{W}" height="{H}" fill="white"/>"#);
-    let _ = write!(
-        o,
-        r#"<text x="{}" y="22" text-anchor="middle" font-size="15">P90 latency and throughput against concurrent users</text>"#,
-        W / 2.0
-    );
-    // Axes and ticks.
+/// The plot's scales: load on x, milliseconds on the left axis, requests/s on the right.
+struct Scales {
+    max_load: f64,
+    max_ms: f64,
+    max_rps: f64,
+}
+
+impl Scales {
+    fn of(steps: &[&StepResult]) -> Self {
+        Self {
+            max_load: steps.iter().map(|s| s.users).max().unwrap_or(1).max(1) as f64,
+            max_rps: steps.iter().map(|s| s.rps).fold(1.0, f64::max),
+            max_ms: steps
+                .iter()
+                .flat_map(|s| s.metrics.iter().map(|m| m.p90_ms))
+                .fold(1.0, f64::max),
+        }
+    }
+    fn x(&self, load: f64) -> f64 {
+        LEFT + load / self.max_load * (W - LEFT - RIGHT)
+    }
+    fn y(&self, v: f64, max: f64) -> f64 {
+        H - BOTTOM - v / max * (H - TOP - BOTTOM)
+    }
+}
+
+fn axes(o: &mut String, sc: &Scales, x_label: &str) {
     let (x0, x1, y0, y1) = (LEFT, W - RIGHT, H - BOTTOM, TOP);
     let _ = write!(
         o,
@@ -57,7 +61,7 @@ pub fn svg(steps: &[StepResult], slo_names: &[String], knee: Option<usize>) -> S
             o,
             r#"<text x="{ux}" y="{}" text-anchor="middle">{:.0}</text>"#,
             y0 + 16.0,
-            f * max_users
+            f * sc.max_load
         );
         let _ = write!(
             o,
@@ -65,90 +69,107 @@ pub fn svg(steps: &[StepResult], slo_names: &[String], knee: Option<usize>) -> S
             x0 - 6.0,
             vy + 4.0,
             COLOURS[0],
-            f * max_ms
+            f * sc.max_ms
         );
         let _ = write!(
             o,
-            r##"<text x="{}" y="{}" fill="#1f77b4">{:.0}</text>"##,
+            r#"<text x="{}" y="{}" fill="{RPS_COLOUR}">{:.0}</text>"#,
             x1 + 6.0,
             vy + 4.0,
-            f * max_rps
+            f * sc.max_rps
         );
         let _ = write!(
             o,
             r##"<line x1="{x0}" x2="{x1}" y1="{vy}" y2="{vy}" stroke="#eee"/>"##
         );
     }
+    let (mid_x, mid_y) = (W / 2.0, H / 2.0);
     let _ = write!(
         o,
-        r#"<text x="{}" y="{}" text-anchor="middle">users</text>"#,
-        W / 2.0,
-        H - 20.0
+        r#"<text x="{mid_x}" y="{}" text-anchor="middle">{}</text>"#,
+        H - 20.0,
+        esc(x_label)
     );
     let _ = write!(
         o,
-        r#"<text x="18" y="{}" transform="rotate(-90 18 {})" text-anchor="middle">P90 (ms)</text>"#,
-        H / 2.0,
-        H / 2.0
+        r#"<text x="18" y="{mid_y}" transform="rotate(-90 18 {mid_y})" text-anchor="middle">P90 (ms)</text>"#
     );
     let _ = write!(
         o,
-        r##"<text x="{}" y="{}" transform="rotate(90 {} {})" text-anchor="middle" fill="#1f77b4">requests/s</text>"##,
+        r#"<text x="{}" y="{mid_y}" transform="rotate(90 {} {mid_y})" text-anchor="middle" fill="{RPS_COLOUR}">requests/s</text>"#,
         W - 14.0,
-        H / 2.0,
-        W - 14.0,
-        H / 2.0
+        W - 14.0
     );
-    // Requests per second.
-    let pts: Vec<String> = sorted
+}
+
+fn rps_line(o: &mut String, sc: &Scales, steps: &[&StepResult]) {
+    let pts: Vec<String> = steps
         .iter()
-        .map(|s| format!("{:.1},{:.1}", x(s.users as f64), y_rps(s.rps)))
+        .map(|s| format!("{:.1},{:.1}", sc.x(s.users as f64), sc.y(s.rps, sc.max_rps)))
         .collect();
     let _ = write!(
         o,
-        r##"<polyline points="{}" fill="none" stroke="#1f77b4" stroke-width="2" stroke-dasharray="6 3"/>"##,
+        r#"<polyline points="{}" fill="none" stroke="{RPS_COLOUR}" stroke-width="2" stroke-dasharray="6 3"/>"#,
         pts.join(" ")
     );
-    // P90 of each SLO metric.
-    for (i, name) in slo_names.iter().enumerate() {
-        let colour = COLOURS[i % COLOURS.len()];
-        let pts: Vec<String> = sorted
-            .iter()
-            .filter_map(|s| {
-                s.metrics
-                    .iter()
-                    .find(|m| &m.name == name)
-                    .map(|m| format!("{:.1},{:.1}", x(s.users as f64), y_ms(m.p90_ms)))
-            })
-            .collect();
+}
+
+fn metric_line(o: &mut String, sc: &Scales, steps: &[&StepResult], name: &str, i: usize) {
+    let colour = COLOURS[i % COLOURS.len()];
+    let pts: Vec<(f64, f64)> = steps
+        .iter()
+        .filter_map(|s| {
+            let m = s.metrics.iter().find(|m| m.name == name)?;
+            Some((sc.x(s.users as f64), sc.y(m.p90_ms, sc.max_ms)))
+        })
+        .collect();
+    let line: Vec<String> = pts.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
+    let _ = write!(
+        o,
+        r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#,
+        line.join(" ")
+    );
+    for (x, y) in &pts {
         let _ = write!(
             o,
-            r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#,
-            pts.join(" ")
-        );
-        for p in &pts {
-            let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
-            let _ = write!(o, r#"<circle cx="{px}" cy="{py}" r="3" fill="{colour}"/>"#);
-        }
-        let _ = write!(
-            o,
-            r#"<text x="{}" y="{}" fill="{colour}">{} P90</text>"#,
-            x0 + 10.0,
-            y1 + 14.0 + 14.0 * i as f64,
-            esc(name)
+            r#"<circle cx="{x:.1}" cy="{y:.1}" r="3" fill="{colour}"/>"#
         );
     }
+    let _ = write!(
+        o,
+        r#"<text x="{}" y="{}" fill="{colour}">{} P90</text>"#,
+        LEFT + 10.0,
+        TOP + 14.0 + 14.0 * i as f64,
+        esc(name)
+    );
+}
+
+/// The SVG; `knee` is the maximum sustainable load, if found.
+pub fn svg(steps: &[StepResult], slo_names: &[String], knee: Option<usize>) -> String {
+    let mut sorted: Vec<&StepResult> = steps.iter().collect();
+    sorted.sort_by_key(|s| s.users);
+    let sc = Scales::of(&sorted);
+    let mut o = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12"><rect width="{W}" height="{H}" fill="white"/><text x="{}" y="22" text-anchor="middle" font-size="15">P90 latency and throughput against concurrent users</text>"#,
+        W / 2.0
+    );
+    axes(&mut o, &sc, "users");
+    rps_line(&mut o, &sc, &sorted);
+    for (i, name) in slo_names.iter().enumerate() {
+        metric_line(&mut o, &sc, &sorted, name, i);
+    }
     if let Some(k) = knee {
-        let kx = x(k as f64);
+        let kx = sc.x(k as f64);
         let _ = write!(
             o,
-            r#"<line x1="{kx}" x2="{kx}" y1="{y1}" y2="{y0}" stroke="green" stroke-width="2"/>"#
+            r#"<line x1="{kx}" x2="{kx}" y1="{TOP}" y2="{}" stroke="green" stroke-width="2"/>"#,
+            H - BOTTOM
         );
         let _ = write!(
             o,
             r#"<text x="{}" y="{}" fill="green">capacity: {k} users</text>"#,
             kx + 4.0,
-            y1 + 14.0
+            TOP + 14.0
         );
     }
     o.push_str("</svg>\n");
@@ -182,7 +203,7 @@ pub fn html(svg: &str, steps: &[StepResult], verdict: &str) -> String {
             if s.passed {
                 "✓".to_string()
             } else {
-                format!("✗ {}", esc(s.broke.as_deref().unwrap_or("")))
+                esc(s.broke.as_deref().unwrap_or("✗"))
             }
         );
     }

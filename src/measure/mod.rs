@@ -1,5 +1,7 @@
 //! What a transaction measures beyond Goose: full response time with the body, time to first
 //! byte (first token, first audio), every `Server-Timing` stage, cache hits, failures by kind.
 
+pub mod body;
 pub mod server_timing;
+pub mod session;
 pub mod step;

@@ -1,12 +1,13 @@
 //! Running one scenario step as a Goose request and measuring it into the recorder. This is the
 //! per-request hot path: no allocation beyond the request itself when a step has no templates.
 
+use super::body::{self, BodyRead, KEEP_LIMIT};
 use super::server_timing;
-use crate::scenario::load::{CompiledBody, CompiledStep};
-use crate::scenario::template::UserVars;
+use super::session::{self, CallerState};
+use crate::scenario::{CompiledBody, CompiledStep};
 use crate::stats::recorder::Shard;
-use crate::stats::summary::{FAILURES, REQUESTS};
 use crate::stats::Recorder;
+use crate::vocab::counter;
 use goose::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,24 +23,83 @@ pub struct StepContext {
     pub think_scale: f64,
 }
 
-/// A transport failure's kind: the client gave up waiting (`timeout`), or the connection could
-/// not be made or broke before the response was whole (`connection`).
-fn classify(e: &reqwest::Error) -> &'static str {
+/// A transport failure's counter: the client gave up waiting (`timeout`), or the connection
+/// could not be made or broke before the response was whole (`connection`).
+fn transport_error(e: &reqwest::Error) -> &'static str {
     if e.is_timeout() {
-        "timeout"
+        counter::ERROR_TIMEOUT
     } else {
-        "connection"
+        counter::ERROR_CONNECTION
     }
 }
 
-/// Records a failure of `kind` (a request was already counted).
+/// Records a failure under its kind's counter (the request was already counted).
 fn count_failure(shard: &mut Shard, kind: &str) {
-    shard.count(FAILURES, 1);
+    shard.count(counter::FAILURES, 1);
     shard.count(kind, 1);
 }
 
-fn failure_counter(kind: &str) -> String {
-    format!("errors:{kind}")
+/// The step's request to `path`: headers and body rendered for this user.
+fn build_request<'a>(
+    user: &GooseUser,
+    step: &'a CompiledStep,
+    ctx: &StepContext,
+    path: &'a str,
+) -> Result<GooseRequest<'a>, Box<TransactionError>> {
+    let vars = session::vars(user);
+    let mut builder = user.get_request_builder(&step.method, path)?;
+    for (name, value) in &step.headers {
+        builder = builder.header(name, value.render(vars, &ctx.data).into_owned());
+    }
+    if !ctx.extra_headers.is_empty() {
+        builder = builder.headers(ctx.extra_headers.clone());
+    }
+    use reqwest::header::CONTENT_TYPE;
+    builder = match &step.body {
+        CompiledBody::None => builder,
+        CompiledBody::Static(bytes, content_type) => builder
+            .header(CONTENT_TYPE, *content_type)
+            .body(bytes.clone()),
+        CompiledBody::Json(v) => builder
+            .header(CONTENT_TYPE, "application/json")
+            .body(v.render(vars, &ctx.data).to_string()),
+        CompiledBody::Text(t) => builder
+            .header(CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(t.render(vars, &ctx.data).into_owned()),
+        CompiledBody::Audio(files) => {
+            let i = rand::random_range(0..files.len());
+            builder
+                .header(CONTENT_TYPE, "audio/wav")
+                .body(files[i].clone())
+        }
+    };
+    let mut request = GooseRequest::builder()
+        .method(step.method)
+        .path(path)
+        .name(&*step.name)
+        .set_request_builder(builder);
+    if let Some(code) = step.expect_status {
+        request = request.expect_status_code(code);
+    }
+    Ok(request.build())
+}
+
+/// Everything the response headers tell, recorded under one lock: the request, its
+/// Server-Timing stages, a failed status.
+fn record_headers(ctx: &StepContext, hint: usize, response: &reqwest::Response, ok: bool) {
+    let timing = response
+        .headers()
+        .get("server-timing")
+        .and_then(|v| v.to_str().ok());
+    ctx.recorder.with_shard(hint, |s| {
+        s.count(counter::REQUESTS, 1);
+        if let Some(header) = timing {
+            server_timing::record(s, header);
+        }
+        if !ok {
+            count_failure(s, &counter::status_error(response.status().as_u16()));
+        }
+    });
 }
 
 /// Evaluates the step's JSON checks; the first failure's description.
@@ -51,8 +111,7 @@ fn check_body(step: &CompiledStep, body: &[u8]) -> Result<Option<serde_json::Val
         serde_json::from_slice(body).map_err(|e| format!("response is not JSON ({e})"))?;
     for (pointer, equals) in &step.checks {
         let ptr = pointer.as_str();
-        let found = pointer.resolve(&json);
-        match (found, equals) {
+        match (pointer.resolve(&json), equals) {
             (None, _) => return Err(format!("{ptr} is missing")),
             (Some(v), Some(want)) if v != want => {
                 return Err(format!("{ptr} is {v}, expected {want}"))
@@ -70,168 +129,73 @@ fn check_body(step: &CompiledStep, body: &[u8]) -> Result<Option<serde_json::Val
     Ok(Some(json))
 }
 
-/// Runs `step` for `user`: sends it, reads the body chunk by chunk (timing the first), records
-/// every measurement, checks and captures. Returns how long to listen to the audio it returned.
+/// Keeps the step's captured values in the caller's state.
+fn capture(user: &mut GooseUser, step: &CompiledStep, json: &serde_json::Value) {
+    let state: &mut CallerState = session::state(user);
+    for (var, ptr) in &step.captures {
+        if let Some(v) = ptr.resolve(json) {
+            let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            state.vars.0.insert(var.clone(), text);
+        }
+    }
+}
+
+/// Runs `step` for `user`: sends it, reads the body (timing its first byte), records every
+/// measurement, checks and captures. Returns how long the audio it returned plays (zero when
+/// it returned none or failed).
 pub async fn measure(
     user: &mut GooseUser,
     step: &CompiledStep,
     ctx: &StepContext,
 ) -> Result<Duration, Box<TransactionError>> {
     let hint = user.weighted_users_index;
-    let vars = user.get_session_data::<UserVars>();
-    let path = step.path.render(vars, &ctx.data);
-    let mut builder = user.get_request_builder(&step.method, &path)?;
-    for (name, value) in &step.headers {
-        builder = builder.header(name, value.render(vars, &ctx.data).into_owned());
-    }
-    if !ctx.extra_headers.is_empty() {
-        builder = builder.headers(ctx.extra_headers.clone());
-    }
-    builder = match &step.body {
-        CompiledBody::None => builder,
-        CompiledBody::Static(bytes, content_type) => builder
-            .header(reqwest::header::CONTENT_TYPE, *content_type)
-            .body(bytes.clone()),
-        CompiledBody::Json(v) => builder
-            .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(v.render(vars, &ctx.data).to_string()),
-        CompiledBody::Text(t) => builder
-            .header(reqwest::header::CONTENT_TYPE, "text/plain; charset=utf-8")
-            .body(t.render(vars, &ctx.data).into_owned()),
-        CompiledBody::Audio(files) => {
-            let i = rand::random_range(0..files.len());
-            builder
-                .header(reqwest::header::CONTENT_TYPE, "audio/wav")
-                .body(files[i].clone())
-        }
-    };
-    let mut request = GooseRequest::builder()
-        .method(step.method)
-        .path(&*path)
-        .name(&*step.name)
-        .set_request_builder(builder);
-    if let Some(code) = step.expect_status {
-        request = request.expect_status_code(code);
-    }
+    let path = step.path.render(session::vars(user), &ctx.data);
+    let request = build_request(user, step, ctx, &path)?;
     let started = Instant::now();
-    let goose = user.request(request.build()).await?;
+    let goose = user.request(request).await?;
     let mut metric = goose.request;
     let mut response = match goose.response {
         Ok(r) => r,
         Err(e) => {
             ctx.recorder.with_shard(hint, |s| {
-                s.count(REQUESTS, 1);
-                count_failure(s, &failure_counter(classify(&e)));
+                s.count(counter::REQUESTS, 1);
+                count_failure(s, transport_error(&e));
             });
             return Ok(Duration::ZERO);
         }
     };
-    // Everything the headers tell, under one lock.
-    let timing = response
-        .headers()
-        .get("server-timing")
-        .and_then(|v| v.to_str().ok());
-    ctx.recorder.with_shard(hint, |s| {
-        s.count(REQUESTS, 1);
-        if let Some(header) = timing {
-            server_timing::record(s, header);
-        }
-        if !metric.success {
-            count_failure(
-                s,
-                &failure_counter(&format!("status_{}", metric.status_code)),
-            );
-        }
-    });
+    record_headers(ctx, hint, &response, metric.success);
     if !metric.success {
         return Ok(Duration::ZERO);
     }
-    let keep = step.keeps_body();
-    let mut kept: Vec<u8> = Vec::new();
-    let mut head = [0u8; 64];
-    let mut head_len = 0usize;
-    let mut total = 0usize;
-    let mut first_byte: Option<Duration> = None;
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if first_byte.is_none() {
-                    first_byte = Some(started.elapsed());
-                }
-                if head_len < head.len() {
-                    let n = (head.len() - head_len).min(chunk.len());
-                    head[head_len..head_len + n].copy_from_slice(&chunk[..n]);
-                    head_len += n;
-                }
-                total += chunk.len();
-                if keep && kept.len() < 1 << 20 {
-                    kept.extend_from_slice(&chunk);
-                }
-            }
-            Ok(None) => break,
-            Err(e) => {
-                let kind = classify(&e);
-                ctx.recorder
-                    .with_shard(hint, |s| count_failure(s, &failure_counter(kind)));
-                let reason = format!("{}: response body {kind} error: {e}", step.name);
-                return user
-                    .set_failure(&reason, &mut metric, None, None)
-                    .map(|()| Duration::ZERO);
-            }
-        }
-    }
-    let full = started.elapsed();
-    ctx.recorder.with_shard(hint, |s| {
-        s.record(&step.name, full);
-        if let (Some(name), Some(t)) = (&step.first_byte, first_byte) {
-            s.record(name, t);
-        }
-    });
-    match check_body(step, &kept) {
-        Err(why) => {
-            ctx.recorder
-                .with_shard(hint, |s| count_failure(s, "errors:check"));
-            let reason = format!("{}: {why}", step.name);
+    let keep = if step.keeps_body() { KEEP_LIMIT } else { 0 };
+    let read: BodyRead = match body::read(&mut response, started, keep).await {
+        Ok(read) => read,
+        Err(e) => {
+            let kind = transport_error(&e);
+            ctx.recorder.with_shard(hint, |s| count_failure(s, kind));
+            let reason = format!("{}: response body {kind} error: {e}", step.name);
             return user
                 .set_failure(&reason, &mut metric, None, None)
                 .map(|()| Duration::ZERO);
         }
-        Ok(Some(json)) if !step.captures.is_empty() => {
-            let mut vars = user
-                .get_session_data::<UserVars>()
-                .cloned()
-                .unwrap_or_default();
-            for (var, ptr) in &step.captures {
-                if let Some(v) = ptr.resolve(&json) {
-                    let text = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-                    vars.0.insert(var.clone(), text);
-                }
-            }
-            user.set_session_data(vars);
+    };
+    ctx.recorder.with_shard(hint, |s| {
+        s.record(&step.name, read.full);
+        if let (Some(name), Some(t)) = (&step.first_byte, read.first_byte) {
+            s.record(name, t);
         }
+    });
+    match check_body(step, &read.kept) {
+        Err(why) => {
+            ctx.recorder
+                .with_shard(hint, |s| count_failure(s, counter::ERROR_CHECK));
+            let reason = format!("{}: {why}", step.name);
+            user.set_failure(&reason, &mut metric, None, None)?;
+            return Ok(Duration::ZERO);
+        }
+        Ok(Some(json)) if !step.captures.is_empty() => capture(user, step, &json),
         Ok(_) => {}
     }
-    if step.listen && ctx.think_scale > 0.0 {
-        // A caller cannot speak while the assistant talks: wait for the reply's audio.
-        if let Ok(info) = crate::audio::parse(&head[..head_len]) {
-            let bytes_per_ms = info.sample_rate as f64 * info.channels as f64 * 2.0 / 1000.0;
-            let audio_ms = total.saturating_sub(info.data_offset) as f64 / bytes_per_ms;
-            return Ok(Duration::from_secs_f64(audio_ms * ctx.think_scale / 1000.0));
-        }
-    }
-    Ok(Duration::ZERO)
-}
-
-/// Runs `step` as [`measure`] does, then listens: the wait happens after the request's state
-/// (response, buffers, Goose's request record) is dropped, so a listening caller holds little.
-pub async fn execute(
-    user: &mut GooseUser,
-    step: &CompiledStep,
-    ctx: &StepContext,
-) -> TransactionResult {
-    let listen = measure(user, step, ctx).await?;
-    if !listen.is_zero() {
-        tokio::time::sleep(listen).await;
-    }
-    Ok(())
+    Ok(body::audio_duration(&read).unwrap_or_default())
 }

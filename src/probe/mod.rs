@@ -1,104 +1,14 @@
-//! `voiceswarm probe`: the component latency probe. N sequential calls per component (after a
-//! warm-up), then the whole voice turn, then Redis cache read/write; judged like a load run.
+//! The component latency probe's measurements: one timed call of a component of the reference
+//! API (with its Server-Timing stages recorded), and Redis cache read/write (`cache.rs`).
+//! The order of a probe run is `commands::probe`.
 
-mod redis_cache;
+pub mod cache;
 
-use crate::backend::BackendConfig;
-use crate::measure::server_timing;
-use crate::measure::server_timing::SERVER_STAGES;
-use crate::report::{self, console};
-use crate::stats::summary::{FAILURES, REQUESTS};
-use crate::stats::{summarize, Recorder, RunInfo, Targets};
-use crate::swarm::folder;
-use anyhow::{anyhow, Context};
-use clap::{Args, ValueEnum};
+use crate::measure::{body, server_timing};
+use crate::stats::Recorder;
+use crate::vocab::{metric, Component};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
-pub enum Component {
-    Stt,
-    Llm,
-    Tts,
-    Company,
-    Search,
-    Pipeline,
-    Cache,
-}
-
-impl Component {
-    const ALL: [Component; 7] = [
-        Component::Stt,
-        Component::Llm,
-        Component::Tts,
-        Component::Company,
-        Component::Search,
-        Component::Pipeline,
-        Component::Cache,
-    ];
-
-    fn name(self) -> &'static str {
-        match self {
-            Component::Stt => "stt",
-            Component::Llm => "llm",
-            Component::Tts => "tts",
-            Component::Company => "company",
-            Component::Search => "search",
-            Component::Pipeline => "pipeline",
-            Component::Cache => "cache",
-        }
-    }
-}
-
-#[derive(Debug, Args)]
-pub struct ProbeArgs {
-    /// Backend to probe (default: the built-in reference backend)
-    #[arg(short = 'H', long, value_name = "URL")]
-    pub host: Option<String>,
-    /// Measured calls per component
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
-    pub samples: u64,
-    /// Unmeasured calls per component first
-    #[arg(long, default_value_t = 5)]
-    pub warmup: u64,
-    /// Only these components (comma separated)
-    #[arg(long, value_enum, value_delimiter = ',')]
-    pub only: Vec<Component>,
-    /// Redis for the cache rows (else a private redis-server, if installed)
-    #[arg(long, env = "REDIS_URL", value_name = "URL")]
-    pub redis_url: Option<String>,
-    /// The latency targets to judge
-    #[arg(long, value_name = "FILE", default_value = "scenarios/targets.json")]
-    pub targets: PathBuf,
-    /// Write the files into DIR (default: reports/<UTC time>-probe/)
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Where run folders go
-    #[arg(long, value_name = "DIR", default_value = "reports")]
-    pub reports_dir: PathBuf,
-    /// Seconds each call may take
-    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
-    pub call_timeout: f64,
-    #[command(flatten)]
-    pub backend: BackendConfig,
-}
-
-/// The metric names the probe records.
-pub const METRICS: &[&str] = &[
-    "stt:transcribe",
-    "llm:complete",
-    "llm:first_token",
-    "llm:stream",
-    "tts:first_audio",
-    "tts:synthesize",
-    "company:lookup",
-    "search:query",
-    "pipeline:voice_turn",
-    "pipeline:voice",
-    "cache:read",
-    "cache:write",
-];
 
 /// What one HTTP call measured.
 struct Timed {
@@ -106,17 +16,39 @@ struct Timed {
     full: Duration,
 }
 
-struct Prober {
-    client: reqwest::Client,
-    host: String,
-    recorder: Recorder,
-    /// Per component: errors and the first error message.
-    errors: BTreeMap<&'static str, (u64, String)>,
+/// One measured sample: (metric, time) pairs.
+pub type Sample = Vec<(&'static str, Duration)>;
+
+pub struct Prober {
+    pub client: reqwest::Client,
+    pub host: String,
+    pub recorder: Recorder,
+    /// Per component: how many calls failed, and the first failure's message.
+    pub errors: BTreeMap<Component, (u64, String)>,
 }
 
 impl Prober {
+    pub fn new(host: &str, call_timeout: Duration) -> reqwest::Result<Self> {
+        Ok(Self {
+            client: reqwest::Client::builder().timeout(call_timeout).build()?,
+            host: host.trim_end_matches('/').to_string(),
+            recorder: Recorder::new(1),
+            errors: BTreeMap::new(),
+        })
+    }
+
+    /// Counts a failed call of `component`, keeping the first message.
+    pub fn note_error(&mut self, component: Component, e: String) {
+        self.recorder.count(0, crate::vocab::counter::FAILURES, 1);
+        self.errors.entry(component).or_insert((0, e)).0 += 1;
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.host)
+    }
+
     /// Sends a request, reads the body to its end, records Server-Timing stages.
-    async fn call(&self, req: reqwest::RequestBuilder, expect: u16) -> Result<Timed, String> {
+    async fn call(&self, req: reqwest::RequestBuilder) -> Result<Timed, String> {
         let start = Instant::now();
         let mut resp = req
             .send()
@@ -130,309 +62,89 @@ impl Prober {
             self.recorder
                 .with_shard(0, |s| server_timing::record(s, st));
         }
-        let status = resp.status().as_u16();
-        let mut first = None;
-        let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
+        let status = resp.status();
+        let read = body::read(&mut resp, start, 512)
             .await
-            .map_err(|e| format!("response body: {e}"))?
-        {
-            first.get_or_insert_with(|| start.elapsed());
-            if body.len() < 512 {
-                body.extend_from_slice(&chunk[..chunk.len().min(512)]);
-            }
-        }
-        let full = start.elapsed();
-        if status != expect {
-            let text = String::from_utf8_lossy(&body);
-            return Err(format!(
-                "HTTP {status} (expected {expect}): {}",
-                text.trim()
-            ));
+            .map_err(|e| format!("response body: {e}"))?;
+        if !status.is_success() {
+            let text = String::from_utf8_lossy(&read.kept);
+            return Err(format!("HTTP {}: {}", status.as_u16(), text.trim()));
         }
         Ok(Timed {
-            first_byte: first.unwrap_or(full),
-            full,
+            first_byte: read.first_byte.unwrap_or(read.full),
+            full: read.full,
         })
     }
 
-    fn note_error(&mut self, component: &'static str, e: String) {
-        self.recorder.count(0, FAILURES, 1);
-        let entry = self.errors.entry(component).or_insert((0, e));
-        entry.0 += 1;
+    fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::RequestBuilder {
+        self.client.post(self.url(path)).json(&body)
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}{}", self.host.trim_end_matches('/'), path)
+    fn post_wav(&self, path: &str, wav: &'static [u8]) -> reqwest::RequestBuilder {
+        self.client
+            .post(self.url(path))
+            .header("content-type", "audio/wav")
+            .body(wav)
     }
 
-    /// One call of an HTTP component; `i` varies the input.
-    async fn http_sample(
-        &self,
-        c: Component,
-        i: u64,
-    ) -> Result<Vec<(&'static str, Duration)>, String> {
-        let fixtures = crate::fixtures::AUDIO;
-        let (wav, transcript) = fixtures[i as usize % fixtures.len()];
-        let json = |body: serde_json::Value| {
-            self.client
-                .post(self.url(match c {
-                    Component::Llm => "/api/v1/llm",
-                    Component::Tts => "/api/v1/tts",
-                    _ => "/api/v1/search",
-                }))
-                .json(&body)
-        };
+    /// One call of an HTTP component; `i` varies the input. The cache is probed through Redis.
+    pub async fn sample(&self, c: Component, i: u64) -> Result<Sample, String> {
+        let fixture = crate::fixtures::AUDIO[i as usize % crate::fixtures::AUDIO.len()];
+        let (wav, transcript) = (fixture.wav, fixture.transcript);
         Ok(match c {
             Component::Stt => {
-                let t = self
-                    .call(
-                        self.client
-                            .post(self.url("/api/v1/stt"))
-                            .header("content-type", "audio/wav")
-                            .body(wav),
-                        200,
-                    )
-                    .await?;
-                vec![("stt:transcribe", t.full)]
+                let t = self.call(self.post_wav("/api/v1/stt", wav)).await?;
+                vec![(metric::STT_TRANSCRIBE, t.full)]
             }
-            Component::Llm => {
-                // A fresh message each time: the probe measures the model, not the cache.
-                let message = format!("{transcript} (probe {i} {})", std::process::id());
-                let plain = self
-                    .call(json(serde_json::json!({ "message": message })), 200)
-                    .await?;
-                let streamed = self
-                    .call(
-                        self.client
-                            .post(self.url("/api/v1/llm/stream"))
-                            .json(&serde_json::json!({ "message": format!("{message} streamed") })),
-                        200,
-                    )
-                    .await?;
-                vec![
-                    ("llm:complete", plain.full),
-                    ("llm:first_token", streamed.first_byte),
-                    ("llm:stream", streamed.full),
-                ]
-            }
+            Component::Llm => self.llm(transcript, i).await?,
             Component::Tts => {
                 let t = self
-                    .call(json(serde_json::json!({ "text": transcript })), 200)
+                    .call(self.post_json("/api/v1/tts", serde_json::json!({ "text": transcript })))
                     .await?;
                 vec![
-                    ("tts:first_audio", t.first_byte),
-                    ("tts:synthesize", t.full),
+                    (metric::TTS_FIRST_AUDIO, t.first_byte),
+                    (metric::TTS_SYNTHESIZE, t.full),
                 ]
             }
             Component::Company => {
                 let ids = ["acme", "globex", "initech", "hooli"];
-                let t = self
-                    .call(
-                        self.client.get(
-                            self.url(&format!("/api/v1/company/{}", ids[i as usize % ids.len()])),
-                        ),
-                        200,
-                    )
-                    .await?;
-                vec![("company:lookup", t.full)]
+                let path = format!("/api/v1/company/{}", ids[i as usize % ids.len()]);
+                let t = self.call(self.client.get(self.url(&path))).await?;
+                vec![(metric::COMPANY_LOOKUP, t.full)]
             }
             Component::Search => {
-                let t = self
-                    .call(
-                        json(serde_json::json!({ "query": transcript, "top_k": 3 })),
-                        200,
-                    )
-                    .await?;
-                vec![("search:query", t.full)]
+                let body = serde_json::json!({ "query": transcript, "top_k": 3 });
+                let t = self.call(self.post_json("/api/v1/search", body)).await?;
+                vec![(metric::SEARCH_QUERY, t.full)]
             }
             Component::Pipeline => {
                 // A new conversation per turn, so the LLM cache does not shortcut it.
-                let url = self.url(&format!(
-                    "/api/v1/voice?session_id=probe-{}-{i}",
-                    std::process::id()
-                ));
-                let t = self
-                    .call(
-                        self.client
-                            .post(url)
-                            .header("content-type", "audio/wav")
-                            .body(wav),
-                        200,
-                    )
-                    .await?;
+                let path = format!("/api/v1/voice?session_id=probe-{}-{i}", std::process::id());
+                let t = self.call(self.post_wav(&path, wav)).await?;
                 vec![
-                    ("pipeline:voice_turn", t.first_byte),
-                    ("pipeline:voice", t.full),
+                    (metric::PIPELINE_VOICE_TURN, t.first_byte),
+                    (metric::PIPELINE_VOICE, t.full),
                 ]
             }
-            Component::Cache => unreachable!("the cache is probed through Redis"),
+            Component::Cache => return Err("the cache is probed through Redis".into()),
         })
     }
-}
 
-fn progress(c: Component, done: u64, total: u64) {
-    if done == total || done.is_multiple_of((total / 4).max(1)) {
-        eprintln!("probe: {:<8} {done}/{total}", c.name());
-    }
-}
-
-/// `voiceswarm probe`: returns the exit code.
-pub async fn run(args: ProbeArgs) -> anyhow::Result<u8> {
-    let targets_file = args.targets.display().to_string();
-    let targets_text = std::fs::read_to_string(&args.targets)
-        .with_context(|| format!("{targets_file}: cannot read"))?;
-    let targets = Targets::parse(&targets_text, &targets_file)?;
-    targets.check_known(
-        &targets_file,
-        METRICS.iter().copied().chain(SERVER_STAGES.iter().copied()),
-    )?;
-    if !(args.call_timeout.is_finite() && args.call_timeout > 0.0) {
-        return Err(anyhow!(
-            "--call-timeout {}: expected seconds above 0",
-            args.call_timeout
-        ));
-    }
-    let components: Vec<Component> = if args.only.is_empty() {
-        Component::ALL.to_vec()
-    } else {
-        let mut v = args.only.clone();
-        v.sort();
-        v.dedup();
-        v
-    };
-    let (host, backend) =
-        crate::swarm::preflight::resolve_target(args.host.as_deref(), &args.backend, "probing")
+    /// The LLM plain and streamed, each with a fresh message: the probe measures the model,
+    /// not the cache.
+    async fn llm(&self, transcript: &str, i: u64) -> Result<Sample, String> {
+        let message = format!("{transcript} (probe {i} {})", std::process::id());
+        let plain = self
+            .call(self.post_json("/api/v1/llm", serde_json::json!({ "message": message })))
             .await?;
-    let out = match &args.out {
-        Some(d) => folder::use_given(d)?,
-        None => folder::create(&args.reports_dir, "probe")?,
-    };
-    let started_at = chrono::Utc::now().to_rfc3339();
-    let clock = Instant::now();
-    let mut p = Prober {
-        client: reqwest::Client::builder()
-            .timeout(Duration::from_secs_f64(args.call_timeout))
-            .build()?,
-        host,
-        recorder: Recorder::new(1),
-        errors: BTreeMap::new(),
-    };
-    let mut skipped = BTreeMap::new();
-    for &c in &components {
-        if c == Component::Cache {
-            probe_cache(&mut p, &args, &mut skipped).await;
-            continue;
-        }
-        for i in 0..args.warmup {
-            let _ = p.http_sample(c, 1_000_000 + i).await;
-        }
-        for i in 0..args.samples {
-            p.recorder.count(0, REQUESTS, 1);
-            match p.http_sample(c, i).await {
-                Ok(rows) => {
-                    for (metric, took) in rows {
-                        p.recorder.record(0, metric, took);
-                    }
-                }
-                Err(e) => p.note_error(c.name(), e),
-            }
-            progress(c, i + 1, args.samples);
-        }
-    }
-    if !components.contains(&Component::Cache) {
-        for m in ["cache:read", "cache:write"] {
-            skipped.insert(m.to_string(), "not selected with --only".to_string());
-        }
-    }
-    for c in Component::ALL
-        .iter()
-        .filter(|c| !components.contains(c) && **c != Component::Cache)
-    {
-        for m in METRICS
-            .iter()
-            .filter(|m| m.starts_with(&format!("{}:", c.name())))
-        {
-            skipped.insert(m.to_string(), "not selected with --only".to_string());
-        }
-    }
-    let notes: Vec<String> = p
-        .errors
-        .iter()
-        .map(|(c, (n, first))| format!("{c}: {n} error(s); first: {first}"))
-        .collect();
-    let recording = p.recorder.snapshot();
-    let info = RunInfo {
-        kind: "probe".into(),
-        label: "probe".into(),
-        started_at,
-        duration_s: clock.elapsed().as_secs_f64(),
-        completed: true,
-        interrupted: false,
-        coordinated_omission: String::new(),
-        skipped,
-        notes,
-    };
-    let mut summary = summarize(&recording, &targets, &info);
-    if !p.errors.is_empty() {
-        // A component that errored fails the probe even when the error rate target allows it.
-        summary.passed = false;
-        summary.exit_code = 1;
-        for c in p.errors.keys() {
-            summary.missed.push(format!("{c} errors"));
-        }
-    }
-    report::write_results(&out, &summary, &recording, &targets_text)
-        .with_context(|| format!("{}: cannot write the results", out.display()))?;
-    print!("{}", console::render(&summary));
-    if args.out.is_none() {
-        folder::link_latest(&args.reports_dir, &out);
-    }
-    println!("Run folder: {}", out.display());
-    if let Some(b) = backend {
-        b.stop().await;
-    }
-    Ok(summary.exit_code as u8)
-}
-
-/// Cache rows: N timed SET EX and GET of a realistic cached reply (about 3 KB).
-async fn probe_cache(p: &mut Prober, args: &ProbeArgs, skipped: &mut BTreeMap<String, String>) {
-    let target = match redis_cache::find(args.redis_url.clone()).await {
-        Ok(t) => t,
-        Err(why) => {
-            eprintln!("probe: cache    skipped: {why}");
-            skipped.insert("cache:read".into(), why.clone());
-            skipped.insert("cache:write".into(), why);
-            return;
-        }
-    };
-    let mut conn = match redis_cache::connect(&target.url).await {
-        Ok(c) => c,
-        Err(e) => {
-            p.recorder.count(0, REQUESTS, 1);
-            p.note_error("cache", e);
-            return;
-        }
-    };
-    let value: String = "The assistant's cached reply. ".repeat(100);
-    let pid = std::process::id();
-    for i in 0..args.warmup {
-        let _ =
-            redis_cache::timed_write(&mut conn, &format!("voiceswarm:probe:{pid}:w{i}"), &value)
-                .await;
-    }
-    for i in 0..args.samples {
-        let key = format!("voiceswarm:probe:{pid}:{i}");
-        p.recorder.count(0, REQUESTS, 2);
-        match redis_cache::timed_write(&mut conn, &key, &value).await {
-            Ok(t) => p.recorder.record(0, "cache:write", t),
-            Err(e) => p.note_error("cache", e),
-        }
-        match redis_cache::timed_read(&mut conn, &key, value.len()).await {
-            Ok(t) => p.recorder.record(0, "cache:read", t),
-            Err(e) => p.note_error("cache", e),
-        }
-        progress(Component::Cache, i + 1, args.samples);
+        let streamed_body = serde_json::json!({ "message": format!("{message} streamed") });
+        let streamed = self
+            .call(self.post_json("/api/v1/llm/stream", streamed_body))
+            .await?;
+        Ok(vec![
+            (metric::LLM_COMPLETE, plain.full),
+            (metric::LLM_FIRST_TOKEN, streamed.first_byte),
+            (metric::LLM_STREAM, streamed.full),
+        ])
     }
 }

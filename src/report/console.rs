@@ -1,33 +1,29 @@
 //! The console PERFORMANCE SUMMARY, in the seed's format: per metric Count, Mean, Median, P90 with
-//! ✓/✗ against its target (and goal), P95, P99, Min, Max; then errors, throughput, cache, verdict.
+//! ✓/✗ against its target (and goal), P95, P99, Min, Max; then every other verdict, the totals,
+//! and the final verdict line. One function per section.
 
-use crate::stats::summary::{Status, Summary, Verdict};
+use super::words;
+use crate::stats::summary::{MetricStats, Summary};
+use crate::stats::{Check, Status, Verdict};
 use std::fmt::Write;
-
-fn mark(v: &Verdict) -> &'static str {
-    match v.status {
-        Status::Met => "✓",
-        Status::Missed => "✗",
-        Status::NoData if v.optional => "–",
-        Status::NoData => "✗",
-        Status::Skipped => "–",
-    }
-}
-
-fn target_text(v: &Verdict) -> String {
-    let mut t = format!("Target: {}ms", v.limit_ms.unwrap_or_default());
-    if let Some(g) = v.goal_ms {
-        let _ = write!(t, ", Goal: {g}ms");
-    }
-    t
-}
 
 pub fn render(s: &Summary) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "\nPERFORMANCE SUMMARY");
-    let _ = writeln!(o, "===================");
+    header(&mut o, s);
+    for m in &s.metrics {
+        metric_block(&mut o, m, s.verdict(&m.name).filter(|v| v.is_latency()));
+    }
+    unmeasured(&mut o, s);
+    other_verdicts(&mut o, s);
+    totals(&mut o, s);
+    verdict_line(&mut o, s);
+    o
+}
+
+fn header(o: &mut String, s: &Summary) {
     let measurements: u64 = s.metrics.iter().map(|m| m.count).sum();
-    let _ = writeln!(o, "Total Operations: {}", s.metrics.len());
+    let _ = writeln!(o, "\nPERFORMANCE SUMMARY\n===================");
+    let _ = writeln!(o, "Metrics measured: {}", s.metrics.len());
     let _ = writeln!(o, "Total Measurements: {measurements}");
     if s.interrupted {
         let _ = writeln!(
@@ -39,86 +35,119 @@ pub fn render(s: &Summary) -> String {
     if !s.coordinated_omission.is_empty() {
         let _ = writeln!(o, "Coordinated omission: {}", s.coordinated_omission);
     }
-    for m in &s.metrics {
-        let verdict = s
-            .verdicts
-            .iter()
-            .find(|v| v.name == m.name && v.percentile.is_some());
-        let _ = writeln!(o, "\n{}:", m.name);
-        let _ = writeln!(o, "  Count: {}", m.count);
-        let _ = writeln!(o, "  Mean: {:.2}ms", m.mean_ms);
-        let _ = writeln!(o, "  Median: {:.2}ms", m.median_ms);
-        match verdict {
-            Some(v) if v.percentile == Some(90.0) => {
-                let _ = writeln!(
-                    o,
-                    "  P90: {:.2}ms {} ({})",
-                    m.p90_ms,
-                    mark(v),
-                    target_text(v)
-                );
-            }
-            Some(v) => {
-                let _ = writeln!(o, "  P90: {:.2}ms", m.p90_ms);
-                let _ = writeln!(
-                    o,
-                    "  P{}: {:.2}ms {} ({})",
-                    v.percentile.unwrap_or_default(),
-                    v.observed_ms.unwrap_or_default(),
-                    mark(v),
-                    target_text(v)
-                );
-            }
-            None => {
-                let _ = writeln!(o, "  P90: {:.2}ms", m.p90_ms);
-            }
-        }
-        let _ = writeln!(o, "  P95: {:.2}ms", m.p95_ms);
-        let _ = writeln!(o, "  P99: {:.2}ms", m.p99_ms);
-        let _ = writeln!(o, "  Min: {:.2}ms", m.min_ms);
-        let _ = writeln!(o, "  Max: {:.2}ms", m.max_ms);
-    }
-    let unmeasured: Vec<&Verdict> = s
-        .verdicts
-        .iter()
-        .filter(|v| matches!(v.status, Status::NoData | Status::Skipped) && v.percentile.is_some())
-        .collect();
-    if !unmeasured.is_empty() {
-        let _ = writeln!(o);
-        for v in unmeasured {
-            let what = if v.status == Status::Skipped {
-                "SKIPPED"
-            } else if v.optional {
-                "no data (optional)"
-            } else {
-                "NO DATA"
-            };
+}
+
+/// `(Target: 100ms)`, `(Target: 500ms, Goal: 335ms — goal missed)`, as the seed writes them.
+fn target_in_brackets(v: &Verdict) -> String {
+    let Check::Latency {
+        limit_ms, goal_ms, ..
+    } = &v.check
+    else {
+        return String::new();
+    };
+    let goal = match goal_ms {
+        Some(g) if v.goal_missed() => format!(", Goal: {g}ms — goal missed"),
+        Some(g) => format!(", Goal: {g}ms"),
+        None => String::new(),
+    };
+    format!("(Target: {limit_ms}ms{goal})")
+}
+
+fn metric_block(o: &mut String, m: &MetricStats, verdict: Option<&Verdict>) {
+    let _ = writeln!(o, "\n{}:", m.name);
+    let _ = writeln!(o, "  Count: {}", m.count);
+    let _ = writeln!(o, "  Mean: {:.2}ms", m.mean_ms);
+    let _ = writeln!(o, "  Median: {:.2}ms", m.median_ms);
+    let judged = verdict.and_then(|v| match v.check {
+        Check::Latency {
+            percentile,
+            observed_ms,
+            ..
+        } => Some((v, percentile, observed_ms.unwrap_or_default())),
+        _ => None,
+    });
+    match judged {
+        Some((v, 90.0, _)) => {
             let _ = writeln!(
                 o,
-                "{}: {} {} ({}){}",
-                v.name,
-                mark(v),
-                what,
-                target_text(v),
-                v.reason
-                    .as_ref()
-                    .map(|r| format!(": {r}"))
-                    .unwrap_or_default()
+                "  P90: {:.2}ms {} {}",
+                m.p90_ms,
+                words::mark(v),
+                target_in_brackets(v)
             );
         }
+        Some((v, p, observed)) => {
+            let _ = writeln!(o, "  P90: {:.2}ms", m.p90_ms);
+            let _ = writeln!(
+                o,
+                "  P{p}: {observed:.2}ms {} {}",
+                words::mark(v),
+                target_in_brackets(v)
+            );
+        }
+        None => {
+            let _ = writeln!(o, "  P90: {:.2}ms", m.p90_ms);
+        }
     }
-    let t = &s.totals;
+    let _ = writeln!(o, "  P95: {:.2}ms", m.p95_ms);
+    let _ = writeln!(o, "  P99: {:.2}ms", m.p99_ms);
+    let _ = writeln!(o, "  Min: {:.2}ms", m.min_ms);
+    let _ = writeln!(o, "  Max: {:.2}ms", m.max_ms);
+}
+
+/// Latency targets without samples: skipped, no data, optional.
+fn unmeasured(o: &mut String, s: &Summary) {
+    let list: Vec<&Verdict> = s
+        .verdicts
+        .iter()
+        .filter(|v| v.is_latency() && matches!(v.status, Status::NoData | Status::Skipped))
+        .collect();
+    if list.is_empty() {
+        return;
+    }
     let _ = writeln!(o);
-    let er = s.verdicts.iter().find(|v| v.name == "error_rate");
-    let _ = writeln!(
-        o,
-        "Error rate: {:.2}% ({} of {} requests) {}",
-        t.error_rate_percent,
-        t.failures,
-        t.requests,
-        er.map(|v| format!("{} (Target: < {}%)", mark(v), v.limit.unwrap_or_default()))
-            .unwrap_or_default()
-    );
+    for v in list {
+        let _ = writeln!(
+            o,
+            "{}: {} {} {}{}",
+            v.name,
+            words::mark(v),
+            words::status(v).to_uppercase(),
+            target_in_brackets(v),
+            v.reason
+                .as_ref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        );
+    }
+}
+
+/// Every verdict that is not a latency target: error rate, throughput, Goose's thresholds,
+/// component errors.
+fn other_verdicts(o: &mut String, s: &Summary) {
+    let _ = writeln!(o);
+    let t = &s.totals;
+    for v in s.verdicts.iter().filter(|v| !v.is_latency()) {
+        match &v.check {
+            Check::ErrorRate { limit_percent, .. } => {
+                let _ = writeln!(
+                    o,
+                    "Error rate: {:.2}% ({} of {} requests) {} (Target: ≤ {limit_percent}%)",
+                    t.error_rate_percent,
+                    t.failures,
+                    t.requests,
+                    words::mark(v),
+                );
+            }
+            _ => {
+                let _ = writeln!(o, "{}", words::line(v));
+            }
+        }
+    }
+}
+
+fn totals(o: &mut String, s: &Summary) {
+    let t = &s.totals;
     if !t.errors_by_kind.is_empty() {
         let kinds: Vec<String> = t
             .errors_by_kind
@@ -132,14 +161,6 @@ pub fn render(s: &Summary) -> String {
         "Throughput: {:.1} requests/s over {:.1}s",
         t.rps, t.duration_s
     );
-    if let Some(v) = s.verdicts.iter().find(|v| v.name == "throughput") {
-        let _ = writeln!(
-            o,
-            "  {} (Target: ≥ {} requests/s)",
-            mark(v),
-            v.limit.unwrap_or_default()
-        );
-    }
     if let Some(r) = t.cache_hit_ratio {
         let _ = writeln!(
             o,
@@ -152,18 +173,19 @@ pub fn render(s: &Summary) -> String {
     for n in &s.notes {
         let _ = writeln!(o, "Note: {n}");
     }
+}
+
+fn verdict_line(o: &mut String, s: &Summary) {
     let _ = writeln!(o);
-    let judged = s
-        .verdicts
-        .iter()
-        .filter(|v| v.status != Status::Skipped && !(v.status == Status::NoData && v.optional))
-        .count();
-    let skipped: Vec<&str> = s
-        .verdicts
-        .iter()
-        .filter(|v| v.status == Status::Skipped)
-        .map(|v| v.name.as_str())
-        .collect();
+    let names = |keep: fn(&Verdict) -> bool| -> Vec<&str> {
+        s.verdicts
+            .iter()
+            .filter(|v| keep(v))
+            .map(|v| v.name.as_str())
+            .collect()
+    };
+    let skipped = names(|v| v.status == Status::Skipped);
+    let goals = names(Verdict::goal_missed);
     if s.passed {
         let _ = write!(o, "✓ All performance targets MET");
         if !skipped.is_empty() {
@@ -176,13 +198,15 @@ pub fn render(s: &Summary) -> String {
         }
         let _ = writeln!(o);
     } else {
+        let judged = s.verdicts.iter().filter(|v| v.judged()).count();
         let _ = writeln!(
             o,
-            "✗ {} of {} targets MISSED: {}",
+            "✗ {} of {judged} targets MISSED: {}",
             s.missed.len(),
-            judged,
             s.missed.join(", ")
         );
     }
-    o
+    if !goals.is_empty() {
+        let _ = writeln!(o, "  goal missed (not a failure): {}", goals.join(", "));
+    }
 }

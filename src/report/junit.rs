@@ -1,7 +1,10 @@
-//! `junit.xml`: one test case per target, failing ones carrying the observed value, so any CI
-//! system shows which latency target broke.
+//! `junit.xml`: one test case per verdict — latency targets, error rate, throughput, Goose's
+//! thresholds, component errors — failing ones carrying what was observed, so any CI system shows
+//! which check broke.
 
-use crate::stats::summary::{Status, Summary};
+use super::words;
+use crate::stats::{Status, Summary};
+use std::fmt::Write;
 
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -18,47 +21,41 @@ pub fn render(s: &Summary) -> String {
         .iter()
         .filter(|v| !v.fails() && matches!(v.status, Status::Skipped | Status::NoData))
         .count();
+    let tests = s.verdicts.len();
     let mut o = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    o.push_str(&format!(
-        "<testsuites name=\"voiceswarm\" tests=\"{}\" failures=\"{failures}\">\n",
-        s.verdicts.len()
-    ));
-    o.push_str(&format!(
-        "  <testsuite name=\"voiceswarm.{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{:.3}\">\n",
-        esc(&s.kind),
-        s.verdicts.len(),
+    let _ = writeln!(
+        o,
+        "<testsuites name=\"voiceswarm\" tests=\"{tests}\" failures=\"{failures}\">"
+    );
+    let _ = writeln!(
+        o,
+        "  <testsuite name=\"voiceswarm.{}\" tests=\"{tests}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{:.3}\">",
+        s.kind.name(),
         s.totals.duration_s
-    ));
+    );
     for v in &s.verdicts {
-        let (observed, limit) = match (v.observed_ms, v.limit_ms) {
-            (_, Some(limit)) => (
-                v.observed_ms
-                    .map_or("no samples".into(), |x| format!("{x}ms")),
-                format!("P{} < {limit}ms", v.percentile.unwrap_or(90.0)),
-            ),
-            _ => (
-                v.observed.map_or("none".into(), |x| format!("{x:.3}")),
-                format!("{} limit {}", v.name, v.limit.unwrap_or_default()),
-            ),
-        };
-        o.push_str(&format!(
+        let _ = write!(
+            o,
             "    <testcase classname=\"voiceswarm.targets\" name=\"{}\">",
             esc(&v.name)
-        ));
+        );
         if v.fails() {
-            let msg = format!("{}: observed {observed}, target {limit}", v.name);
-            o.push_str(&format!(
+            let msg = format!(
+                "{}: observed {}, target {}",
+                v.name,
+                words::observed(v),
+                words::target(v)
+            );
+            let _ = write!(
+                o,
                 "\n      <failure message=\"{}\" type=\"{:?}\">{}</failure>\n    ",
                 esc(&msg),
                 v.status,
                 esc(&msg)
-            ));
+            );
         } else if matches!(v.status, Status::Skipped | Status::NoData) {
             let why = v.reason.clone().unwrap_or_default();
-            o.push_str(&format!(
-                "\n      <skipped message=\"{}\"/>\n    ",
-                esc(&why)
-            ));
+            let _ = write!(o, "\n      <skipped message=\"{}\"/>\n    ", esc(&why));
         }
         o.push_str("</testcase>\n");
     }

@@ -1,10 +1,14 @@
-//! Voice user journeys as data: scenario files (`scenarios/*.json`) parsed, validated and
-//! compiled, then turned into Goose scenarios whose transactions run and measure each step.
+//! Voice user journeys as data: scenario files (`scenarios/*.json`) parsed, checked and compiled
+//! into journeys. How they are run belongs to `swarm` and `measure`; this module knows none of it.
 
-pub mod goose;
+mod error;
+pub mod journeys;
 pub mod load;
 pub mod model;
 pub mod pointer;
+mod step;
 pub mod template;
 
-pub use load::{load, CompiledScenario, CompiledStep, Journeys, ScenarioError};
+pub use error::ScenarioError;
+pub use journeys::{CompiledBody, CompiledScenario, CompiledStep, Defaults, Journeys, Think};
+pub use load::{load, parse};

@@ -22,12 +22,23 @@ pub struct ScenarioFile {
     pub scenarios: Vec<ScenarioDef>,
 }
 
+/// Run settings as written in the file; [`crate::scenario::Defaults`] is the checked form.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunDefaults {
     pub users: Option<usize>,
-    pub spawn_rate: Option<String>,
+    /// Users started per second: a number, or a string holding one (`"2"`).
+    pub spawn_rate: Option<NumberOrText>,
+    /// A time such as `"2m"`.
     pub run_time: Option<String>,
+}
+
+/// A number written either as a JSON number or as a string.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum NumberOrText {
+    Number(f64),
+    Text(String),
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,46 +1,15 @@
 //! The run's recorder: one HDR histogram (µs, 3 significant figures) per metric name and a few
 //! counters, sharded so concurrent users rarely touch the same lock; merged into a [`Recording`].
 
+use super::histogram::{new_histogram, MAX_US};
 use super::recording::Recording;
 use hdrhistogram::Histogram;
 use parking_lot::Mutex;
-use std::collections::HashMap;
 use std::time::Duration;
 
-/// Largest value a histogram holds: one hour, in microseconds (larger values are clamped).
-pub const MAX_US: u64 = 3_600_000_000;
-/// Significant figures every histogram keeps (values within 0.1 %).
-pub const SIGFIGS: u8 = 3;
-
-/// A new, empty histogram with the recorder's bounds.
-pub fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_US, SIGFIGS).expect("static histogram bounds are valid")
-}
-
-/// FNV-1a: metric names are short and chosen by us, so a fast non-keyed hash is safe here and
-/// cheaper than SipHash on every request.
-#[derive(Default, Clone, Copy)]
-pub struct FnvHasher(u64);
-
-impl std::hash::Hasher for FnvHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for b in bytes {
-            h ^= *b as u64;
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type FastMap<V> = HashMap<Box<str>, V, std::hash::BuildHasherDefault<FnvHasher>>;
+// FNV: metric names are short and chosen by voiceswarm, so a fast non-keyed hash is safe here
+// and cheaper than SipHash on every request.
+type FastMap<V> = fnv::FnvHashMap<Box<str>, V>;
 
 #[derive(Default)]
 pub struct Shard {

@@ -1,7 +1,7 @@
 //! A finished recording: merged histograms and counters of one run (or of several runs merged),
 //! with their lossless serialisation (HDR V2 + DEFLATE, base64) for the run folder.
 
-use super::recorder::new_histogram;
+use super::histogram::new_histogram;
 use base64::Engine;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
@@ -13,6 +13,8 @@ use thiserror::Error;
 pub enum RecordingError {
     #[error("histogram '{metric}': {detail}")]
     Decode { metric: String, detail: String },
+    #[error("histogram '{metric}': cannot encode: {detail}")]
+    Encode { metric: String, detail: String },
 }
 
 /// Metric histograms (µs) and counters, keyed by name, in name order.
@@ -60,25 +62,25 @@ impl Recording {
         self.counters.get(name).copied().unwrap_or(0)
     }
 
-    pub fn encode(&self) -> EncodedRecording {
+    pub fn encode(&self) -> Result<EncodedRecording, RecordingError> {
         let mut ser = V2DeflateSerializer::new();
-        let histograms = self
-            .histograms
-            .iter()
-            .map(|(name, h)| {
-                let mut buf = Vec::new();
-                // Serialising into a Vec cannot fail for a valid histogram.
-                let _ = ser.serialize(h, &mut buf);
-                (
-                    name.clone(),
-                    base64::engine::general_purpose::STANDARD.encode(buf),
-                )
-            })
-            .collect();
-        EncodedRecording {
+        let mut histograms = BTreeMap::new();
+        for (name, h) in &self.histograms {
+            let mut buf = Vec::new();
+            ser.serialize(h, &mut buf)
+                .map_err(|e| RecordingError::Encode {
+                    metric: name.clone(),
+                    detail: format!("{e:?}"),
+                })?;
+            histograms.insert(
+                name.clone(),
+                base64::engine::general_purpose::STANDARD.encode(buf),
+            );
+        }
+        Ok(EncodedRecording {
             histograms,
             counters: self.counters.clone(),
-        }
+        })
     }
 
     pub fn decode(enc: &EncodedRecording) -> Result<Self, RecordingError> {
@@ -117,14 +119,14 @@ mod tests {
         }
         r.add_histogram("a:b", &h);
         r.counters.insert("cache:hit".into(), 7);
-        let back = Recording::decode(&r.encode()).unwrap();
+        let back = Recording::decode(&r.encode().unwrap()).unwrap();
         assert_eq!(back.histograms["a:b"], h);
         assert_eq!(back.counter("cache:hit"), 7);
     }
 
     #[test]
     fn corrupt_histogram_is_an_error_naming_the_metric() {
-        let mut enc = Recording::default().encode();
+        let mut enc = Recording::default().encode().unwrap();
         enc.histograms.insert("x:y".into(), "AAAA".into());
         let e = Recording::decode(&enc).unwrap_err().to_string();
         assert!(e.contains("x:y"), "{e}");

@@ -1,27 +1,25 @@
-//! Turns a recording into the run's summary: per-metric statistics, every target judged
-//! (met, missed, no data, skipped), the error rate and throughput, and the overall verdict.
+//! Turns a recording into the run's summary: per-metric statistics, totals (error rate,
+//! throughput, cache), every verdict, and the overall result and exit code.
 
+use super::histogram::{ms, percentile_us};
 use super::recording::Recording;
 use super::targets::Targets;
+use super::verdict::{percent, Verdict};
+use crate::vocab::counter::{CACHE_HIT, CACHE_MISS, ERRORS_PREFIX, FAILURES, REQUESTS};
 use hdrhistogram::Histogram;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of `summary.json`'s layout (schemas/summary.schema.json).
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
-/// Counters every request-making part records, so error rate and throughput come from the
-/// recording alone (and merge across workers).
-pub const REQUESTS: &str = "requests:total";
-pub const FAILURES: &str = "requests:failed";
-/// Prefix of the failure counters by kind, e.g. `errors:status_503`, `errors:timeout`.
-pub const ERRORS_PREFIX: &str = "errors:";
-pub const CACHE_HIT: &str = "cache:hit";
-pub const CACHE_MISS: &str = "cache:miss";
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct MetricStats {
+    #[schemars(regex(pattern = r"^[a-z0-9_]+:[a-z0-9_]+$"))]
     pub name: String,
+    #[schemars(range(min = 1))]
     pub count: u64,
     pub mean_ms: f64,
     pub median_ms: f64,
@@ -30,21 +28,6 @@ pub struct MetricStats {
     pub p99_ms: f64,
     pub min_ms: f64,
     pub max_ms: f64,
-}
-
-fn ms(us: f64) -> f64 {
-    (us / 10.0).round() / 100.0
-}
-
-/// Whether a histogram's value `observed_us` is within `limit_us`: a value in the same
-/// histogram bucket as the limit (within the 0.1 % precision) counts as at the limit.
-pub fn within_limit(h: &Histogram<u64>, observed_us: f64, limit_us: f64) -> bool {
-    h.lowest_equivalent(observed_us as u64) as f64 <= limit_us
-}
-
-/// The value at `percentile` (0..=100) of a histogram, in µs.
-pub fn percentile_us(h: &Histogram<u64>, percentile: f64) -> f64 {
-    h.value_at_quantile(percentile / 100.0) as f64
 }
 
 impl MetricStats {
@@ -63,49 +46,12 @@ impl MetricStats {
     }
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Met,
-    Missed,
-    /// No samples: fails the run unless the target is optional.
-    NoData,
-    /// Not measured on purpose (e.g. no Redis to probe); never claimed met.
-    Skipped,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Verdict {
-    /// The metric, or `error_rate` / `throughput`.
-    pub name: String,
-    pub percentile: Option<f64>,
-    pub limit_ms: Option<f64>,
-    pub goal_ms: Option<f64>,
-    pub observed_ms: Option<f64>,
-    /// For error rate (percent) and throughput (requests/s) targets.
-    pub limit: Option<f64>,
-    pub observed: Option<f64>,
-    pub status: Status,
-    pub optional: bool,
-    pub goal_met: Option<bool>,
-    pub reason: Option<String>,
-}
-
-impl Verdict {
-    /// Whether this verdict fails the run.
-    pub fn fails(&self) -> bool {
-        match self.status {
-            Status::Missed => true,
-            Status::NoData => !self.optional,
-            Status::Met | Status::Skipped => false,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Totals {
     pub requests: u64,
     pub failures: u64,
+    #[schemars(range(min = 0.0, max = 100.0))]
     pub error_rate_percent: f64,
     pub rps: f64,
     pub duration_s: f64,
@@ -115,11 +61,68 @@ pub struct Totals {
     pub cache_hit_ratio: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+impl Totals {
+    fn of(rec: &Recording, duration_s: f64) -> Self {
+        let requests = rec.counter(REQUESTS);
+        let failures = rec.counter(FAILURES);
+        let (hits, misses) = (rec.counter(CACHE_HIT), rec.counter(CACHE_MISS));
+        Totals {
+            requests,
+            failures,
+            error_rate_percent: percent(failures, requests),
+            rps: if duration_s > 0.0 {
+                requests as f64 / duration_s
+            } else {
+                0.0
+            },
+            duration_s,
+            errors_by_kind: rec
+                .counters
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix(ERRORS_PREFIX)?.to_string(), *v)))
+                .collect(),
+            cache_hits: hits,
+            cache_misses: misses,
+            cache_hit_ratio: (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64),
+        }
+    }
+}
+
+/// What made a summary.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SummaryKind {
+    /// A load test (`voiceswarm run`), one process or one worker.
+    #[default]
+    Run,
+    /// The component latency probe.
+    Probe,
+    /// Several run folders merged by `voiceswarm report`.
+    Merged,
+    /// The step of a capacity search at its maximum sustainable load.
+    Capacity,
+}
+
+impl SummaryKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            SummaryKind::Run => "run",
+            SummaryKind::Probe => "probe",
+            SummaryKind::Merged => "merged",
+            SummaryKind::Capacity => "capacity",
+        }
+    }
+}
+
+/// The post-processed result of a run, a probe or merged runs (`summary.json`). Times are
+/// milliseconds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "voiceswarm summary.json")]
 pub struct Summary {
+    #[schemars(range(min = 2, max = 2))]
     pub schema_version: u32,
-    /// `run`, `probe` or `report`.
-    pub kind: String,
+    pub kind: SummaryKind,
     pub label: String,
     pub started_at: String,
     pub completed: bool,
@@ -130,16 +133,17 @@ pub struct Summary {
     pub totals: Totals,
     pub verdicts: Vec<Verdict>,
     pub passed: bool,
+    /// The names of the verdicts that fail the run.
     pub missed: Vec<String>,
     pub exit_code: i32,
-    /// Component failures worth showing (e.g. the probe's first error per component).
+    /// Things worth showing beside the figures.
     pub notes: Vec<String>,
 }
 
-/// What the summary needs besides the recording.
+/// What the summary needs besides the recording and the targets.
 #[derive(Debug, Clone, Default)]
 pub struct RunInfo {
-    pub kind: String,
+    pub kind: SummaryKind,
     pub label: String,
     pub started_at: String,
     pub duration_s: f64,
@@ -148,7 +152,33 @@ pub struct RunInfo {
     pub coordinated_omission: String,
     /// Metrics deliberately not measured, with the reason.
     pub skipped: BTreeMap<String, String>,
+    /// Verdicts that are facts of the run rather than of the recording (Goose's thresholds,
+    /// a component's errors), made by [`Verdict`]'s constructors; included as they are.
+    pub facts: Vec<Verdict>,
     pub notes: Vec<String>,
+}
+
+/// Every verdict of a recording: one per target, the error rate, throughput when a minimum is
+/// set, then the run's facts.
+fn judge(rec: &Recording, targets: &Targets, totals: &Totals, info: &RunInfo) -> Vec<Verdict> {
+    let mut verdicts: Vec<Verdict> = targets
+        .metrics
+        .iter()
+        .map(|t| {
+            let skipped = info.skipped.get(&t.metric).map(String::as_str);
+            Verdict::latency(t, rec.histograms.get(&t.metric), skipped)
+        })
+        .collect();
+    verdicts.push(Verdict::error_rate(
+        totals.requests,
+        totals.failures,
+        targets.error_rate_percent,
+    ));
+    if let Some(min_rps) = targets.min_rps {
+        verdicts.push(Verdict::throughput(totals.rps, min_rps));
+    }
+    verdicts.extend(info.facts.iter().cloned());
+    verdicts
 }
 
 /// Computes every statistic and judges every target.
@@ -159,104 +189,8 @@ pub fn summarize(rec: &Recording, targets: &Targets, info: &RunInfo) -> Summary 
         .filter(|(_, h)| !h.is_empty())
         .map(|(name, h)| MetricStats::of(name, h))
         .collect();
-    let requests = rec.counter(REQUESTS);
-    let failures = rec.counter(FAILURES);
-    let error_rate_percent = if requests == 0 {
-        0.0
-    } else {
-        failures as f64 * 100.0 / requests as f64
-    };
-    let (hits, misses) = (rec.counter(CACHE_HIT), rec.counter(CACHE_MISS));
-    let totals = Totals {
-        requests,
-        failures,
-        error_rate_percent,
-        rps: if info.duration_s > 0.0 {
-            requests as f64 / info.duration_s
-        } else {
-            0.0
-        },
-        duration_s: info.duration_s,
-        errors_by_kind: rec
-            .counters
-            .iter()
-            .filter_map(|(k, v)| Some((k.strip_prefix(ERRORS_PREFIX)?.to_string(), *v)))
-            .collect(),
-        cache_hits: hits,
-        cache_misses: misses,
-        cache_hit_ratio: (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64),
-    };
-
-    let mut verdicts = Vec::new();
-    for t in &targets.metrics {
-        let hist = rec.histograms.get(&t.metric).filter(|h| !h.is_empty());
-        let observed = hist.map(|h| percentile_us(h, t.percentile));
-        let within = |limit_us: f64| {
-            hist.zip(observed)
-                .is_some_and(|(h, v)| within_limit(h, v, limit_us))
-        };
-        let (status, reason) = match (info.skipped.get(&t.metric), observed) {
-            (Some(why), _) => (Status::Skipped, Some(why.clone())),
-            (None, None) => (Status::NoData, Some("no samples recorded".to_string())),
-            (None, Some(_)) if within(t.limit_us) => (Status::Met, None),
-            (None, Some(_)) => (Status::Missed, None),
-        };
-        verdicts.push(Verdict {
-            name: t.metric.clone(),
-            percentile: Some(t.percentile),
-            limit_ms: Some(ms(t.limit_us)),
-            goal_ms: t.goal_us.map(ms),
-            observed_ms: observed.map(ms),
-            limit: None,
-            observed: None,
-            status,
-            optional: t.optional,
-            goal_met: match (t.goal_us, observed) {
-                (Some(g), Some(_)) => Some(within(g)),
-                _ => None,
-            },
-            reason,
-        });
-    }
-    let (status, reason) = if requests == 0 {
-        (Status::NoData, Some("no requests made".to_string()))
-    } else if error_rate_percent <= targets.error_rate_percent {
-        (Status::Met, None)
-    } else {
-        (Status::Missed, None)
-    };
-    verdicts.push(Verdict {
-        name: "error_rate".into(),
-        percentile: None,
-        limit_ms: None,
-        goal_ms: None,
-        observed_ms: None,
-        limit: Some(targets.error_rate_percent),
-        observed: Some(error_rate_percent),
-        status,
-        optional: false,
-        goal_met: None,
-        reason,
-    });
-    if let Some(min_rps) = targets.min_rps {
-        verdicts.push(Verdict {
-            name: "throughput".into(),
-            percentile: None,
-            limit_ms: None,
-            goal_ms: None,
-            observed_ms: None,
-            limit: Some(min_rps),
-            observed: Some(totals.rps),
-            status: if totals.rps >= min_rps {
-                Status::Met
-            } else {
-                Status::Missed
-            },
-            optional: false,
-            goal_met: None,
-            reason: None,
-        });
-    }
+    let totals = Totals::of(rec, info.duration_s);
+    let verdicts = judge(rec, targets, &totals, info);
     let missed: Vec<String> = verdicts
         .iter()
         .filter(|v| v.fails())
@@ -265,7 +199,7 @@ pub fn summarize(rec: &Recording, targets: &Targets, info: &RunInfo) -> Summary 
     let passed = missed.is_empty();
     Summary {
         schema_version: SCHEMA_VERSION,
-        kind: info.kind.clone(),
+        kind: info.kind,
         label: info.label.clone(),
         started_at: info.started_at.clone(),
         completed: info.completed,
@@ -281,10 +215,19 @@ pub fn summarize(rec: &Recording, targets: &Targets, info: &RunInfo) -> Summary 
     }
 }
 
+impl Summary {
+    /// The verdict named `name`.
+    pub fn verdict(&self, name: &str) -> Option<&Verdict> {
+        self.verdicts.iter().find(|v| v.name == name)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::recorder::{new_histogram, Recorder};
+    use crate::stats::histogram::new_histogram;
+    use crate::stats::recorder::Recorder;
+    use crate::stats::verdict::Status;
 
     fn targets() -> Targets {
         Targets::parse(
@@ -299,7 +242,7 @@ mod tests {
 
     fn info() -> RunInfo {
         RunInfo {
-            kind: "run".into(),
+            kind: SummaryKind::Run,
             duration_s: 10.0,
             completed: true,
             ..Default::default()
@@ -427,6 +370,20 @@ mod tests {
         assert_eq!(s.totals.error_rate_percent, 2.0);
         assert_eq!(s.totals.errors_by_kind["status_503"], 2);
         assert_eq!(s.missed, vec!["error_rate".to_string()]);
+    }
+
+    #[test]
+    fn facts_of_the_run_are_verdicts_like_any_other() {
+        let r = Recorder::new(1);
+        r.record_us(0, "stt:transcribe", 1_000);
+        r.record_us(0, "llm:complete", 1_000);
+        r.count(0, REQUESTS, 2);
+        let mut i = info();
+        i.facts
+            .push(Verdict::goose_threshold("p90<1ms", "3ms", false));
+        let s = summarize(&r.snapshot(), &targets(), &i);
+        assert_eq!(s.missed, vec!["goose_threshold: p90<1ms".to_string()]);
+        assert_eq!(s.exit_code, 1);
     }
 
     #[test]

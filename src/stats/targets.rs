@@ -1,17 +1,22 @@
 //! The targets file users edit (`scenarios/targets.json`): per metric a percentile, a limit and an
 //! optional goal; the error-rate limit; an optional minimum throughput. Loading validates all.
 
-use super::units::{parse_percent, parse_percentile, parse_time_us};
+use crate::inputs::Input;
+use crate::units::{parse_percent, parse_percentile, parse_time_us};
+use crate::vocab::{is_metric_name, METRIC_NAME_HELP};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
 use thiserror::Error;
 
+/// A targets file that cannot be used.
 #[derive(Debug, Error)]
-#[error("{file}: {detail}")]
-pub struct TargetsError {
-    pub file: String,
-    pub detail: String,
+pub enum TargetsError {
+    /// It cannot be read; the message names the flag that sets it.
+    #[error("{0}")]
+    Read(String),
+    /// Its content is wrong: `file` names it, `detail` says where and what is accepted.
+    #[error("{file}: {detail}")]
+    Invalid { file: String, detail: String },
 }
 
 #[derive(Debug, Deserialize)]
@@ -52,6 +57,40 @@ pub struct Target {
     pub description: Option<String>,
 }
 
+impl Target {
+    /// A target from a rule such as `pipeline:voice_turn p90<500ms` (capacity's `--slo`).
+    pub fn from_rule(text: &str) -> Result<Self, String> {
+        let bad =
+            |why: &str| format!("'{text}': {why}; write it as 'pipeline:voice_turn p90<500ms'");
+        let (metric, rule) = text
+            .trim()
+            .split_once(char::is_whitespace)
+            .ok_or_else(|| bad("no percentile rule"))?;
+        if !is_metric_name(metric) {
+            return Err(bad("the metric is not component:action"));
+        }
+        let (p, limit) = rule.trim().split_once('<').ok_or_else(|| bad("no '<'"))?;
+        Ok(Self {
+            metric: metric.to_string(),
+            percentile: parse_percentile(p).map_err(|e| bad(&e))?,
+            limit_us: parse_time_us(limit).map_err(|e| bad(&e))?,
+            goal_us: None,
+            optional: false,
+            description: None,
+        })
+    }
+
+    /// The target as a rule: `pipeline:voice_turn p90<500ms`.
+    pub fn rule(&self) -> String {
+        format!(
+            "{} p{}<{}ms",
+            self.metric,
+            self.percentile,
+            self.limit_us / 1000.0
+        )
+    }
+}
+
 /// Every target of a run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Targets {
@@ -61,28 +100,16 @@ pub struct Targets {
     pub min_rps: Option<f64>,
 }
 
-/// Whether `name` is a metric name: `component:action`, lower case letters, digits and `_`.
-pub fn valid_metric_name(name: &str) -> bool {
-    let ok = |s: &str| {
-        !s.is_empty()
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-    };
-    matches!(name.split_once(':'), Some((c, a)) if ok(c) && ok(a))
-}
-
 impl Targets {
-    pub fn load(path: &Path) -> Result<Self, TargetsError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| TargetsError {
-            file: file.clone(),
-            detail: format!("cannot read: {e}"),
-        })?;
-        Self::parse(&text, &file)
+    /// The targets in `input` (which `flag` sets) and their text, kept with the run's results.
+    pub fn read(input: &Input, flag: &str) -> Result<(Self, String), TargetsError> {
+        let text = input.read(flag).map_err(TargetsError::Read)?;
+        let targets = Self::parse(&text, &input.name())?;
+        Ok((targets, text))
     }
 
     pub fn parse(text: &str, file: &str) -> Result<Self, TargetsError> {
-        let err = |detail: String| TargetsError {
+        let err = |detail: String| TargetsError::Invalid {
             file: file.to_string(),
             detail,
         };
@@ -97,10 +124,8 @@ impl Targets {
         let mut metrics = Vec::new();
         for (name, t) in raw.metrics {
             let at = |e: String| err(format!("metrics.{name}: {e}"));
-            if !valid_metric_name(&name) {
-                return Err(at(
-                    "a metric name is component:action in lower case, e.g. stt:transcribe".into(),
-                ));
+            if !is_metric_name(&name) {
+                return Err(at(format!("not a metric name: {METRIC_NAME_HELP}")));
             }
             let percentile = match &t.percentile {
                 Some(p) => parse_percentile(p).map_err(|e| at(format!("percentile: {e}")))?,
@@ -130,6 +155,36 @@ impl Targets {
         })
     }
 
+    /// The targets as a targets file (what `voiceswarm report` reads back from a run folder).
+    pub fn to_file_text(&self) -> String {
+        let metrics: serde_json::Map<String, serde_json::Value> = self
+            .metrics
+            .iter()
+            .map(|t| {
+                let mut v = serde_json::json!({
+                    "percentile": format!("p{}", t.percentile),
+                    "limit": format!("{}us", t.limit_us),
+                    "optional": t.optional,
+                });
+                if let Some(g) = t.goal_us {
+                    v["goal"] = format!("{g}us").into();
+                }
+                if let Some(d) = &t.description {
+                    v["description"] = d.clone().into();
+                }
+                (t.metric.clone(), v)
+            })
+            .collect();
+        let mut doc = serde_json::json!({
+            "error_rate": format!("{}%", self.error_rate_percent),
+            "metrics": metrics,
+        });
+        if let Some(r) = self.min_rps {
+            doc["min_rps"] = r.into();
+        }
+        format!("{doc:#}\n")
+    }
+
     /// Refuses targets on metrics this run can never produce (a typo would otherwise be a
     /// permanent "no data"). `known` lists every metric the run's journeys or probe can record.
     pub fn check_known<'a>(
@@ -142,7 +197,7 @@ impl Targets {
                 let mut names: Vec<&str> = known.clone().into_iter().collect();
                 names.sort_unstable();
                 names.dedup();
-                return Err(TargetsError {
+                return Err(TargetsError::Invalid {
                     file: file.to_string(),
                     detail: format!(
                         "metrics.{}: unknown metric; this run records: {}",
@@ -185,11 +240,7 @@ mod tests {
 
     #[test]
     fn the_shipped_targets_file_loads() {
-        let t = Targets::load(Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/scenarios/targets.json"
-        )))
-        .unwrap();
+        let t = Targets::parse(crate::inputs::BUILT_IN_TARGETS, "targets.json").unwrap();
         assert!(t.metrics.len() >= 8);
     }
 
@@ -209,10 +260,31 @@ mod tests {
         assert!(e.contains("error_rate"), "{e}");
         let e = err(r#"{"error_rate":"1%","metrics":{"STT":{"limit":"1ms"}}}"#);
         assert!(e.contains("component:action"), "{e}");
+        let e = err(r#"{"error_rate":"1%","metrics":{"a:b":{"limit":"100"}}}"#);
+        assert!(e.contains("no unit"), "{e}");
         let e = err(r#"{"error_rate":"1%","metrics":{"a:b":{"limit":"1ms","colour":1}}}"#);
         assert!(e.contains("unknown field"), "{e}");
         let e = err(r#"{"error_rate":"1%","metrics":{"a:b":{"limit":"1ms","goal":"2ms"}}}"#);
         assert!(e.contains("goal"), "{e}");
+    }
+
+    #[test]
+    fn targets_written_as_a_file_read_back_the_same() {
+        let t = Targets::parse(GOOD, "t.json").unwrap();
+        assert_eq!(Targets::parse(&t.to_file_text(), "again").unwrap(), t);
+    }
+
+    #[test]
+    fn rules_parse_into_targets_and_back() {
+        let t = Target::from_rule("pipeline:voice_turn p90<500ms").unwrap();
+        assert_eq!((t.percentile, t.limit_us), (90.0, 500_000.0));
+        assert_eq!(t.rule(), "pipeline:voice_turn p90<500ms");
+        assert!(Target::from_rule("pipeline:voice_turn").is_err());
+        assert!(Target::from_rule("Voice p90<5ms").is_err());
+        assert!(Target::from_rule("a:b p90<5")
+            .unwrap_err()
+            .contains("no unit"));
+        assert!(Target::from_rule("a:b q90<5ms").is_err());
     }
 
     #[test]

@@ -1,27 +1,22 @@
-//! The end of every run, headless or from the web UI: judge the recording, write every file of
-//! the run folder, print the PERFORMANCE SUMMARY and choose the exit code.
+//! The end of every load run, headless or from the web UI: judge the recording (with Goose's
+//! threshold results as verdicts), write the run folder's files, print the PERFORMANCE SUMMARY.
 
-use super::folder::{self, RunRecord};
-use super::plan::RunPlan;
+use crate::output::RunFolder;
+use crate::plan::RunPlan;
 use crate::report::{self, console};
-use crate::stats::{summarize, Recorder, RunInfo, Summary, Targets};
-use anyhow::{anyhow, Context};
+use crate::stats::{summarize, Recorder, RunInfo, Summary, SummaryKind, Targets, Verdict};
+use anyhow::Context;
 use goose::metrics::GooseCoordinatedOmissionMitigation;
-use goose::prelude::*;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
 
+/// What judging a run needs besides how it ended.
 pub struct Finisher {
     pub recorder: Arc<Recorder>,
     pub targets: Targets,
     pub targets_text: String,
     pub plan: RunPlan,
-    pub host: String,
-    pub co_mitigation: Option<GooseCoordinatedOmissionMitigation>,
-    pub html_copy: Option<PathBuf>,
-    /// Where `latest` is linked (None with `--out`).
-    pub reports_root: Option<PathBuf>,
+    /// Said in the summary when Goose's coordinated-omission mitigation was on.
+    pub coordinated_omission: String,
 }
 
 /// How a Goose run ended.
@@ -29,112 +24,84 @@ pub struct Ending {
     pub started_at: String,
     pub duration_s: f64,
     pub interrupted: bool,
-    pub thresholds_failed: bool,
+    /// Goose's `--threshold` results: (rule, what was observed, passed).
+    pub thresholds: Vec<(String, String, bool)>,
+    /// Goose's most frequent errors: (occurrences, `name: error`), most frequent first.
+    pub top_errors: Vec<(usize, String)>,
+}
+
+impl Ending {
+    /// The threshold results of Goose's metrics.
+    pub fn thresholds_of(metrics: &goose::metrics::GooseMetrics) -> Vec<(String, String, bool)> {
+        metrics
+            .thresholds
+            .iter()
+            .map(|t| (t.rule.clone(), t.observed.clone(), t.passed))
+            .collect()
+    }
+
+    /// The five errors Goose saw most often, with their reasons (a failed check names its step).
+    pub fn top_errors_of(metrics: &goose::metrics::GooseMetrics) -> Vec<(usize, String)> {
+        let mut errors: Vec<(usize, String)> = metrics
+            .errors
+            .values()
+            .map(|e| (e.occurrences, e.error.clone()))
+            .collect();
+        errors.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        errors.truncate(5);
+        errors
+    }
+}
+
+/// What the summary says about coordinated omission, given Goose's setting.
+pub fn coordinated_omission_text(m: Option<&GooseCoordinatedOmissionMitigation>) -> String {
+    match m {
+        None | Some(GooseCoordinatedOmissionMitigation::Disabled) => String::new(),
+        Some(m) => format!(
+            "Goose's --co-mitigation {m:?} corrects the request tables of Goose's reports \
+             (report.html/json/md); every figure in this summary is raw, as measured"
+        ),
+    }
 }
 
 impl Finisher {
-    fn co_text(&self) -> String {
-        match &self.co_mitigation {
-            None | Some(GooseCoordinatedOmissionMitigation::Disabled) => String::new(),
-            Some(m) => format!(
-                "Goose's --co-mitigation {m:?} corrects the request tables of Goose's reports (report.html/json/md); \
-                 every figure in this summary is raw, as measured"
-            ),
-        }
-    }
-
-    /// Runs a headless attack to its end and post-processes it.
-    pub async fn headless(&self, attack: GooseAttack, out: &Path) -> anyhow::Result<u8> {
-        let started_at = chrono::Utc::now().to_rfc3339();
-        let record = RunRecord {
-            voiceswarm_version: env!("CARGO_PKG_VERSION"),
-            plan: &self.plan,
-            host: &self.host,
-            started_at: &started_at,
-            completed: false,
-            interrupted: false,
-            ended_at: None,
-            duration_s: None,
-            exit_code: None,
-            error: None,
-        };
-        folder::write_record(out, &record)
-            .with_context(|| format!("{}: cannot write run.json", out.display()))?;
-        let clock = Instant::now();
-        let result = attack.execute().await;
-        let duration_s = clock.elapsed().as_secs_f64();
-        let thresholds_failed = match &result {
-            Ok(_) => false,
-            Err(GooseError::ThresholdsFailed { .. }) => true,
-            Err(e) => {
-                let line = super::goose_error_line(e);
-                let failed = RunRecord {
-                    error: Some(line.clone()),
-                    ..record.clone()
-                };
-                let _ = folder::write_record(out, &failed);
-                return Err(anyhow!(line));
-            }
-        };
-        let ending = Ending {
-            started_at: started_at.clone(),
-            duration_s,
-            interrupted: goose::is_killswitch_triggered() && !thresholds_failed,
-            thresholds_failed,
-        };
-        let summary = self.finish(out, &ending)?;
-        let done = RunRecord {
-            completed: !ending.interrupted,
-            interrupted: ending.interrupted,
-            ended_at: Some(chrono::Utc::now().to_rfc3339()),
-            duration_s: Some(duration_s),
-            exit_code: Some(summary.exit_code),
-            ..record.clone()
-        };
-        folder::write_record(out, &done)
-            .with_context(|| format!("{}: cannot write run.json", out.display()))?;
-        Ok(summary.exit_code as u8)
-    }
-
-    /// Judges what the recorder holds (then clears it), writes the run folder's files and
-    /// prints the summary.
-    pub fn finish(&self, out: &Path, ending: &Ending) -> anyhow::Result<Summary> {
+    /// Judges what the recorder holds (then clears it for the next run of the web UI), writes
+    /// the folder's result files and prints the summary.
+    pub fn finish(&self, folder: &RunFolder, ending: &Ending) -> anyhow::Result<Summary> {
         let recording = self.recorder.snapshot();
         self.recorder.reset();
-        let mut notes = Vec::new();
-        if ending.thresholds_failed {
-            notes.push("a Goose --threshold rule failed: see Goose's Thresholds table".to_string());
-        }
         let info = RunInfo {
-            kind: "run".into(),
+            kind: SummaryKind::Run,
             label: self.plan.label.clone(),
             started_at: ending.started_at.clone(),
             duration_s: ending.duration_s,
             completed: !ending.interrupted,
             interrupted: ending.interrupted,
-            coordinated_omission: self.co_text(),
+            coordinated_omission: self.coordinated_omission.clone(),
             skipped: Default::default(),
-            notes,
+            facts: ending
+                .thresholds
+                .iter()
+                .map(|(rule, observed, passed)| Verdict::goose_threshold(rule, observed, *passed))
+                .collect(),
+            notes: ending
+                .top_errors
+                .iter()
+                .map(|(n, e)| format!("{n}× {e}"))
+                .collect(),
         };
-        let mut summary = summarize(&recording, &self.targets, &info);
-        if ending.thresholds_failed {
-            summary.passed = false;
-            summary.exit_code = 1;
-            summary.missed.push("goose_threshold".into());
-        }
-        report::write_results(out, &summary, &recording, &self.targets_text)
-            .with_context(|| format!("{}: cannot write the results", out.display()))?;
+        let summary = summarize(&recording, &self.targets, &info);
+        report::write_results(&folder.dir, &summary, &recording, &self.targets_text)
+            .with_context(|| format!("{}: cannot write the results", folder.dir.display()))?;
         print!("{}", console::render(&summary));
-        if let Some(copy) = &self.html_copy {
-            let src = out.join("report.html");
+        if let Some(copy) = &self.plan.html {
+            let src = folder.join("report.html");
             std::fs::copy(&src, copy).with_context(|| {
                 format!("--html {}: cannot copy {}", copy.display(), src.display())
             })?;
         }
-        if let Some(root) = &self.reports_root {
-            folder::link_latest(root, out);
-        }
-        println!("Run folder: {}", out.display());
+        folder.link_latest();
+        println!("Run folder: {}", folder.dir.display());
         Ok(summary)
     }
 }

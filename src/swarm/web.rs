@@ -1,71 +1,73 @@
 //! Web mode: Goose's live dashboard (control on, waiting for Start) is the UI; a watcher follows
 //! its phase and post-processes each run as it returns to idle, as headless mode does at its end.
 
+use super::attack::goose_error_line;
 use super::finish::{Ending, Finisher};
-use super::folder::{self, RunRecord};
+use crate::output::{FolderKind, RunFolder, RunRecord};
 use anyhow::anyhow;
 use goose::prelude::*;
-use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// The folder of the `n`th run (1-based): Goose saves run 1 into the output folder and each
-/// later run into `<folder>-<n>`, as it never writes into a folder that holds files.
-fn run_dir(out: &Path, n: usize) -> PathBuf {
-    if n == 1 {
-        out.to_path_buf()
-    } else {
-        let mut name = out.as_os_str().to_owned();
-        name.push(format!("-{n}"));
-        PathBuf::from(name)
-    }
+/// What the watcher reads from each dashboard snapshot.
+#[derive(Debug, Clone, PartialEq)]
+struct Snapshot {
+    phase: String,
+    max_users: usize,
 }
 
-async fn phase(client: &reqwest::Client, url: &str) -> Option<String> {
-    let resp = client.get(url).send().await.ok()?;
-    let json: serde_json::Value = resp.json().await.ok()?;
-    json.get("phase")?.as_str().map(str::to_string)
+async fn snapshot(client: &reqwest::Client, url: &str) -> Option<Snapshot> {
+    let json: serde_json::Value = client.get(url).send().await.ok()?.json().await.ok()?;
+    Some(Snapshot {
+        phase: json.get("phase")?.as_str()?.to_string(),
+        max_users: json.get("maximum_users")?.as_u64()? as usize,
+    })
 }
 
+/// A run started from the page, while it goes.
+struct Running {
+    record: RunRecord<serde_json::Value>,
+    clock: Instant,
+    max_users: usize,
+}
+
+/// Judges and saves the `n`th run of the session; its exit code.
 fn finish_one(
     finisher: &Finisher,
-    out: &Path,
+    folder: &RunFolder,
     n: usize,
-    started_at: &str,
-    clock: Instant,
+    mut run: Running,
     interrupted: bool,
 ) -> anyhow::Result<i32> {
-    let dir = run_dir(out, n);
-    std::fs::create_dir_all(&dir)?;
+    let folder = if n == 1 {
+        folder.clone()
+    } else {
+        folder.nth(n)
+    };
+    std::fs::create_dir_all(&folder.dir)?;
     let ending = Ending {
-        started_at: started_at.to_string(),
-        duration_s: clock.elapsed().as_secs_f64(),
+        started_at: run.record.started_at.clone(),
+        duration_s: run.clock.elapsed().as_secs_f64(),
         interrupted,
-        thresholds_failed: false,
+        thresholds: Vec::new(),
+        top_errors: Vec::new(),
     };
-    let summary = finisher.finish(&dir, &ending)?;
-    let record = RunRecord {
-        voiceswarm_version: env!("CARGO_PKG_VERSION"),
-        plan: &finisher.plan,
-        host: &finisher.host,
-        started_at,
-        completed: !interrupted,
-        interrupted,
-        ended_at: Some(chrono::Utc::now().to_rfc3339()),
-        duration_s: Some(ending.duration_s),
-        exit_code: Some(summary.exit_code),
-        error: None,
-    };
-    folder::write_record(&dir, &record)?;
+    let summary = finisher.finish(&folder, &ending)?;
+    run.record.max_users = Some(run.max_users);
+    run.record
+        .ended(ending.duration_s, interrupted, summary.exit_code);
+    run.record.write(&folder.dir)?;
     Ok(summary.exit_code)
 }
 
-/// Serves the dashboard until the user quits (or Ctrl-C); returns the worst exit code of the
-/// runs started from the page (0 when none ran).
+/// Serves the dashboard until the user quits (or Ctrl-C). Each run started from the page is
+/// judged and saved as it stops; quitting is not a failure, so this returns 0 unless voiceswarm
+/// itself failed (the verdicts are in the run folders and said once more at the end).
 pub async fn run(
     attack: GooseAttack,
     port: u16,
-    out: &Path,
+    folder: &RunFolder,
     finisher: &Finisher,
+    host: &str,
 ) -> anyhow::Result<u8> {
     println!("Web UI: open http://127.0.0.1:{port}/ to start the swarm (Start, users, Stop, Quit)");
     let snapshot_url = format!("http://127.0.0.1:{port}/api/v1/snapshot");
@@ -74,36 +76,42 @@ pub async fn run(
         .build()?;
     // The watcher runs as its own task: Goose's main loop lives in the `execute` future, which
     // must keep being polled while a snapshot request waits for it.
-    let (tx, mut phases) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let (tx, mut snapshots) = tokio::sync::mpsc::unbounded_channel::<Snapshot>();
     let watcher = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(250));
         loop {
             tick.tick().await;
-            if let Some(p) = phase(&client, &snapshot_url).await {
-                if tx.send(p).is_err() {
+            if let Some(s) = snapshot(&client, &snapshot_url).await {
+                if tx.send(s).is_err() {
                     return;
                 }
             }
         }
     });
+    let plan = serde_json::to_value(&finisher.plan)?;
     let execute = attack.execute();
     tokio::pin!(execute);
-    let mut runs = 0usize;
-    let mut worst = 0i32;
-    let mut running: Option<(String, Instant)> = None;
+    let (mut runs, mut worst) = (0usize, 0i32);
+    let mut running: Option<Running> = None;
     let result = loop {
         tokio::select! {
             r = &mut execute => break r,
-            Some(p) = phases.recv() => {
-                let active = matches!(p.as_str(), "increase" | "maintain" | "decrease");
-                match (&running, active) {
-                    (None, true) => running = Some((chrono::Utc::now().to_rfc3339(), Instant::now())),
-                    (Some((started_at, clock)), false) if p == "idle" => {
+            Some(s) = snapshots.recv() => {
+                let active = matches!(s.phase.as_str(), "increase" | "maintain" | "decrease");
+                if let (Some(r), true) = (running.as_mut(), active) {
+                    r.max_users = r.max_users.max(s.max_users);
+                }
+                match (running.take(), active) {
+                    (None, true) => running = Some(Running {
+                        record: RunRecord::started(FolderKind::Run, plan.clone(), host),
+                        clock: Instant::now(),
+                        max_users: s.max_users,
+                    }),
+                    (Some(r), false) if s.phase == "idle" => {
                         runs += 1;
-                        worst = worst.max(finish_one(finisher, out, runs, started_at, *clock, false)?);
-                        running = None;
+                        worst = worst.max(finish_one(finisher, folder, runs, r, false)?);
                     }
-                    _ => {}
+                    (r, _) => running = r,
                 }
             }
         }
@@ -111,17 +119,23 @@ pub async fn run(
     watcher.abort();
     if let Err(e) = &result {
         if !matches!(e, GooseError::ThresholdsFailed { .. }) {
-            return Err(anyhow!(super::goose_error_line(e)));
+            return Err(anyhow!(goose_error_line(e)));
         }
     }
-    if let Some((started_at, clock)) = running {
+    if let Some(r) = running {
         // Goose exited mid-run (Ctrl-C or a shutdown): still write what was measured.
         runs += 1;
-        worst = worst.max(finish_one(finisher, out, runs, &started_at, clock, true)?);
+        worst = worst.max(finish_one(finisher, folder, runs, r, true)?);
     }
-    if runs == 0 {
-        println!("No run was started from the web UI; nothing to report.");
-        let _ = std::fs::remove_dir(out);
+    match (runs, worst) {
+        (0, _) => {
+            println!("No run was started from the web UI; nothing to report.");
+            folder.remove_if_empty();
+        }
+        (n, 0) => println!("Web UI closed: {n} run(s), every target met."),
+        (n, _) => println!(
+            "Web UI closed: {n} run(s), at least one missed a target (see its run folder)."
+        ),
     }
-    Ok(worst as u8)
+    Ok(0)
 }

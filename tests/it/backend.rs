@@ -11,7 +11,7 @@ fn client() -> reqwest::Client {
 }
 
 fn wav() -> Vec<u8> {
-    voiceswarm::fixtures::AUDIO[0].0.to_vec()
+    voiceswarm::fixtures::AUDIO[0].wav.to_vec()
 }
 
 /// The `name;dur=` value of a Server-Timing header, in ms.
@@ -47,7 +47,7 @@ async fn every_endpoint_answers() {
     assert_eq!(r.status(), 200);
     assert!(stage(&r, "stt").is_some() && stage(&r, "total").is_some());
     let r: Value = r.json().await.unwrap();
-    assert_eq!(r["transcript"], voiceswarm::fixtures::AUDIO[0].1);
+    assert_eq!(r["transcript"], voiceswarm::fixtures::AUDIO[0].transcript);
     assert!(r["audio_ms"].as_f64().unwrap() > 500.0);
 
     let ask = json!({"session_id": sid, "message": "How do I reset my password?"});

@@ -63,6 +63,16 @@ fn finds_the_known_capacity_within_15_percent() {
     assert!(std::fs::read_to_string(out.join("capacity.html"))
         .unwrap()
         .contains("<svg"));
+    // The step at the capacity is judged in full, like any run.
+    crate::support::assert_folder_matches_schemas(&out);
+    let s = read_json(&out.join("summary.json"));
+    assert_eq!(s["kind"], "capacity");
+    assert!(s["label"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("{users} users")));
+    let again = voiceswarm(&["report", out.to_str().unwrap()], Duration::from_secs(30));
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
 }
 
 #[test]
@@ -107,5 +117,10 @@ fn bad_slos_are_exit_2() {
         Duration::from_secs(20),
     );
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--slo 'voice turn under 500'"));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("--slo") && e.contains("'voice turn under 500'"),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 1, "{e}");
 }

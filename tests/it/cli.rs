@@ -1,50 +1,74 @@
-//! Command-line parsing: help stability, each profile's plan, and precedence
-//! (profile < scenario file < environment < flag).
+//! Command-line parsing: help stability and layout, each profile's plan, precedence (profile <
+//! scenario file < environment < flag), bad values refused before anything starts.
 
-use clap::{CommandFactory, Parser};
-use voiceswarm::cli::{Cli, Command};
-use voiceswarm::scenario::model::RunDefaults;
-use voiceswarm::swarm::plan::{resolve, RunPlan, Source};
-use voiceswarm::swarm::RunArgs;
+use voiceswarm::cli::{self, Command};
+use voiceswarm::commands::run::{resolve::resolve, RunArgs};
+use voiceswarm::inputs::Input;
+use voiceswarm::plan::{goose::goose_config, Load, RunPlan, Source};
+use voiceswarm::scenario::{parse, Journeys};
 
 #[test]
 fn help_is_consistent() {
-    Cli::command().debug_assert();
+    cli::command().debug_assert();
 }
 
 fn args(argv: &[&str]) -> Box<RunArgs> {
     let mut full = vec!["voiceswarm", "run"];
     full.extend_from_slice(argv);
-    match Cli::try_parse_from(full).unwrap().command {
+    match cli::try_parse_from(full).unwrap().command {
         Command::Run(a) => a,
         _ => unreachable!(),
     }
 }
 
-fn plan(argv: &[&str], file: RunDefaults, env: &[(&str, &str)]) -> RunPlan {
+/// Journeys whose file suggests `defaults` (a JSON object).
+fn journeys(defaults: &str) -> Journeys {
+    let text = format!(
+        r#"{{"defaults": {defaults}, "scenarios": [{{"name": "a", "steps": [{{"name": "health:check", "path": "/health"}}]}}]}}"#
+    );
+    parse(&text, &Input::File("/nonexistent/s.json".into())).unwrap()
+}
+
+fn try_plan(argv: &[&str], file: &Journeys, env: &[(&str, &str)]) -> Result<RunPlan, String> {
     let env: Vec<(String, String)> = env
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    resolve(&args(argv), &file, |k| {
-        env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
-    })
-    .unwrap()
+    resolve(
+        &args(argv),
+        file,
+        &Input::BuiltIn("targets.json".into()),
+        |k| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()),
+    )
+}
+
+fn plan(argv: &[&str], file: &Journeys, env: &[(&str, &str)]) -> RunPlan {
+    try_plan(argv, file, env).unwrap()
+}
+
+/// (users, spawn rate, run time in seconds) of a plan.
+fn shape(p: &RunPlan) -> (usize, f64, Option<u64>) {
+    match p.load {
+        Load::Users {
+            users,
+            spawn_rate,
+            run_time,
+            ..
+        } => (users, spawn_rate, run_time.map(|d| d.as_secs())),
+        Load::TestPlan => panic!("a test plan"),
+    }
 }
 
 #[test]
 fn each_profile_resolves_to_the_seed_values() {
     for (name, users, rate, time) in [
-        ("light", 10, "2", "2m"),
-        ("medium", 50, "5", "5m"),
-        ("heavy", 100, "10", "10m"),
-        ("stress", 200, "20", "10m"),
+        ("light", 10, 2.0, 120),
+        ("medium", 50, 5.0, 300),
+        ("heavy", 100, 10.0, 600),
+        ("stress", 200, 20.0, 600),
     ] {
-        let p = plan(&["--profile", name], RunDefaults::default(), &[]);
-        assert_eq!(
-            (p.users, p.spawn_rate.as_deref(), p.run_time.as_deref()),
-            (Some(users), Some(rate), Some(time))
-        );
+        let p = plan(&["--profile", name], &journeys("{}"), &[]);
+        assert_eq!(shape(&p), (users, rate, Some(time)));
         assert_eq!(p.label, name);
         assert_eq!(p.host, None, "no host: the built-in backend");
     }
@@ -52,84 +76,130 @@ fn each_profile_resolves_to_the_seed_values() {
 
 #[test]
 fn precedence_is_profile_then_file_then_environment_then_flag() {
-    let file = RunDefaults {
-        users: Some(7),
-        spawn_rate: Some("3".into()),
-        run_time: Some("45s".into()),
-    };
-    let p = plan(&["--profile", "medium"], file.clone(), &[]);
-    assert_eq!(
-        (p.users, p.sources["users"]),
-        (Some(7), Source::ScenarioFile)
-    );
+    let file = journeys(r#"{"users": 7, "spawn_rate": "3", "run_time": "45s"}"#);
+    let p = plan(&["--profile", "medium"], &file, &[]);
+    assert_eq!((shape(&p).0, p.sources["users"]), (7, Source::ScenarioFile));
     let p = plan(
         &["--profile", "medium"],
-        file.clone(),
+        &file,
         &[("VOICESWARM_USERS", "9"), ("VOICESWARM_RUN_TIME", "1m")],
     );
     assert_eq!(
-        (p.users, p.sources["users"]),
-        (Some(9), Source::Environment)
+        (shape(&p), p.sources["users"]),
+        ((9, 3.0, Some(60)), Source::Environment)
     );
-    assert_eq!(p.run_time.as_deref(), Some("1m"));
-    assert_eq!(p.spawn_rate.as_deref(), Some("3"));
     let p = plan(
         &["--profile", "medium", "-u", "11", "--spawn-rate", "4"],
-        file,
+        &file,
         &[("VOICESWARM_USERS", "9")],
     );
-    assert_eq!((p.users, p.sources["users"]), (Some(11), Source::Flag));
-    assert_eq!(p.spawn_rate.as_deref(), Some("4"));
+    assert_eq!((shape(&p).0, p.sources["users"]), (11, Source::Flag));
+    assert_eq!(shape(&p).1, 4.0);
     assert_eq!(p.label, "medium", "an explicit profile keeps its name");
-    let p = plan(&["-t", "10s"], RunDefaults::default(), &[]);
+    let p = plan(&["-t", "10s"], &journeys("{}"), &[]);
     assert_eq!(
         p.label, "custom",
         "overriding the default preset is a custom run"
     );
-    let p = plan(&["--increase-rate", "8"], RunDefaults::default(), &[]);
-    assert_eq!(
-        p.spawn_rate.as_deref(),
-        Some("8"),
-        "Goose's own -r works too"
+    let p = plan(&["--increase-rate", "8"], &journeys("{}"), &[]);
+    assert_eq!(shape(&p).1, 8.0, "Goose's own -r works too");
+    let p = plan(
+        &["--spawn-rate", "2", "-t", "1h30m"],
+        &journeys(r#"{"spawn_rate": 0.5}"#),
+        &[],
     );
+    assert_eq!(shape(&p).2, Some(5400));
 }
 
 #[test]
-fn bad_values_name_the_flag() {
-    let bad = |argv: &[&str], env: &[(&str, &str)]| {
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        resolve(&args(argv), &RunDefaults::default(), |k| {
-            env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
-        })
-        .unwrap_err()
-        .to_string()
+fn bad_values_name_the_flag_or_variable() {
+    let parse_err = |argv: &[&str]| {
+        let mut full = vec!["voiceswarm", "run"];
+        full.extend_from_slice(argv);
+        cli::error_line(&cli::try_parse_from(full).unwrap_err())
     };
-    assert!(bad(&["-t", "5mins"], &[]).contains("--run-time 5mins"));
-    assert!(bad(&["--spawn-rate", "fast"], &[]).contains("--spawn-rate fast"));
+    assert!(parse_err(&["-t", "5mins"]).contains("--run-time"));
+    assert!(parse_err(&["-t", "1.5s"]).contains("whole seconds"));
+    assert!(parse_err(&["-u", "0"]).contains("--users"));
+    assert!(parse_err(&["--spawn-rate", "fast"]).contains("--spawn-rate"));
+    assert!(parse_err(&["--think-scale=-1"]).contains("--think-scale"));
+    assert!(parse_err(&["--profile", "huge"]).contains("huge"));
+    assert!(parse_err(&["--spawn-rate", "2", "-r", "3"]).contains("cannot be used"));
+    let bad =
+        |argv: &[&str], env: &[(&str, &str)]| try_plan(argv, &journeys("{}"), env).unwrap_err();
     assert!(bad(&["-H", "not a url"], &[]).contains("--host"));
     assert!(bad(&["-H", "ftp://x"], &[]).contains("http"));
     assert!(bad(&[], &[("VOICESWARM_USERS", "many")]).contains("VOICESWARM_USERS"));
-    assert!(Cli::try_parse_from(["voiceswarm", "run", "--profile", "huge"]).is_err());
-    assert!(Cli::try_parse_from(["voiceswarm", "run", "--spawn-rate", "2", "-r", "3"]).is_err());
+    assert!(bad(&[], &[("VOICESWARM_RUN_TIME", "5mins")]).contains("VOICESWARM_RUN_TIME"));
+    let e = parse(
+        r#"{"defaults": {"run_time": "2 minutes"}, "scenarios": [{"name": "a", "steps": [{"name": "a:b", "path": "/"}]}]}"#,
+        &Input::File("s.json".into()),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("s.json") && e.contains("defaults.run_time"),
+        "{e}"
+    );
 }
 
 #[test]
 fn header_values_are_redacted_in_the_plan() {
     let p = plan(
         &["--header", "Authorization: Bearer s3cr3t"],
-        RunDefaults::default(),
+        &journeys("{}"),
         &[],
     );
-    assert_eq!(p.headers, vec!["Authorization: (redacted)".to_string()]);
-    assert!(!serde_json::to_string(&p).unwrap().contains("s3cr3t"));
+    let json = serde_json::to_string(&p).unwrap();
+    assert!(
+        json.contains("authorization: (redacted)") && !json.contains("s3cr3t"),
+        "{json}"
+    );
+}
+
+#[test]
+fn short_help_shows_the_locust_vocabulary_first_with_true_defaults() {
+    let help = cli::command()
+        .find_subcommand_mut("run")
+        .unwrap()
+        .render_help()
+        .to_string();
+    let first_40: Vec<&str> = help.lines().take(40).collect();
+    for (flag, default) in [
+        ("--profile", "light"),
+        ("--users", "10"),
+        ("--spawn-rate", "2"),
+        ("--run-time", "2m"),
+        ("--host", "built-in reference backend"),
+    ] {
+        let line = first_40
+            .iter()
+            .position(|l| l.contains(flag))
+            .unwrap_or_else(|| panic!("{flag} not in the first 40 lines:\n{help}"));
+        let text = first_40[line..(line + 3).min(first_40.len())].join(" ");
+        assert!(
+            text.contains(default),
+            "{flag}: no default {default}: {text}"
+        );
+    }
+    assert!(
+        !help.contains("--co-mitigation"),
+        "-h leaves Goose's own options to --help"
+    );
+    let long = cli::command()
+        .find_subcommand_mut("run")
+        .unwrap()
+        .render_long_help()
+        .to_string();
+    assert!(long.contains("Goose: Metrics") && long.contains("--co-mitigation"));
+    assert!(
+        !long.contains("one per CPU"),
+        "Goose's default is not voiceswarm's"
+    );
 }
 
 #[test]
 fn the_plan_becomes_goose_configuration() {
-    use voiceswarm::swarm::plan::goose_config;
     let a = args(&[
         "--profile",
         "medium",
@@ -138,16 +208,13 @@ fn the_plan_becomes_goose_configuration() {
         "--threshold",
         "p95<500ms",
     ]);
-    let p = resolve(&a, &RunDefaults::default(), |_| None).unwrap();
-    let g = goose_config(
-        &p,
-        a.goose.clone(),
-        "http://127.0.0.1:1",
-        std::path::Path::new("reports/x"),
-    );
+    let targets = Input::BuiltIn("targets.json".into());
+    let p = resolve(&a, &journeys("{}"), &targets, |_| None).unwrap();
+    let out = std::path::Path::new("reports/x");
+    let g = goose_config(&p, a.goose.clone(), "http://127.0.0.1:1", Some(out));
     assert_eq!(g.users, Some(50));
     assert_eq!(g.increase_rate.as_deref(), Some("5"));
-    assert_eq!(g.run_time.as_deref(), Some("5m"));
+    assert_eq!(g.run_time.as_deref(), Some("300"));
     assert_eq!(g.request_log.as_deref(), Some("out/run_requests.csv"));
     assert_eq!(
         g.threshold,
@@ -156,15 +223,18 @@ fn the_plan_becomes_goose_configuration() {
     );
     assert!(g.report_file.iter().any(|f| f.ends_with("report.html")));
     assert!(g.no_telnet && !g.dashboard);
+    assert!(
+        g.quiet == 1 && g.no_print_metrics && g.running_metrics.is_none(),
+        "a quiet console"
+    );
+    let a = args(&["-v", "--running-metrics", "5"]);
+    let p = resolve(&a, &journeys("{}"), &targets, |_| None).unwrap();
+    let g = goose_config(&p, a.goose.clone(), "http://127.0.0.1:1", Some(out));
+    assert!(g.quiet == 0 && g.verbose == 0 && g.running_metrics == Some(5) && !g.no_print_metrics);
 
     let a = args(&["--web"]);
-    let p = resolve(&a, &RunDefaults::default(), |_| None).unwrap();
-    let g = goose_config(
-        &p,
-        a.goose.clone(),
-        "http://127.0.0.1:1",
-        std::path::Path::new("reports/x"),
-    );
+    let p = resolve(&a, &journeys("{}"), &targets, |_| None).unwrap();
+    let g = goose_config(&p, a.goose.clone(), "http://127.0.0.1:1", Some(out));
     assert!(g.dashboard && g.dashboard_control && g.no_autostart && g.dashboard_no_auth);
     assert_eq!(g.dashboard_port, Some(8089));
     assert_eq!(g.run_time, None, "the page decides when to stop");
@@ -177,12 +247,7 @@ fn the_plan_becomes_goose_configuration() {
         "--dashboard-auth-token",
         "t0k",
     ]);
-    let p = resolve(&a, &RunDefaults::default(), |_| None).unwrap();
-    let g = goose_config(
-        &p,
-        a.goose.clone(),
-        "http://127.0.0.1:1",
-        std::path::Path::new("reports/x"),
-    );
+    let p = resolve(&a, &journeys("{}"), &targets, |_| None).unwrap();
+    let g = goose_config(&p, a.goose.clone(), "http://127.0.0.1:1", Some(out));
     assert!(!g.dashboard_no_auth);
 }

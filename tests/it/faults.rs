@@ -2,11 +2,9 @@
 //! them; a backend killed mid-run, a body that never ends, Redis stopped mid-probe, and a
 //! hostile backend sending garbage are all survived and reported.
 
-use crate::support::{
-    bin, read_json, spawn, text, tmp, voiceswarm, wait_with_deadline, RedisServer,
-};
+use crate::support::{read_json, spawn, text, tmp, voiceswarm, wait_with_deadline, RedisServer};
 use std::io::BufRead;
-use std::process::{Command, Stdio};
+
 use std::time::{Duration, Instant};
 
 fn kinds(s: &serde_json::Value) -> serde_json::Value {
@@ -84,29 +82,11 @@ fn injected_errors_spikes_and_drops_are_counted_by_kind() {
 
 #[test]
 fn a_backend_killed_mid_run_is_counted_and_the_run_completes() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut backend = Command::new(bin())
-        .args([
-            "serve",
-            "--port",
-            &port.to_string(),
-            "--fixed-latency-ms",
-            "5",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    crate::support::wait_for_port(port);
+    let (mut backend, host) = crate::support::serve(&["--fixed-latency-ms", "5"]);
     let deadline = Instant::now();
     let dir = tmp();
     let out = dir.path().join("run");
     let targets = only_errors_targets(dir.path());
-    let host = format!("http://127.0.0.1:{port}");
     let child = spawn(
         &[
             "run",
@@ -239,7 +219,7 @@ fn redis_stopped_half_way_through_the_probe_is_reported() {
     let all = text(&o);
     assert_eq!(o.status.code(), Some(1), "{all}");
     assert!(
-        all.contains("cache: ") && all.contains("error(s); first:"),
+        all.contains("✗ cache:errors: ") && all.contains("error(s) (first:"),
         "{all}"
     );
     let s = read_json(&out.join("summary.json"));

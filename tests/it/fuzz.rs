@@ -1,16 +1,31 @@
-//! Property tests: every parser of user input and of what a backend sends survives arbitrary
-//! input without a panic, answering with an error instead. 2,000 cases per property.
+//! Property tests of every parser of user input and of what a backend sends or a folder holds:
+//! scenario files, targets, times, CLI values, JSON pointers, Server-Timing, WAV and run folders.
+//! Each survives arbitrary input without a panic, answering with an error instead. CI runs
+//! 2,000 cases per property; `make fuzz` sets VOICESWARM_FUZZ_CASES for a million in all.
 
-use clap::Parser;
 use proptest::prelude::*;
 use std::path::Path;
-use voiceswarm::cli::{Cli, Command};
-use voiceswarm::scenario::model::RunDefaults;
+use voiceswarm::cli::{self, Command};
+use voiceswarm::inputs::Input;
+
+/// Cases per property: VOICESWARM_FUZZ_CASES, else 2,000.
+fn config() -> ProptestConfig {
+    let cases = std::env::var("VOICESWARM_FUZZ_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
 
 /// JSON-shaped text: more likely than random bytes to get past the first brace.
 fn jsonish() -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
         Just("null".to_string()),
+        Just("true".to_string()),
         any::<i64>().prop_map(|n| n.to_string()),
         "\"[a-z_:/{} %0-9.]{0,12}\"",
     ];
@@ -31,7 +46,15 @@ fn jsonish() -> impl Strategy<Value = String> {
                         Just("body"),
                         Just("json"),
                         Just("weight"),
-                        Just("percentile")
+                        Just("percentile"),
+                        Just("kind"),
+                        Just("plan"),
+                        Just("histograms"),
+                        Just("counters"),
+                        Just("verdicts"),
+                        Just("status"),
+                        Just("defaults"),
+                        Just("run_time")
                     ],
                     inner
                 ),
@@ -48,8 +71,12 @@ fn jsonish() -> impl Strategy<Value = String> {
     })
 }
 
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![jsonish(), "\\PC{0,64}"]
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(config())]
 
     #[test]
     fn wav_parsing_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..128), riff in any::<bool>()) {
@@ -64,14 +91,32 @@ proptest! {
     }
 
     #[test]
-    fn targets_parsing_never_panics(text in prop_oneof![jsonish(), "\\PC{0,64}"]) {
+    fn targets_parsing_never_panics(text in text()) {
         let _ = voiceswarm::stats::Targets::parse(&text, "t.json");
     }
 
     #[test]
-    fn scenario_parsing_never_panics(text in prop_oneof![jsonish(), "\\PC{0,64}"]) {
-        if let Err(e) = voiceswarm::scenario::load::parse(&text, "s.json", Path::new("/nonexistent")) {
-            prop_assert!(e.to_string().starts_with("s.json: "));
+    fn scenario_parsing_never_panics(text in text()) {
+        let input = Input::File("/nonexistent/s.json".into());
+        if let Err(e) = voiceswarm::scenario::parse(&text, &input) {
+            prop_assert!(e.to_string().starts_with("/nonexistent/s.json: "));
+        }
+    }
+
+    #[test]
+    fn times_never_panic_and_round_trip(s in "\\PC{0,16}", ms in 0u64..100_000_000) {
+        use voiceswarm::units::*;
+        let _ = parse_duration(&s);
+        let _ = parse_percentile(&s);
+        let _ = parse_percent(&s);
+        let d = std::time::Duration::from_millis(ms);
+        prop_assert_eq!(parse_duration(&format_duration(d)).unwrap(), d);
+    }
+
+    #[test]
+    fn server_timing_never_panics(s in "\\PC{0,64}") {
+        for e in voiceswarm::measure::server_timing::parse(&s) {
+            prop_assert!(e.dur_ms.is_none_or(|d| d >= 0.0));
         }
     }
 
@@ -85,10 +130,19 @@ proptest! {
     #[test]
     fn cli_values_are_refused_not_panicked_on(users in "\\PC{0,8}", rate in "\\PC{0,8}", time in "\\PC{0,8}") {
         let argv = ["voiceswarm", "run", "-u", &users, "--spawn-rate", &rate, "-t", &time];
-        if let Ok(cli) = Cli::try_parse_from(argv) {
-            if let Command::Run(args) = cli.command {
-                let _ = voiceswarm::swarm::plan::resolve(&args, &RunDefaults::default(), |_| None);
-            }
+        match cli::try_parse_from(argv) {
+            Ok(c) => prop_assert!(matches!(c.command, Command::Run(_))),
+            Err(e) => prop_assert!(!cli::error_line(&e).contains('\n')),
+        }
+    }
+
+    #[test]
+    fn run_folders_never_panic(run in text(), histograms in text(), summary in text()) {
+        use voiceswarm::output::RunRecord;
+        let dir = Path::new("/nonexistent/run");
+        if let Ok(record) = RunRecord::parse(&run, &dir.join("run.json")) {
+            let _ = record.identity(dir);
+            let _ = voiceswarm::commands::report::SavedRun::parse(dir, record, &histograms, &summary);
         }
     }
 }

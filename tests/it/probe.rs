@@ -125,7 +125,10 @@ fn an_erroring_component_is_reported_and_the_rest_still_runs() {
     );
     let all = text(&o);
     assert_eq!(o.status.code(), Some(1), "{all}");
-    assert!(all.contains("tts: 5 error(s); first: HTTP 500"), "{all}");
+    assert!(
+        all.contains("✗ tts:errors: 5 error(s) (first: HTTP 500"),
+        "{all}"
+    );
     let s = read_json(&out.join("summary.json"));
     assert_eq!(metric(&s, "stt:transcribe")["count"], 5);
     assert_eq!(metric(&s, "company:lookup")["count"], 5);

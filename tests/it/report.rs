@@ -23,26 +23,48 @@ fn probe(dir: &Path, name: &str, ms: &str) -> PathBuf {
         ],
         Duration::from_secs(60),
     );
-    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     out
+}
+
+/// The committed schemas are generated from the types; VOICESWARM_WRITE_SCHEMAS=1 (`make
+/// schemas`) writes them again after a change.
+#[test]
+fn schemas_are_generated_from_the_types() {
+    for (name, schema) in voiceswarm::output::schema::all() {
+        let path = repo().join("schemas").join(name);
+        let mut text = serde_json::to_string_pretty(&schema).unwrap();
+        text.push('\n');
+        if std::env::var_os("VOICESWARM_WRITE_SCHEMAS").is_some() {
+            std::fs::write(&path, &text).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == text,
+            "{} is not what the types generate: run `make schemas`",
+            path.display()
+        );
+    }
 }
 
 #[test]
 fn summary_json_matches_its_schema_and_junit_is_well_formed() {
     let dir = tmp();
     let run = probe(dir.path(), "a", "2");
+    crate::support::assert_folder_matches_schemas(&run);
+    let summary = read_json(&run.join("summary.json"));
+    // The schema is strict enough to catch a broken summary.
     let schema = read_json(&repo().join("schemas/summary.schema.json"));
     let validator = jsonschema::validator_for(&schema).expect("the schema is valid");
-    let summary = read_json(&run.join("summary.json"));
-    let errors: Vec<String> = validator
-        .iter_errors(&summary)
-        .map(|e| format!("{} at {}", e, e.instance_path))
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
-    // The schema is strict enough to catch a broken summary.
-    let mut broken = summary.clone();
-    broken["schema_version"] = serde_json::json!("one");
-    assert!(!validator.is_valid(&broken));
+    for (field, bad) in [
+        ("schema_version", serde_json::json!("one")),
+        ("kind", serde_json::json!("report")),
+        ("surprise", serde_json::json!(1)),
+    ] {
+        let mut broken = summary.clone();
+        broken[field] = bad;
+        assert!(!validator.is_valid(&broken), "{field} accepted");
+    }
 
     let xml = std::fs::read_to_string(run.join("junit.xml")).unwrap();
     let doc = roxmltree::Document::parse(&xml).expect("junit.xml is well-formed XML");
@@ -69,8 +91,10 @@ fn report_merges_folders_losslessly_and_judges_the_result() {
         ],
         Duration::from_secs(30),
     );
-    assert!(o.status.code().is_some_and(|c| c <= 1), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    crate::support::assert_folder_matches_schemas(&merged);
     let s = read_json(&merged.join("summary.json"));
+    assert_eq!(s["kind"], "merged");
     let count = crate::support::count;
     assert_eq!(count(&s, "stt:transcribe"), 60);
     let (sa, sb) = (

@@ -2,12 +2,12 @@
 //! reference backend: request mix by weight, captures, listen think time.
 
 use crate::support::{count, read_json, text, tmp, voiceswarm};
-use std::path::Path;
 use std::time::Duration;
-use voiceswarm::scenario::load::parse;
+use voiceswarm::inputs::Input;
+use voiceswarm::scenario::parse;
 
 fn err(json: &str) -> String {
-    parse(json, "s.json", Path::new("."))
+    parse(json, &Input::File("s.json".into()))
         .unwrap_err()
         .to_string()
 }
@@ -20,9 +20,14 @@ fn with_steps(steps: &str) -> String {
 
 #[test]
 fn the_default_file_loads() {
-    let j =
-        voiceswarm::scenario::load(&crate::support::repo().join("scenarios/voice_assistant.json"))
-            .unwrap();
+    let file = Input::File(crate::support::repo().join("scenarios/voice_assistant.json"));
+    let j = voiceswarm::scenario::load(&file, "--scenario-file").unwrap();
+    let built_in =
+        voiceswarm::scenario::load(&Input::BuiltIn("voice_assistant.json".into()), "").unwrap();
+    assert_eq!(
+        j.hash, built_in.hash,
+        "the built-in journeys are the committed file"
+    );
     assert_eq!(j.scenarios.len(), 5);
     let names = j.metric_names();
     for m in [
@@ -86,6 +91,23 @@ fn unknown_template_variables_are_refused() {
 }
 
 #[test]
+fn every_time_takes_one_grammar() {
+    let ok = |think: &str| {
+        parse(
+            &format!(r#"{{"defaults": {{"run_time": "90s"}}, "scenarios": [{{"name": "a", "think": {think}, "steps": [{STEP}]}}]}}"#),
+            &Input::File("s.json".into()),
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+    };
+    ok(r#"{"fixed": "0"}"#).unwrap();
+    ok(r#"{"fixed": "2m"}"#).unwrap();
+    ok(r#"{"uniform": ["250ms", "1.5s"]}"#).unwrap();
+    ok(r#"{"listen": {"pause": ["0", "1m30s"]}}"#).unwrap();
+    assert!(ok(r#"{"fixed": "100"}"#).unwrap_err().contains("no unit"));
+}
+
+#[test]
 fn bad_think_times_and_weights_are_refused() {
     let e = err(&format!(
         r#"{{"scenarios": [{{"name": "a", "think": {{"fixed": "5mins"}}, "steps": [{STEP}]}}]}}"#
@@ -110,7 +132,9 @@ fn missing_or_bad_audio_is_refused() {
     let file = format!(
         r#"{{"audio": {{"speech": ["noise.wav"]}}, "scenarios": [{{"name": "a", "steps": [{STEP}]}}]}}"#
     );
-    let e = parse(&file, "s.json", dir.path()).unwrap_err().to_string();
+    let e = parse(&file, &Input::File(dir.path().join("s.json")))
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("audio.speech[0]") && e.contains("not usable audio"),
         "{e}"

@@ -70,6 +70,31 @@ impl Drop for RedisServer {
     }
 }
 
+/// `voiceswarm serve args…` as a child process on a free port it picks itself (`--port 0`),
+/// and its URL, read from the first line it prints.
+pub fn serve(args: &[&str]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut child = Command::new(bin())
+        .arg("serve")
+        .args(["--port", "0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("voiceswarm binary runs");
+    let mut first = String::new();
+    let stdout = child.stdout.take().expect("piped stdout");
+    std::io::BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("serve prints its address");
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in serve's first line: {first}"))
+        .to_string();
+    (child, url)
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_voiceswarm")
 }
@@ -188,4 +213,22 @@ pub fn verdict(summary: &serde_json::Value, name: &str) -> serde_json::Value {
 /// How many samples a metric has (0 when it has none).
 pub fn count(summary: &serde_json::Value, name: &str) -> u64 {
     entry(summary, "metrics", name).map_or(0, |m| m["count"].as_u64().unwrap())
+}
+
+/// Checks a file voiceswarm wrote against its committed schema (`summary` or `run`).
+pub fn assert_matches_schema(schema: &str, file: &Path) {
+    let schema_json = read_json(&repo().join(format!("schemas/{schema}.schema.json")));
+    let validator = jsonschema::validator_for(&schema_json).expect("the schema is valid");
+    let doc = read_json(file);
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{}: {errors:?}", file.display());
+}
+
+/// Checks a run folder's summary.json and run.json against their schemas.
+pub fn assert_folder_matches_schemas(dir: &Path) {
+    assert_matches_schema("summary", &dir.join("summary.json"));
+    assert_matches_schema("run", &dir.join("run.json"));
 }

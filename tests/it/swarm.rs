@@ -75,9 +75,10 @@ fn a_headless_run_writes_a_complete_run_folder_and_exits_0() {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     assert!(html.is_file(), "--html copy missing");
+    crate::support::assert_folder_matches_schemas(&out);
     let run = read_json(&out.join("run.json"));
     assert_eq!(run["completed"], true);
-    assert_eq!(run["plan"]["users"], 12);
+    assert_eq!(run["plan"]["load"]["users"], 12);
     let s = read_json(&out.join("summary.json"));
     let metric = |name: &str| crate::support::entry(&s, "metrics", name);
     // Every journey ran: each step's metric has samples.
@@ -152,6 +153,35 @@ fn injected_errors_miss_the_error_rate_target_and_exit_1() {
     assert!(junit.contains("<failure message=\"error_rate"), "{junit}");
 }
 
+/// A failed Goose threshold is a verdict like any other: exit 1, a JUnit failure naming it, and
+/// `voiceswarm report` judging the folder again still fails it.
+#[test]
+fn a_failed_goose_threshold_fails_the_run_everywhere() {
+    let dir = tmp();
+    let out = dir.path().join("run");
+    let o = voiceswarm(
+        &args(
+            out.to_str().unwrap(),
+            &[QUICK, &["--threshold", "p90<1ms"]].concat(),
+        ),
+        Duration::from_secs(120),
+    );
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    assert!(all.contains("goose_threshold: p90<1ms"), "{all}");
+    let junit = std::fs::read_to_string(out.join("junit.xml")).unwrap();
+    assert!(
+        junit.contains("<failure message=\"goose_threshold: p90&lt;1ms"),
+        "{junit}"
+    );
+    let s = read_json(&out.join("summary.json"));
+    assert!(!s["passed"].as_bool().unwrap());
+    crate::support::assert_folder_matches_schemas(&out);
+    let again = voiceswarm(&["report", out.to_str().unwrap()], Duration::from_secs(30));
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    assert!(text(&again).contains("goose_threshold: p90<1ms"));
+}
+
 #[test]
 fn an_unreachable_host_is_one_line_and_exit_2() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -201,7 +231,11 @@ fn bad_input_files_exit_2_naming_the_file() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/s.json"));
     let o = voiceswarm(&["run", "-t", "5mins"], Duration::from_secs(30));
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--run-time 5mins"));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("'5mins' for '--run-time") && e.lines().count() == 1,
+        "{e}"
+    );
 }
 
 /// Starts a run against `host`, waits until the backend has served some requests, sends

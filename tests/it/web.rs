@@ -313,7 +313,11 @@ async fn the_web_ui_starts_steers_and_stops_the_swarm() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     browser.quit().await;
-    assert!(status.code().is_some_and(|c| c <= 1), "{status:?}");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "quitting the web UI is not a failure: {status:?}"
+    );
     assert!(
         out.join("report.html").is_file(),
         "Goose saved the run's HTML report"

@@ -1,4 +1,4 @@
-//! The probe's cache measurement against a real Redis: where it comes from (a URL, or a private
+//! The probe's cache rows against a real Redis: where it comes from (a URL, or a private
 //! `redis-server` started on a free port and stopped afterwards) and timed GET / SET EX calls.
 
 use redis::AsyncCommands;
@@ -106,4 +106,53 @@ pub async fn timed_read(
         )),
         None => Err("GET found no value for a key just written".into()),
     }
+}
+
+/// What the cache rows of a probe measured, or why they were skipped.
+pub enum CacheOutcome {
+    Measured,
+    Skipped(String),
+}
+
+/// The cache rows: `samples` timed SET EX and GET of a realistic cached reply (about 3 KB),
+/// after `warmup` unmeasured writes, against `redis_url` or a private redis-server.
+pub async fn probe(
+    p: &mut super::Prober,
+    redis_url: Option<String>,
+    warmup: u64,
+    samples: u64,
+    progress: impl Fn(u64),
+) -> CacheOutcome {
+    use crate::vocab::{counter::REQUESTS, metric, Component};
+    let target = match find(redis_url).await {
+        Ok(t) => t,
+        Err(why) => return CacheOutcome::Skipped(why),
+    };
+    let mut conn = match connect(&target.url).await {
+        Ok(c) => c,
+        Err(e) => {
+            p.recorder.count(0, REQUESTS, 1);
+            p.note_error(Component::Cache, e);
+            return CacheOutcome::Measured;
+        }
+    };
+    let value: String = "The assistant's cached reply. ".repeat(100);
+    let pid = std::process::id();
+    for i in 0..warmup {
+        let _ = timed_write(&mut conn, &format!("voiceswarm:probe:{pid}:w{i}"), &value).await;
+    }
+    for i in 0..samples {
+        let key = format!("voiceswarm:probe:{pid}:{i}");
+        p.recorder.count(0, REQUESTS, 2);
+        match timed_write(&mut conn, &key, &value).await {
+            Ok(t) => p.recorder.record(0, metric::CACHE_WRITE, t),
+            Err(e) => p.note_error(Component::Cache, e),
+        }
+        match timed_read(&mut conn, &key, value.len()).await {
+            Ok(t) => p.recorder.record(0, metric::CACHE_READ, t),
+            Err(e) => p.note_error(Component::Cache, e),
+        }
+        progress(i + 1);
+    }
+    CacheOutcome::Measured
 }

@@ -1,7 +1,8 @@
-//! The named load profiles, with the seed suite's values.
+//! The named load profiles, with the seed suite's values: what each sets.
 
 use clap::ValueEnum;
 use serde::Serialize;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -17,25 +18,25 @@ pub enum Profile {
 }
 
 /// What a profile sets.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Preset {
     pub users: usize,
-    pub spawn_rate: &'static str,
-    pub run_time: &'static str,
+    pub spawn_rate: f64,
+    pub run_time: Duration,
 }
 
 impl Profile {
     pub fn preset(self) -> Preset {
-        let (users, spawn_rate, run_time) = match self {
-            Profile::Light => (10, "2", "2m"),
-            Profile::Medium => (50, "5", "5m"),
-            Profile::Heavy => (100, "10", "10m"),
-            Profile::Stress => (200, "20", "10m"),
+        let (users, spawn_rate, minutes) = match self {
+            Profile::Light => (10, 2.0, 2),
+            Profile::Medium => (50, 5.0, 5),
+            Profile::Heavy => (100, 10.0, 10),
+            Profile::Stress => (200, 20.0, 10),
         };
         Preset {
             users,
             spawn_rate,
-            run_time,
+            run_time: Duration::from_secs(minutes * 60),
         }
     }
 

@@ -1,0 +1,191 @@
+//! `voiceswarm capacity`: finds the maximum sustainable load. Its flags, the plan every step
+//! projects from, and the order: journeys and SLOs, system under test, folder, search, files.
+
+use crate::backend::BackendConfig;
+use crate::capacity::search::Search;
+use crate::capacity::step::Stepper;
+use crate::inputs::{Input, SCENARIO_PATH, TARGETS_PATH};
+use crate::output::{FolderKind, RunFolder, RunRecord};
+use crate::plan::headers::ENV_API_KEY;
+use crate::plan::{ClientMode, Console, Headers, Load, Profile, RunPlan};
+use crate::scenario::{self, Journeys};
+use crate::stats::{Target, Targets};
+use crate::target::SystemUnderTest;
+use crate::units::{parse_number_at_least, parse_percent, parse_positive_duration};
+use anyhow::anyhow;
+use clap::Args;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Args)]
+pub struct CapacityArgs {
+    /// Backend to measure (default: the built-in reference backend)
+    #[arg(short = 'H', long, value_name = "URL")]
+    pub host: Option<String>,
+    /// An SLO, e.g. 'pipeline:voice_turn p90<500ms' (repeatable; default: every required target)
+    #[arg(long = "slo", value_name = "RULE", value_parser = |s: &str| Target::from_rule(s))]
+    pub slos: Vec<Target>,
+    /// Largest acceptable error rate [default: the targets file's]
+    #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
+    pub max_error_rate: Option<f64>,
+    /// Users of the first step
+    #[arg(long, default_value_t = 10, value_name = "N",
+          value_parser = at_least_one)]
+    pub start_users: usize,
+    /// Never run more users than this
+    #[arg(long, default_value_t = 10_000, value_name = "N",
+          value_parser = at_least_one)]
+    pub max_users: usize,
+    /// How long each step holds its users (after a ramp that is not measured), whole seconds
+    #[arg(long, default_value = "60s", value_name = "TIME", value_parser = step_time)]
+    pub step_time: Duration,
+    /// Stop bisecting when the gap between good and bad is at most this share of good
+    #[arg(long, default_value = "10%", value_name = "PERCENT", value_parser = parse_percent)]
+    pub resolution: f64,
+    /// The journeys [default: scenarios/voice_assistant.json, else the built-in ones]
+    #[arg(long, value_name = "FILE")]
+    pub scenario_file: Option<PathBuf>,
+    /// Targets file, for the default SLOs and error rate [default: scenarios/targets.json, else built in]
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+    /// Multiply every think time (0: none)
+    #[arg(long, default_value_t = 1.0, value_name = "F", value_parser = |s: &str| parse_number_at_least(s, 0.0))]
+    pub think_scale: f64,
+    /// A header sent with every request (repeatable; never written to any file)
+    #[arg(long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
+    /// Write the files into DIR [default: reports/<UTC time>-capacity/]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Where run folders go
+    #[arg(long, default_value = "reports", value_name = "DIR")]
+    pub reports_dir: PathBuf,
+    #[command(flatten)]
+    pub backend: BackendConfig,
+}
+
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("expected a whole number, at least 1".into()),
+    }
+}
+
+fn step_time(text: &str) -> Result<Duration, String> {
+    let d = parse_positive_duration(text)?;
+    if d.subsec_nanos() != 0 {
+        return Err(format!(
+            "'{text}': a step time is whole seconds, such as 30s"
+        ));
+    }
+    Ok(d)
+}
+
+/// The plan every step projects from: the journeys, targets and headers; each step sets the load.
+fn base_plan(args: &CapacityArgs, journeys: &Journeys, targets: &Input) -> anyhow::Result<RunPlan> {
+    let api_key = std::env::var(ENV_API_KEY).ok();
+    Ok(RunPlan {
+        label: "capacity".into(),
+        profile: Profile::Light,
+        load: Load::TestPlan,
+        host: args.host.clone(),
+        scenario: journeys.input.clone(),
+        scenario_hash: journeys.hash.clone(),
+        targets: targets.clone(),
+        web: false,
+        client: ClientMode::PerUser,
+        think_scale: args.think_scale,
+        csv: None,
+        html: None,
+        worker: None,
+        headers: Headers::parse(&args.headers, api_key.as_deref()).map_err(anyhow::Error::msg)?,
+        console: Console {
+            verbose: 0,
+            goose_tables_every_s: None,
+        },
+        sources: Default::default(),
+    })
+}
+
+/// The SLOs as targets: `--slo` rules, or every required target; the error-rate limit.
+fn slos(args: &CapacityArgs, targets: &Targets, name: &str) -> anyhow::Result<Targets> {
+    let metrics: Vec<Target> = if args.slos.is_empty() {
+        targets
+            .metrics
+            .iter()
+            .filter(|t| !t.optional)
+            .cloned()
+            .collect()
+    } else {
+        args.slos.clone()
+    };
+    if metrics.is_empty() {
+        return Err(anyhow!(
+            "{name}: no required target to use as an SLO; give --slo 'metric p90<500ms'"
+        ));
+    }
+    Ok(Targets {
+        metrics,
+        error_rate_percent: args.max_error_rate.unwrap_or(targets.error_rate_percent),
+        min_rps: None,
+    })
+}
+
+/// `voiceswarm capacity`: 0 a capacity was found, 1 even the start load breaks an SLO.
+pub async fn run(args: CapacityArgs) -> anyhow::Result<u8> {
+    let journeys = scenario::load(
+        &Input::choose(args.scenario_file.as_deref(), SCENARIO_PATH),
+        "--scenario-file",
+    )?;
+    let targets_input = Input::choose(args.targets.as_deref(), TARGETS_PATH);
+    let (targets, _) = Targets::read(&targets_input, "--targets")?;
+    let slos = slos(&args, &targets, &targets_input.name())?;
+    if args.max_users < args.start_users {
+        return Err(anyhow!(
+            "--start-users {} --max-users {}: expected start <= max",
+            args.start_users,
+            args.max_users
+        ));
+    }
+    let base = base_plan(&args, &journeys, &targets_input)?;
+    let sut = SystemUnderTest::reach(args.host.as_deref(), &args.backend, "measuring").await?;
+    let folder = RunFolder::open(args.out.as_deref(), &args.reports_dir, "capacity")
+        .map_err(anyhow::Error::msg)?;
+    let rules: Vec<String> = slos.metrics.iter().map(Target::rule).collect();
+    println!(
+        "capacity: SLOs {}; errors ≤ {}%; {}s per step; resolution {}%",
+        rules.join(", "),
+        slos.error_rate_percent,
+        args.step_time.as_secs(),
+        args.resolution
+    );
+    let clock = std::time::Instant::now();
+    let mut record = RunRecord::started(FolderKind::Capacity, &base, &sut.url);
+    record.write(&folder.dir)?;
+    let stepper = Stepper {
+        base: base.clone(),
+        journeys: &journeys,
+        host: sut.url.clone(),
+        hold: args.step_time,
+        slos,
+    };
+    let search = Search::new(args.start_users, args.max_users, args.resolution);
+    let report = crate::capacity::search(&stepper, search, args.resolution).await?;
+    report.write(&folder)?;
+    if let Some(step) = &report.judged_step {
+        let targets_text = stepper.slos.to_file_text();
+        crate::report::write_results(&folder.dir, &step.summary, &step.recording, &targets_text)?;
+    }
+    let code = u8::from(report.max_sustainable_users.is_none());
+    record.ended(
+        clock.elapsed().as_secs_f64(),
+        report.interrupted,
+        code as i32,
+    );
+    record.write(&folder.dir)?;
+    folder.link_latest();
+    println!("\n{}", report.verdict());
+    println!("Run folder: {}", folder.dir.display());
+    sut.stop().await;
+    Ok(code)
+}

@@ -1,0 +1,178 @@
+//! `voiceswarm probe`: the component latency probe. N sequential calls per component (after a
+//! warm-up), then the whole voice turn, then Redis cache read/write; judged like a load run, with
+//! any component's failed calls a verdict of their own.
+
+use crate::backend::BackendConfig;
+use crate::inputs::{Input, TARGETS_PATH};
+use crate::output::{FolderKind, RunFolder, RunRecord};
+use crate::probe::cache::{self, CacheOutcome};
+use crate::probe::Prober;
+use crate::report::{self, console};
+use crate::stats::{summarize, RunInfo, SummaryKind, Targets, Verdict};
+use crate::target::SystemUnderTest;
+use crate::vocab::{counter::REQUESTS, metric, stage, Component};
+use anyhow::Context;
+use clap::Args;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// Backend to probe (default: the built-in reference backend)
+    #[arg(short = 'H', long, value_name = "URL")]
+    pub host: Option<String>,
+    /// Measured calls per component
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub samples: u64,
+    /// Unmeasured calls per component first
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    pub warmup: u64,
+    /// Only these components (comma separated)
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub only: Vec<Component>,
+    /// Redis for the cache rows (else a private redis-server, if installed)
+    #[arg(long, env = "REDIS_URL", value_name = "URL")]
+    pub redis_url: Option<String>,
+    /// The latency targets [default: scenarios/targets.json, else the built-in ones]
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+    /// Write the files into DIR (default: reports/<UTC time>-probe/)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Where run folders go
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub reports_dir: PathBuf,
+    /// How long each call may take
+    #[arg(long, default_value = "30s", value_name = "TIME", value_parser = crate::units::parse_positive_duration)]
+    pub call_timeout: Duration,
+    #[command(flatten)]
+    pub backend: BackendConfig,
+}
+
+/// What run.json records of a probe.
+#[derive(Debug, Serialize)]
+struct ProbePlan {
+    components: Vec<&'static str>,
+    samples: u64,
+    warmup: u64,
+    targets: Input,
+}
+
+fn progress(c: Component, done: u64, total: u64) {
+    if done == total || done.is_multiple_of((total / 4).max(1)) {
+        eprintln!("probe: {:<8} {done}/{total}", c.name());
+    }
+}
+
+/// Every metric of a component left out with `--only`, with the reason.
+fn not_selected(selected: &[Component]) -> BTreeMap<String, String> {
+    let components: Vec<&str> = Component::ALL
+        .iter()
+        .filter(|c| !selected.contains(c))
+        .map(|c| c.name())
+        .collect();
+    metric::PROBED
+        .iter()
+        .filter(|m| components.iter().any(|c| m.split(':').next() == Some(c)))
+        .map(|m| (m.to_string(), "not selected with --only".to_string()))
+        .collect()
+}
+
+/// Measures every selected component in turn; returns the metrics skipped and why.
+async fn measure(
+    p: &mut Prober,
+    args: &ProbeArgs,
+    selected: &[Component],
+) -> BTreeMap<String, String> {
+    let mut skipped = not_selected(selected);
+    for &c in selected {
+        if c == Component::Cache {
+            let progress = |done| progress(c, done, args.samples);
+            let outcome = cache::probe(
+                p,
+                args.redis_url.clone(),
+                args.warmup,
+                args.samples,
+                progress,
+            )
+            .await;
+            if let CacheOutcome::Skipped(why) = outcome {
+                eprintln!("probe: cache    skipped: {why}");
+                for m in [metric::CACHE_READ, metric::CACHE_WRITE] {
+                    skipped.insert(m.to_string(), why.clone());
+                }
+            }
+            continue;
+        }
+        for i in 0..args.warmup {
+            let _ = p.sample(c, 1_000_000 + i).await;
+        }
+        for i in 0..args.samples {
+            p.recorder.count(0, REQUESTS, 1);
+            match p.sample(c, i).await {
+                Ok(rows) => rows
+                    .into_iter()
+                    .for_each(|(m, t)| p.recorder.record(0, m, t)),
+                Err(e) => p.note_error(c, e),
+            }
+            progress(c, i + 1, args.samples);
+        }
+    }
+    skipped
+}
+
+/// `voiceswarm probe`: the exit code.
+pub async fn run(args: ProbeArgs) -> anyhow::Result<u8> {
+    let targets_input = Input::choose(args.targets.as_deref(), TARGETS_PATH);
+    let (targets, targets_text) = Targets::read(&targets_input, "--targets")?;
+    let known = metric::PROBED.iter().chain(stage::METRICS).copied();
+    targets.check_known(&targets_input.name(), known)?;
+    let mut selected: Vec<Component> = if args.only.is_empty() {
+        Component::ALL.to_vec()
+    } else {
+        args.only.clone()
+    };
+    selected.sort();
+    selected.dedup();
+    let sut = SystemUnderTest::reach(args.host.as_deref(), &args.backend, "probing").await?;
+    let folder = RunFolder::open(args.out.as_deref(), &args.reports_dir, "probe")
+        .map_err(anyhow::Error::msg)?;
+    let plan = ProbePlan {
+        components: selected.iter().map(|c| c.name()).collect(),
+        samples: args.samples,
+        warmup: args.warmup,
+        targets: targets_input,
+    };
+    let mut record = RunRecord::started(FolderKind::Probe, plan, &sut.url);
+    record.write(&folder.dir)?;
+    let clock = Instant::now();
+    let mut p = Prober::new(&sut.url, args.call_timeout)?;
+    let skipped = measure(&mut p, &args, &selected).await;
+    let recording = p.recorder.snapshot();
+    let info = RunInfo {
+        kind: SummaryKind::Probe,
+        label: "probe".into(),
+        started_at: record.started_at.clone(),
+        duration_s: clock.elapsed().as_secs_f64(),
+        completed: true,
+        skipped,
+        facts: p
+            .errors
+            .iter()
+            .map(|(c, (n, first))| Verdict::component_errors(c.name(), *n, first))
+            .collect(),
+        ..Default::default()
+    };
+    let summary = summarize(&recording, &targets, &info);
+    report::write_results(&folder.dir, &summary, &recording, &targets_text)
+        .with_context(|| format!("{}: cannot write the results", folder.dir.display()))?;
+    record.ended(info.duration_s, false, summary.exit_code);
+    record.write(&folder.dir)?;
+    print!("{}", console::render(&summary));
+    folder.link_latest();
+    println!("Run folder: {}", folder.dir.display());
+    sut.stop().await;
+    Ok(summary.exit_code as u8)
+}

@@ -1,0 +1,167 @@
+//! `voiceswarm run`: its flags (Goose's own flattened in, voiceswarm's beside them) and the order
+//! of a load run — load the journeys and targets, resolve the plan, reach the system under test,
+//! open the run folder, run the swarm.
+
+pub mod resolve;
+
+use crate::backend::BackendConfig;
+use crate::inputs::{Input, SCENARIO_PATH, TARGETS_PATH};
+use crate::output::RunFolder;
+use crate::plan::worker::WorkerArgs;
+use crate::plan::{ClientMode, Profile};
+use crate::scenario::{self, Journeys};
+use crate::stats::{Recorder, Targets};
+use crate::swarm::attack::{attack, goose_error_line};
+use crate::swarm::Swarm;
+use crate::target::{check_reachable, SystemUnderTest};
+use crate::units::{parse_number_above_zero, parse_number_at_least};
+use crate::vocab::{metric, stage};
+use anyhow::anyhow;
+use clap::Args;
+use goose::config::GooseConfiguration;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Named load profile: light 10 users 2/s 2m, medium 50/5/5m, heavy 100/10/10m, stress 200/20/10m
+    #[arg(long, value_enum, help_heading = "Load")]
+    pub profile: Option<Profile>,
+    /// Users started per second (Locust's name for Goose's -r) [default: 2, the light profile]
+    #[arg(
+        long,
+        value_name = "RATE",
+        help_heading = "Load",
+        conflicts_with = "increase_rate",
+        value_parser = parse_number_above_zero
+    )]
+    pub spawn_rate: Option<f64>,
+    /// Run without the web UI (the default)
+    #[arg(long, help_heading = "Load", conflicts_with = "web")]
+    pub headless: bool,
+    /// Serve the web UI (Goose's live dashboard, port 8089) and wait for Start on the page
+    #[arg(long, help_heading = "Load")]
+    pub web: bool,
+    /// The voice journeys [default: scenarios/voice_assistant.json, else the built-in ones]
+    #[arg(long, value_name = "FILE", help_heading = "Journeys and targets")]
+    pub scenario_file: Option<PathBuf>,
+    /// The latency targets [default: scenarios/targets.json, else the built-in ones]
+    #[arg(long, value_name = "FILE", help_heading = "Journeys and targets")]
+    pub targets: Option<PathBuf>,
+    /// Multiply every think time, listening included (0: no think time, for throughput tests)
+    #[arg(long, default_value_t = 1.0, value_name = "F", help_heading = "Journeys and targets",
+          value_parser = |s: &str| parse_number_at_least(s, 0.0))]
+    pub think_scale: f64,
+    /// A header sent with every request, e.g. 'Authorization: Bearer …' (repeatable; never written to any file)
+    #[arg(
+        long = "header",
+        value_name = "NAME: VALUE",
+        help_heading = "Journeys and targets"
+    )]
+    pub headers: Vec<String>,
+    /// HTTP clients: one per user (like separate devices) or one shared (least memory)
+    #[arg(
+        long,
+        value_enum,
+        default_value = "per-user",
+        help_heading = "Journeys and targets"
+    )]
+    pub client: ClientMode,
+    /// Write the run's files into DIR [default: reports/<UTC time>-<profile>/]
+    #[arg(long, value_name = "DIR", help_heading = "Results")]
+    pub out: Option<PathBuf>,
+    /// Where run folders go
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "reports",
+        help_heading = "Results"
+    )]
+    pub reports_dir: PathBuf,
+    /// Also copy Goose's HTML report to FILE
+    #[arg(long, value_name = "FILE", help_heading = "Results")]
+    pub html: Option<PathBuf>,
+    /// Locust's --csv: write every request to PREFIX_requests.csv (Goose's request log, CSV)
+    #[arg(long, value_name = "PREFIX", help_heading = "Results")]
+    pub csv: Option<String>,
+
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+
+    #[command(flatten)]
+    pub backend: BackendConfig,
+
+    /// Goose's own options, flattened in (declared last so voiceswarm's come first in help).
+    #[command(flatten)]
+    pub goose: GooseConfiguration,
+}
+
+/// Goose's own `--list`: the journeys' scenarios with their weights and steps.
+async fn list(goose: GooseConfiguration, journeys: &Journeys) -> anyhow::Result<u8> {
+    let ctx = Arc::new(crate::measure::step::StepContext {
+        recorder: Arc::new(Recorder::new(1)),
+        data: journeys.data.clone(),
+        extra_headers: Default::default(),
+        think_scale: 1.0,
+    });
+    let mut g = goose;
+    g.host.get_or_insert_with(|| "http://127.0.0.1".into());
+    attack(g, journeys, &ctx, ClientMode::PerUser)
+        .map_err(|e| anyhow!(goose_error_line(&e)))?
+        .execute()
+        .await
+        .map_err(|e| anyhow!(goose_error_line(&e)))?;
+    Ok(0)
+}
+
+/// The targets, checked against every metric the journeys can record.
+fn load_targets(input: &Input, journeys: &Journeys) -> anyhow::Result<(Targets, String)> {
+    let (targets, text) = Targets::read(input, "--targets")?;
+    let names = journeys.metric_names();
+    let known = names
+        .iter()
+        .map(String::as_str)
+        .chain(stage::METRICS.iter().copied())
+        .chain(metric::CONVENTIONAL.iter().copied());
+    targets.check_known(&input.name(), known)?;
+    Ok((targets, text))
+}
+
+/// `voiceswarm run`: the exit code (0 every target met, 1 one missed); errors are exit code 2.
+pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
+    let scenario_input = Input::choose(args.scenario_file.as_deref(), SCENARIO_PATH);
+    let journeys = scenario::load(&scenario_input, "--scenario-file")?;
+    if args.goose.list {
+        return list(args.goose, &journeys).await;
+    }
+    let targets_input = Input::choose(args.targets.as_deref(), TARGETS_PATH);
+    let (targets, targets_text) = load_targets(&targets_input, &journeys)?;
+    let plan = resolve::resolve(&args, &journeys, &targets_input, |k| std::env::var(k).ok())
+        .map_err(anyhow::Error::msg)?;
+    println!(
+        "Journeys: {} ({} scenarios); targets: {}",
+        scenario_input.name(),
+        journeys.scenarios.len(),
+        targets_input.name()
+    );
+    let sut = SystemUnderTest::reach(plan.host.as_deref(), &args.backend, "load goes to").await?;
+    for s in &journeys.scenarios {
+        if let Some(h) = &s.host {
+            check_reachable(h)
+                .await
+                .map_err(|e| anyhow!("scenario '{}': {e}", s.name))?;
+        }
+    }
+    let folder = RunFolder::open(args.out.as_deref(), &args.reports_dir, &plan.label)
+        .map_err(anyhow::Error::msg)?;
+    let swarm = Swarm {
+        plan,
+        journeys: &journeys,
+        targets,
+        targets_text,
+        goose_flags: args.goose,
+    };
+    let code = swarm.run(&sut.url, &folder).await;
+    sut.stop().await;
+    code
+}

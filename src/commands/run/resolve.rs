@@ -1,0 +1,222 @@
+//! Resolving `voiceswarm run`'s plan from its sources — profile preset < scenario file defaults <
+//! environment < flags — into typed values with where each came from. Pure: the environment is
+//! a lookup function, so tests need not touch the process environment.
+
+use super::RunArgs;
+use crate::inputs::Input;
+use crate::plan::goose::test_plan_given;
+use crate::plan::headers::ENV_API_KEY;
+use crate::plan::{Console, Headers, Load, Profile, RunPlan, Source};
+use crate::scenario::Journeys;
+use crate::units::{parse_duration, parse_number_above_zero};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Environment variables read (between the scenario file and flags).
+pub const ENV_USERS: &str = "VOICESWARM_USERS";
+pub const ENV_SPAWN_RATE: &str = "VOICESWARM_SPAWN_RATE";
+pub const ENV_RUN_TIME: &str = "VOICESWARM_RUN_TIME";
+pub const ENV_HOST: &str = "VOICESWARM_HOST";
+
+type Sources = BTreeMap<&'static str, Source>;
+
+/// The highest-precedence value given, recording its source (candidates lowest first).
+fn pick<T>(sources: &mut Sources, field: &'static str, candidates: [(Option<T>, Source); 4]) -> T
+where
+    T: Default,
+{
+    let mut chosen = None;
+    for (value, source) in candidates {
+        if let Some(v) = value {
+            chosen = Some(v);
+            sources.insert(field, source);
+        }
+    }
+    chosen.unwrap_or_default()
+}
+
+/// An environment variable parsed with the flag's own parser; errors name the variable.
+fn from_env<T>(
+    env: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Option<T>, String> {
+    env(name)
+        .map(|v| parse(&v).map_err(|e| format!("{name}={v}: {e}")))
+        .transpose()
+}
+
+fn users(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "'{text}': expected a whole number of users, at least 1"
+        )),
+    }
+}
+
+/// A run time: Goose runs whole seconds.
+pub fn run_time(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if d.subsec_nanos() != 0 {
+        return Err(format!(
+            "'{text}': a run time is whole seconds, such as 90s or 2m"
+        ));
+    }
+    Ok(d)
+}
+
+/// A base URL to load: http or https.
+fn host(text: &str) -> Result<String, String> {
+    let url = reqwest::Url::parse(text)
+        .map_err(|e| format!("'{text}' is not a URL ({e}); expected e.g. http://127.0.0.1:8000"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("'{text}': expected an http:// or https:// URL"));
+    }
+    Ok(text.to_string())
+}
+
+/// Users, spawn rate and run time, each from its highest source.
+fn shape(
+    args: &RunArgs,
+    journeys: &Journeys,
+    env: &impl Fn(&str) -> Option<String>,
+    sources: &mut Sources,
+) -> Result<(usize, f64, Duration), String> {
+    let preset = args.profile.unwrap_or(Profile::Light).preset();
+    let file = &journeys.defaults;
+    let g = &args.goose;
+    let users = pick(
+        sources,
+        "users",
+        [
+            (Some(preset.users), Source::Profile),
+            (file.users, Source::ScenarioFile),
+            (from_env(env, ENV_USERS, users)?, Source::Environment),
+            (g.users, Source::Flag),
+        ],
+    );
+    let flag_rate = match (&args.spawn_rate, &g.increase_rate) {
+        (Some(r), _) => Some(*r),
+        (None, Some(r)) => {
+            Some(parse_number_above_zero(r).map_err(|e| format!("--increase-rate {e}"))?)
+        }
+        (None, None) => None,
+    };
+    let spawn_rate = pick(
+        sources,
+        "spawn_rate",
+        [
+            (Some(preset.spawn_rate), Source::Profile),
+            (file.spawn_rate, Source::ScenarioFile),
+            (
+                from_env(env, ENV_SPAWN_RATE, parse_number_above_zero)?,
+                Source::Environment,
+            ),
+            (flag_rate, Source::Flag),
+        ],
+    );
+    let flag_time = g.run_time.as_deref().map(run_time).transpose();
+    let run_time = pick(
+        sources,
+        "run_time",
+        [
+            (Some(preset.run_time), Source::Profile),
+            (file.run_time, Source::ScenarioFile),
+            (from_env(env, ENV_RUN_TIME, run_time)?, Source::Environment),
+            (
+                flag_time.map_err(|e| format!("--run-time {e}"))?,
+                Source::Flag,
+            ),
+        ],
+    );
+    if run_time.subsec_nanos() != 0 {
+        return Err(format!(
+            "defaults.run_time: a run time is whole seconds ({run_time:?})"
+        ));
+    }
+    Ok((users, spawn_rate, run_time))
+}
+
+/// The name of the run folder: the worker, `web`, the profile, or `custom` when anything but a
+/// profile set the load.
+fn label(args: &RunArgs, plan_worker: Option<&crate::plan::Worker>, sources: &Sources) -> String {
+    let overridden = sources.values().any(|s| *s != Source::Profile);
+    if let Some(w) = plan_worker {
+        format!("{}-worker{}", w.run_id, w.index)
+    } else if args.web {
+        "web".into()
+    } else if args.profile.is_some() || !overridden {
+        args.profile.unwrap_or(Profile::Light).name().into()
+    } else {
+        "custom".into()
+    }
+}
+
+/// The plan for `args` running `journeys` judged by `targets`, with environment lookups through `env`.
+pub fn resolve(
+    args: &RunArgs,
+    journeys: &Journeys,
+    targets: &Input,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<RunPlan, String> {
+    let mut sources = Sources::new();
+    let (users, spawn_rate, run_time) = shape(args, journeys, &env, &mut sources)?;
+    let flag_host = args.goose.host.as_deref().map(host).transpose();
+    let host = match (
+        flag_host.map_err(|e| format!("--host {e}"))?,
+        from_env(&env, ENV_HOST, host)?,
+    ) {
+        (Some(h), _) => Some((h, Source::Flag)),
+        (None, Some(h)) => Some((h, Source::Environment)),
+        (None, None) => None,
+    }
+    .map(|(h, source)| {
+        sources.insert("host", source);
+        h
+    });
+    let worker = args.worker.resolve()?;
+    let load = if test_plan_given(&args.goose) {
+        Load::TestPlan
+    } else {
+        let (users, spawn_rate) = match &worker {
+            // Each worker runs its share; run.json records the share.
+            Some(w) => (w.users(users), w.rate(spawn_rate)),
+            None => (users, spawn_rate),
+        };
+        if let (Some(w), 0) = (&worker, users) {
+            return Err(format!(
+                "--workers {}: more workers than users; worker {} would run none",
+                w.workers, w.index
+            ));
+        }
+        let iterations = args.goose.iterations;
+        Load::Users {
+            users,
+            spawn_rate,
+            run_time: (!args.web && iterations.is_none()).then_some(run_time),
+            iterations,
+        }
+    };
+    Ok(RunPlan {
+        label: label(args, worker.as_ref(), &sources),
+        profile: args.profile.unwrap_or(Profile::Light),
+        load,
+        host,
+        scenario: journeys.input.clone(),
+        scenario_hash: journeys.hash.clone(),
+        targets: targets.clone(),
+        web: args.web,
+        client: args.client,
+        think_scale: args.think_scale,
+        csv: args.csv.clone(),
+        html: args.html.clone(),
+        worker,
+        headers: Headers::parse(&args.headers, env(ENV_API_KEY).as_deref())?,
+        console: Console {
+            verbose: args.goose.verbose,
+            goose_tables_every_s: args.goose.running_metrics,
+        },
+        sources,
+    })
+}

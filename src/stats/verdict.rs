@@ -1,0 +1,269 @@
+//! Verdicts: the one place where a run is judged. Every kind of check — a latency target, the
+//! error rate, throughput, a Goose `--threshold` rule, a component's errors — becomes a
+//! [`Verdict`] here, is saved in summary.json, and is only rendered elsewhere.
+
+use super::histogram::{ms, percentile_us, within_limit};
+use super::targets::Target;
+use hdrhistogram::Histogram;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How a check came out.
+#[derive(
+    Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Met,
+    Missed,
+    /// No samples: fails the run unless the target is optional.
+    NoData,
+    /// Not measured on purpose (e.g. no Redis to probe); never claimed met.
+    Skipped,
+}
+
+/// What was checked, with the figures of that kind of check.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Check {
+    /// A metric's percentile against a limit, and optionally a goal (reported, never failed).
+    Latency {
+        percentile: f64,
+        limit_ms: f64,
+        observed_ms: Option<f64>,
+        goal_ms: Option<f64>,
+        /// None without a goal or without data.
+        goal_met: Option<bool>,
+        /// Without samples it is "no data" without failing the run.
+        optional: bool,
+    },
+    /// The share of failed requests against its limit.
+    ErrorRate {
+        limit_percent: f64,
+        observed_percent: f64,
+    },
+    /// Requests per second against a minimum.
+    Throughput { min_rps: f64, observed_rps: f64 },
+    /// A Goose `--threshold` rule, judged by Goose on its own request tables.
+    GooseThreshold { rule: String, observed: String },
+    /// A component whose calls failed (the probe): any error fails it.
+    ComponentErrors { errors: u64, first_error: String },
+}
+
+/// One judged check.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+pub struct Verdict {
+    /// The metric (`stt:transcribe`), or `error_rate`, `throughput`, `goose_threshold: <rule>`,
+    /// `<component>:errors`.
+    pub name: String,
+    pub status: Status,
+    /// Why there is no data, why it was skipped.
+    pub reason: Option<String>,
+    #[serde(flatten)]
+    pub check: Check,
+}
+
+impl Verdict {
+    /// Whether this verdict fails the run.
+    pub fn fails(&self) -> bool {
+        match self.status {
+            Status::Missed => true,
+            Status::NoData => !matches!(self.check, Check::Latency { optional: true, .. }),
+            Status::Met | Status::Skipped => false,
+        }
+    }
+
+    /// Whether a goal was set, measured and missed (shown, never a failure).
+    pub fn goal_missed(&self) -> bool {
+        matches!(
+            self.check,
+            Check::Latency {
+                goal_met: Some(false),
+                ..
+            }
+        )
+    }
+
+    /// Whether this is a latency target (the kind the per-metric tables show).
+    pub fn is_latency(&self) -> bool {
+        matches!(self.check, Check::Latency { .. })
+    }
+
+    /// A verdict that is neither met nor missed but not judged at all (skipped, or optional
+    /// without data): it is not counted among the judged targets.
+    pub fn judged(&self) -> bool {
+        !(self.status == Status::Skipped || (self.status == Status::NoData && !self.fails()))
+    }
+
+    /// A latency target judged on `hist` (None or empty: no samples); `skipped` says why the
+    /// metric was deliberately not measured.
+    pub fn latency(target: &Target, hist: Option<&Histogram<u64>>, skipped: Option<&str>) -> Self {
+        let hist = hist.filter(|h| !h.is_empty());
+        let observed = hist.map(|h| percentile_us(h, target.percentile));
+        let within = |limit_us: f64| {
+            hist.zip(observed)
+                .is_some_and(|(h, v)| within_limit(h, v, limit_us))
+        };
+        let (status, reason) = match (skipped, observed) {
+            (Some(why), _) => (Status::Skipped, Some(why.to_string())),
+            (None, None) => (Status::NoData, Some("no samples recorded".to_string())),
+            (None, Some(_)) if within(target.limit_us) => (Status::Met, None),
+            (None, Some(_)) => (Status::Missed, None),
+        };
+        Verdict {
+            name: target.metric.clone(),
+            status,
+            reason,
+            check: Check::Latency {
+                percentile: target.percentile,
+                limit_ms: ms(target.limit_us),
+                observed_ms: observed.map(ms),
+                goal_ms: target.goal_us.map(ms),
+                goal_met: match (target.goal_us, observed) {
+                    (Some(g), Some(_)) if status != Status::Skipped => Some(within(g)),
+                    _ => None,
+                },
+                optional: target.optional,
+            },
+        }
+    }
+
+    /// The error rate: `failures` of `requests` against `limit_percent`.
+    pub fn error_rate(requests: u64, failures: u64, limit_percent: f64) -> Self {
+        let observed_percent = percent(failures, requests);
+        let (status, reason) = if requests == 0 {
+            (Status::NoData, Some("no requests made".to_string()))
+        } else if observed_percent <= limit_percent {
+            (Status::Met, None)
+        } else {
+            (Status::Missed, None)
+        };
+        Verdict {
+            name: "error_rate".into(),
+            status,
+            reason,
+            check: Check::ErrorRate {
+                limit_percent,
+                observed_percent,
+            },
+        }
+    }
+
+    /// Throughput: at least `min_rps` requests per second.
+    pub fn throughput(observed_rps: f64, min_rps: f64) -> Self {
+        Verdict {
+            name: "throughput".into(),
+            status: if observed_rps >= min_rps {
+                Status::Met
+            } else {
+                Status::Missed
+            },
+            reason: None,
+            check: Check::Throughput {
+                min_rps,
+                observed_rps,
+            },
+        }
+    }
+
+    /// A Goose `--threshold` rule as Goose judged it.
+    pub fn goose_threshold(rule: &str, observed: &str, passed: bool) -> Self {
+        Verdict {
+            name: format!("goose_threshold: {rule}"),
+            status: if passed { Status::Met } else { Status::Missed },
+            reason: None,
+            check: Check::GooseThreshold {
+                rule: rule.to_string(),
+                observed: observed.to_string(),
+            },
+        }
+    }
+
+    /// A component's failed calls: any error fails it, whatever the error-rate target allows.
+    pub fn component_errors(component: &str, errors: u64, first_error: &str) -> Self {
+        Verdict {
+            name: format!("{component}:errors"),
+            status: if errors == 0 {
+                Status::Met
+            } else {
+                Status::Missed
+            },
+            reason: None,
+            check: Check::ComponentErrors {
+                errors,
+                first_error: first_error.to_string(),
+            },
+        }
+    }
+
+    /// Whether this verdict can be judged again from a recording and targets (the others —
+    /// Goose's thresholds, component errors — are facts of the run, carried over as they are).
+    pub fn from_recording(&self) -> bool {
+        matches!(
+            self.check,
+            Check::Latency { .. } | Check::ErrorRate { .. } | Check::Throughput { .. }
+        )
+    }
+}
+
+/// `part` as a percentage of `whole` (0 when `whole` is 0).
+pub fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::histogram::new_histogram;
+
+    fn target(limit_us: f64, goal_us: Option<f64>, optional: bool) -> Target {
+        Target {
+            metric: "a:b".into(),
+            percentile: 90.0,
+            limit_us,
+            goal_us,
+            optional,
+            description: None,
+        }
+    }
+
+    #[test]
+    fn latency_met_missed_goal_and_no_data() {
+        let mut h = new_histogram();
+        for _ in 0..10 {
+            h.record(100_000).unwrap();
+        }
+        let v = Verdict::latency(&target(100_000.0, Some(50_000.0), false), Some(&h), None);
+        assert_eq!(v.status, Status::Met);
+        assert!(v.goal_missed() && !v.fails());
+        let v = Verdict::latency(&target(99_000.0, None, false), Some(&h), None);
+        assert!(v.fails());
+        let v = Verdict::latency(&target(1.0, None, true), None, None);
+        assert_eq!(v.status, Status::NoData);
+        assert!(!v.fails() && !v.judged());
+        let v = Verdict::latency(&target(1.0, None, false), None, None);
+        assert!(v.fails() && v.judged());
+        let v = Verdict::latency(&target(1.0, None, false), None, Some("no Redis"));
+        assert_eq!((v.status, v.fails()), (Status::Skipped, false));
+    }
+
+    #[test]
+    fn every_kind_round_trips_through_json() {
+        let all = [
+            Verdict::error_rate(100, 2, 1.0),
+            Verdict::throughput(5.0, 10.0),
+            Verdict::goose_threshold("p90<1ms", "12ms", false),
+            Verdict::component_errors("stt", 3, "HTTP 500"),
+        ];
+        for v in all {
+            assert!(v.fails());
+            let json = serde_json::to_value(&v).unwrap();
+            assert!(json["kind"].is_string() && json["name"].is_string());
+            assert_eq!(serde_json::from_value::<Verdict>(json).unwrap(), v);
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! Builds the Goose attack from compiled journeys: one Goose scenario per journey, one transaction
+//! per step (weights, sequences, on-start steps), think times as Goose wait times — or, for
+//! journeys that listen, a `listen` transaction after each step, so the time a caller spends
+//! listening is never inside the step's own transaction.
+
+use crate::measure::session;
+use crate::measure::step::{measure, StepContext};
+use crate::plan::ClientMode;
+use crate::scenario::{CompiledScenario, CompiledStep, Journeys, Think};
+use goose::prelude::*;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The name of the transaction in which a caller listens to the reply (and pauses after it).
+pub const LISTEN: &str = "listen";
+
+/// Goose's errors, said in one line.
+pub fn goose_error_line(e: &GooseError) -> String {
+    match e {
+        GooseError::InvalidOption {
+            option,
+            value,
+            detail,
+        } => format!("{option} {value}: {detail}"),
+        other => other.to_string(),
+    }
+}
+
+/// A Goose attack with `config` and every journey registered, measuring into `ctx`.
+pub fn attack(
+    config: goose::config::GooseConfiguration,
+    journeys: &Journeys,
+    ctx: &Arc<StepContext>,
+    client: ClientMode,
+) -> Result<GooseAttack, GooseError> {
+    let mut attack = GooseAttack::initialize_with_config(config)?;
+    for s in &journeys.scenarios {
+        attack = attack.register_scenario(scenario(s, ctx)?);
+    }
+    if client == ClientMode::Shared {
+        attack = attack.set_client_builder_without_cookies(
+            goose::client::GooseClientBuilder::new().without_cookies(),
+        )?;
+    }
+    Ok(attack)
+}
+
+fn scenario(s: &CompiledScenario, ctx: &Arc<StepContext>) -> Result<Scenario, GooseError> {
+    let mut scenario = Scenario::new(&s.name).set_weight(s.weight)?;
+    if let Some(host) = &s.host {
+        scenario = scenario.set_host(host);
+    }
+    for step in &s.on_start {
+        let t = step_transaction(step, ctx, false)?.set_on_start();
+        scenario = scenario.register_transaction(t);
+    }
+    match s.think {
+        Think::Listen(lo, hi) => {
+            for (i, step) in listening_order(&s.steps).into_iter().enumerate() {
+                let t = step_transaction(step, ctx, true)?.set_sequence(2 * i + 1);
+                let listen = listen_transaction(ctx, lo, hi).set_sequence(2 * i + 2);
+                scenario = scenario
+                    .register_transaction(t)
+                    .register_transaction(listen);
+            }
+        }
+        think => {
+            if let (Think::Pause(lo, hi), true) = (think, ctx.think_scale > 0.0) {
+                scenario = scenario
+                    .set_wait_time(lo.mul_f64(ctx.think_scale), hi.mul_f64(ctx.think_scale))?;
+            }
+            for step in &s.steps {
+                let mut t = step_transaction(step, ctx, false)?.set_weight(step.weight)?;
+                if let Some(seq) = step.sequence {
+                    t = t.set_sequence(seq);
+                }
+                scenario = scenario.register_transaction(t);
+            }
+        }
+    }
+    Ok(scenario)
+}
+
+/// The steps of a listening journey in the order a caller takes them: sequenced steps by their
+/// sequence, then the others, each repeated its weight times in a row.
+fn listening_order(steps: &[Arc<CompiledStep>]) -> Vec<&Arc<CompiledStep>> {
+    let mut ordered: Vec<&Arc<CompiledStep>> = steps.iter().collect();
+    ordered.sort_by_key(|s| s.sequence.unwrap_or(usize::MAX));
+    ordered
+        .into_iter()
+        .flat_map(|s| std::iter::repeat_n(s, s.weight))
+        .collect()
+}
+
+fn step_transaction(
+    step: &Arc<CompiledStep>,
+    ctx: &Arc<StepContext>,
+    listens: bool,
+) -> Result<Transaction, GooseError> {
+    let (s, c) = (step.clone(), ctx.clone());
+    let function: TransactionFunction = Arc::new(move |user| {
+        let (s, c) = (s.clone(), c.clone());
+        Box::pin(async move {
+            let audio = measure(user, &s, &c).await?;
+            if listens {
+                session::state(user).listen_owed = audio;
+            }
+            Ok(())
+        })
+    });
+    Ok(Transaction::new(function).set_name(&step.name))
+}
+
+/// Listens to the audio the last step returned, then pauses between `lo` and `hi`, both scaled
+/// by the think scale. Nothing of the last request is held while it waits.
+fn listen_transaction(ctx: &Arc<StepContext>, lo: Duration, hi: Duration) -> Transaction {
+    let scale = ctx.think_scale;
+    let function: TransactionFunction = Arc::new(move |user| {
+        Box::pin(async move {
+            let owed = std::mem::take(&mut session::state(user).listen_owed);
+            let pause = if hi > lo {
+                lo + (hi - lo).mul_f64(rand::random::<f64>())
+            } else {
+                lo
+            };
+            let wait = (owed + pause).mul_f64(scale);
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            Ok(())
+        })
+    });
+    Transaction::new(function).set_name(LISTEN)
+}
