@@ -7,7 +7,7 @@ HOST ?=
 ARGS ?=
 HOST_FLAG := $(if $(HOST),--host $(HOST),)
 
-.PHONY: distributed-local all build light medium heavy stress web latency serve test deps lint ci bench soak fixtures clean-reports
+.PHONY: fuzz schemas distributed-local all build light medium heavy stress web latency serve test deps lint ci bench soak fixtures clean-reports
 
 all: build
 
@@ -49,6 +49,19 @@ soak: $(BIN)
 
 fixtures:
 	scripts/make-audio-fixtures.sh
+
+# Every input parser's property tests with a million cases in all (8 properties x 125,000);
+# CI runs 2,000 per property. FUZZ_CASES sets the cases per property.
+FUZZ_CASES ?= 125000
+fuzz:
+	@n=$$($(CARGO) test --locked --test it fuzz:: -- --list 2>/dev/null | grep -c ': test$$'); \
+	start=$$(date +%s); \
+	VOICESWARM_FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --locked --test it fuzz:: -- --test-threads 2 || exit 1; \
+	echo "fuzz: $$n properties x $(FUZZ_CASES) cases = $$((n * $(FUZZ_CASES))) cases in $$(( $$(date +%s) - start )) s"
+
+# The JSON Schemas in schemas/ are generated from the types; this writes them again.
+schemas:
+	VOICESWARM_WRITE_SCHEMAS=1 $(CARGO) test --locked --test it schemas_are_generated_from_the_types
 
 clean-reports:
 	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

@@ -4,6 +4,7 @@
 //! and the rest of Goose's options under headings that say they are Goose's, shown by `--help`.
 
 use crate::commands::capacity::CapacityArgs;
+use crate::commands::init::InitArgs;
 use crate::commands::probe::ProbeArgs;
 use crate::commands::report::ReportArgs;
 use crate::commands::run::RunArgs;
@@ -37,6 +38,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Find the maximum sustainable load: grow the users until an SLO breaks, then bisect
     Capacity(Box<CapacityArgs>),
+    /// Write the built-in journeys, targets and audio as editable files (into ./scenarios)
+    Init(InitArgs),
 }
 
 /// A whole number of users, at least 1.

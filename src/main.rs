@@ -35,6 +35,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Report(args) => commands::report::run(args).await,
             Command::Capacity(args) => commands::capacity::run(*args).await,
+            Command::Init(args) => commands::init::run(args),
         }
     });
     match outcome {

@@ -2,6 +2,7 @@
 //! mechanisms they use live in the modules named after them.
 
 pub mod capacity;
+pub mod init;
 pub mod probe;
 pub mod report;
 pub mod run;

@@ -129,6 +129,7 @@ pub async fn run(args: ProbeArgs) -> anyhow::Result<u8> {
     let (targets, targets_text) = Targets::read(&targets_input, "--targets")?;
     let known = metric::PROBED.iter().chain(stage::METRICS).copied();
     targets.check_known(&targets_input.name(), known)?;
+    println!("Targets: {}", targets_input.name());
     let mut selected: Vec<Component> = if args.only.is_empty() {
         Component::ALL.to_vec()
     } else {

@@ -39,11 +39,23 @@ impl Pointer {
         for t in &self.tokens {
             v = match v {
                 Value::Object(map) => map.get(t)?,
-                Value::Array(items) => items.get(t.parse::<usize>().ok()?)?,
+                Value::Array(items) => items.get(array_index(t)?)?,
                 _ => return None,
             };
         }
         Some(v)
+    }
+}
+
+/// An array index as RFC 6901 writes one: digits, no leading zero (`0`, `7`, `12`; not `00`,
+/// `+1` or `-1`).
+fn array_index(token: &str) -> Option<usize> {
+    let digits = !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit());
+    let canonical = token.len() == 1 || !token.starts_with('0');
+    if digits && canonical {
+        token.parse().ok()
+    } else {
+        None
     }
 }
 
@@ -64,6 +76,8 @@ mod tests {
             "/a/1",
             "/x",
             "/a/x",
+            "/a/00",
+            "/a/+0",
         ] {
             assert_eq!(
                 Pointer::parse(p).unwrap().resolve(&doc),
