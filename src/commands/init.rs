@@ -67,7 +67,11 @@ pub fn run(args: InitArgs) -> anyhow::Result<u8> {
         "Wrote {n} files into {}: voice_assistant.json, targets.json, audio/, README.md",
         args.dir.display()
     );
-    if args.dir == Path::new(crate::inputs::SCENARIO_PATH).parent().unwrap_or(Path::new("")) {
+    if args.dir
+        == Path::new(crate::inputs::SCENARIO_PATH)
+            .parent()
+            .unwrap_or(Path::new(""))
+    {
         println!("voiceswarm run and probe use them from this directory on.");
     } else {
         println!(

@@ -10,6 +10,7 @@ use crate::stats::Recorder;
 use crate::vocab::counter;
 use goose::prelude::*;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,6 +22,11 @@ pub struct StepContext {
     pub extra_headers: reqwest::header::HeaderMap,
     /// Multiplies every think time, listening included (0: none, for throughput tests).
     pub think_scale: f64,
+    /// How many users have made a request: the highest user index seen, plus one.
+    pub users_seen: Arc<AtomicUsize>,
+    /// When the run is planned to end (set as it starts): a caller stops listening then, as
+    /// Goose cuts its own think times short, so a run ends on time.
+    pub deadline: std::sync::OnceLock<std::time::Instant>,
 }
 
 /// A transport failure's counter: the client gave up waiting (`timeout`), or the connection
@@ -149,6 +155,7 @@ pub async fn measure(
     ctx: &StepContext,
 ) -> Result<Duration, Box<TransactionError>> {
     let hint = user.weighted_users_index;
+    ctx.users_seen.fetch_max(hint + 1, Ordering::Relaxed);
     let path = step.path.render(session::vars(user), &ctx.data);
     let request = build_request(user, step, ctx, &path)?;
     let started = Instant::now();

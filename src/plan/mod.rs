@@ -109,6 +109,19 @@ impl RunPlan {
         }
     }
 
+    /// How long the run should take: the ramp up, then the run time (None without a run time).
+    pub fn planned_duration(&self) -> Option<Duration> {
+        match self.load {
+            Load::Users {
+                users,
+                spawn_rate,
+                run_time: Some(t),
+                ..
+            } => Some(t + Duration::from_secs_f64(users as f64 / spawn_rate)),
+            _ => None,
+        }
+    }
+
     /// The run time (None: until stopped, or iterations, or a test plan).
     pub fn run_time(&self) -> Option<Duration> {
         match self.load {

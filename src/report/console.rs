@@ -1,6 +1,7 @@
-//! The console PERFORMANCE SUMMARY, in the seed's format: per metric Count, Mean, Median, P90 with
-//! ✓/✗ against its target (and goal), P95, P99, Min, Max; then every other verdict, the totals,
-//! and the final verdict line. One function per section.
+//! The console PERFORMANCE SUMMARY, in the seed's format: per judged metric Count, Mean, Median,
+//! P90 with ✓/✗ against its target (and goal), P95, P99, Min, Max; the other metrics one line
+//! each; then every other verdict, the totals, and the final verdict line. One function per
+//! section.
 
 use super::words;
 use crate::stats::summary::{MetricStats, Summary};
@@ -10,9 +11,11 @@ use std::fmt::Write;
 pub fn render(s: &Summary) -> String {
     let mut o = String::new();
     header(&mut o, s);
-    for m in &s.metrics {
-        metric_block(&mut o, m, s.verdict(&m.name).filter(|v| v.is_latency()));
+    let judged = |m: &&MetricStats| s.verdict(&m.name).is_some_and(|v| v.is_latency());
+    for m in s.metrics.iter().filter(judged) {
+        metric_block(&mut o, m, s.verdict(&m.name));
     }
+    other_metrics(&mut o, s.metrics.iter().filter(|m| !judged(m)));
     unmeasured(&mut o, s);
     other_verdicts(&mut o, s);
     totals(&mut o, s);
@@ -93,6 +96,25 @@ fn metric_block(o: &mut String, m: &MetricStats, verdict: Option<&Verdict>) {
     let _ = writeln!(o, "  P99: {:.2}ms", m.p99_ms);
     let _ = writeln!(o, "  Min: {:.2}ms", m.min_ms);
     let _ = writeln!(o, "  Max: {:.2}ms", m.max_ms);
+}
+
+/// Metrics without a target, one line each.
+fn other_metrics<'a>(o: &mut String, metrics: impl Iterator<Item = &'a MetricStats>) {
+    let mut header = false;
+    for m in metrics {
+        if !header {
+            let _ = writeln!(
+                o,
+                "\nOther metrics (ms)          count      mean    median       P90       P99       max"
+            );
+            header = true;
+        }
+        let _ = writeln!(
+            o,
+            "  {:<24} {:>7} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
+            m.name, m.count, m.mean_ms, m.median_ms, m.p90_ms, m.p99_ms, m.max_ms
+        );
+    }
 }
 
 /// Latency targets without samples: skipped, no data, optional.

@@ -4,6 +4,7 @@
 
 pub mod baseline;
 pub mod console;
+pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod words;

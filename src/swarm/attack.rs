@@ -112,10 +112,13 @@ fn step_transaction(
 }
 
 /// Listens to the audio the last step returned, then pauses between `lo` and `hi`, both scaled
-/// by the think scale. Nothing of the last request is held while it waits.
+/// by the think scale. Nothing of the last request is held while it waits, and the wait ends
+/// at the run's planned end.
 fn listen_transaction(ctx: &Arc<StepContext>, lo: Duration, hi: Duration) -> Transaction {
     let scale = ctx.think_scale;
+    let c = ctx.clone();
     let function: TransactionFunction = Arc::new(move |user| {
+        let c = c.clone();
         Box::pin(async move {
             let owed = std::mem::take(&mut session::state(user).listen_owed);
             let pause = if hi > lo {
@@ -123,10 +126,11 @@ fn listen_transaction(ctx: &Arc<StepContext>, lo: Duration, hi: Duration) -> Tra
             } else {
                 lo
             };
-            let wait = (owed + pause).mul_f64(scale);
-            if !wait.is_zero() {
-                tokio::time::sleep(wait).await;
+            let mut until = std::time::Instant::now() + (owed + pause).mul_f64(scale);
+            if let Some(end) = c.deadline.get() {
+                until = until.min(*end);
             }
+            tokio::time::sleep_until(until.into()).await;
             Ok(())
         })
     });

@@ -93,6 +93,9 @@ impl Finisher {
         let summary = summarize(&recording, &self.targets, &info);
         report::write_results(&folder.dir, &summary, &recording, &self.targets_text)
             .with_context(|| format!("{}: cannot write the results", folder.dir.display()))?;
+        let page = folder.join("report.html");
+        report::html::add_to_report(&page, &summary)
+            .with_context(|| format!("{}: cannot add the verdict", page.display()))?;
         print!("{}", console::render(&summary));
         if let Some(copy) = &self.plan.html {
             let src = folder.join("report.html");

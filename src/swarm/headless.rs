@@ -14,13 +14,16 @@ pub async fn run(
     finisher: &Finisher,
     folder: &RunFolder,
     host: &str,
+    status: super::status::Status,
 ) -> anyhow::Result<u8> {
     let mut record = RunRecord::started(FolderKind::Run, &finisher.plan, host);
     record
         .write(&folder.dir)
         .with_context(|| format!("{}: cannot write run.json", folder.dir.display()))?;
     let clock = Instant::now();
+    let status = status.spawn();
     let result = attack.execute().await;
+    status.stop();
     let duration_s = clock.elapsed().as_secs_f64();
     let metrics = match &result {
         Ok(metrics) => metrics,

@@ -4,6 +4,7 @@
 pub mod attack;
 pub mod finish;
 mod headless;
+pub mod status;
 mod web;
 
 use crate::measure::step::StepContext;
@@ -34,6 +35,8 @@ pub fn step_context(plan: &RunPlan, journeys: &Journeys, recorder: Arc<Recorder>
         data: journeys.data.clone(),
         extra_headers: plan.headers.map().clone(),
         think_scale: plan.think_scale,
+        users_seen: Default::default(),
+        deadline: Default::default(),
     }
 }
 
@@ -75,7 +78,18 @@ impl Swarm<'_> {
         }
         let code = match dashboard_port {
             Some(port) => web::run(attack, port, folder, &finisher, host).await,
-            None => headless::run(attack, &finisher, folder, host).await,
+            None => {
+                if let Some(d) = finisher.plan.planned_duration() {
+                    let _ = ctx.deadline.set(std::time::Instant::now() + d);
+                }
+                let status = status::Status {
+                    recorder: finisher.recorder.clone(),
+                    targets: finisher.targets.clone(),
+                    planned: finisher.plan.planned_duration(),
+                    users_seen: ctx.users_seen.clone(),
+                };
+                headless::run(attack, &finisher, folder, host, status).await
+            }
         };
         sigterm.abort();
         code

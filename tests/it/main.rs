@@ -7,6 +7,7 @@ mod cli;
 mod distributed;
 mod faults;
 mod fuzz;
+mod newcomer;
 mod probe;
 mod report;
 mod scenario;

@@ -103,6 +103,8 @@ async fn list(goose: GooseConfiguration, journeys: &Journeys) -> anyhow::Result<
         data: journeys.data.clone(),
         extra_headers: Default::default(),
         think_scale: 1.0,
+        users_seen: Default::default(),
+        deadline: Default::default(),
     });
     let mut g = goose;
     g.host.get_or_insert_with(|| "http://127.0.0.1".into());
