@@ -3,6 +3,7 @@
 
 pub mod audio;
 pub mod backend;
+pub mod call;
 pub mod capacity;
 pub mod cli;
 pub mod commands;
@@ -12,6 +13,7 @@ pub mod measure;
 pub mod output;
 pub mod plan;
 pub mod probe;
+pub mod realtime;
 pub mod report;
 pub mod scenario;
 pub mod signals;

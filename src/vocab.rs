@@ -74,6 +74,25 @@ pub mod metric {
     pub const PIPELINE_VOICE: &str = "pipeline:voice";
     pub const CACHE_READ: &str = "cache:read";
     pub const CACHE_WRITE: &str = "cache:write";
+    /// A call's WebSocket handshake (TCP connect and upgrade).
+    pub const CALL_CONNECT: &str = "call:connect";
+    /// The caller's last speech frame sent → the bot's first speech frame received, per turn.
+    pub const CALL_VOICE_TO_VOICE: &str = "call:voice_to_voice";
+    /// How long each of the bot's replies plays.
+    pub const CALL_REPLY_AUDIO: &str = "call:reply_audio";
+    /// The caller starts speaking over the bot → the bot clears or stops its audio.
+    pub const CALL_BARGE_IN: &str = "call:barge_in";
+    /// How late each caller frame left against its schedule (the generator's own pacing).
+    pub const CALL_FRAME_LATENESS: &str = "call:frame_lateness";
+
+    /// What every call records.
+    pub const CALL: &[&str] = &[
+        CALL_CONNECT,
+        CALL_VOICE_TO_VOICE,
+        CALL_REPLY_AUDIO,
+        CALL_BARGE_IN,
+        CALL_FRAME_LATENESS,
+    ];
 
     /// Names every run accepts targets for, whatever its journeys record.
     pub const CONVENTIONAL: &[&str] = &[
@@ -87,6 +106,9 @@ pub mod metric {
         PIPELINE_VOICE_TURN,
         CACHE_READ,
         CACHE_WRITE,
+        CALL_CONNECT,
+        CALL_VOICE_TO_VOICE,
+        CALL_BARGE_IN,
     ];
 
     /// Names the component probe records.
@@ -122,6 +144,51 @@ pub mod counter {
     /// The failure counter of a response status, e.g. `errors:status_503`.
     pub fn status_error(status: u16) -> String {
         format!("{ERRORS_PREFIX}status_{status}")
+    }
+
+    pub const CALLS_STARTED: &str = "calls:started";
+    pub const CALLS_COMPLETED: &str = "calls:completed";
+    pub const CALLS_FAILED: &str = "calls:failed";
+    /// Calls hung up because the run ended (neither completed nor failed).
+    pub const CALLS_CUT_SHORT: &str = "calls:cut_short";
+    /// Gaps of more than 100 ms in the bot's audio while it was speaking.
+    pub const CALL_STUTTERS: &str = "calls:stutters";
+    /// Barge-ins the bot never answered (neither cleared nor stopped its audio).
+    pub const CALL_BARGE_IN_IGNORED: &str = "calls:barge_in_ignored";
+}
+
+/// Why a call failed; each kind is counted as `errors:call_<kind>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallFailure {
+    /// The connection or the WebSocket upgrade was refused.
+    Connect,
+    /// The bot closed the socket before the caller hung up.
+    ClosedEarly,
+    /// No reply audio within the turn timeout.
+    NoReply,
+    /// A message that is not the protocol's (invalid JSON, binary garbage, unknown event).
+    Protocol,
+    /// Audio far faster than real time (more than 30 s queued for playback).
+    Flood,
+    /// The call outlasted its `max_duration`.
+    MaxDuration,
+}
+
+impl CallFailure {
+    pub fn name(self) -> &'static str {
+        match self {
+            CallFailure::Connect => "call_connect",
+            CallFailure::ClosedEarly => "call_closed_early",
+            CallFailure::NoReply => "call_no_reply",
+            CallFailure::Protocol => "call_protocol",
+            CallFailure::Flood => "call_flood",
+            CallFailure::MaxDuration => "call_max_duration",
+        }
+    }
+
+    /// `errors:call_no_reply`, …
+    pub fn counter(self) -> String {
+        format!("{}{}", counter::ERRORS_PREFIX, self.name())
     }
 }
 

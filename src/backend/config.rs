@@ -94,6 +94,22 @@ pub struct BackendConfig {
     #[arg(long, value_name = "KEY", help_heading = "Backend")]
     #[serde(skip)]
     pub require_api_key: Option<String>,
+    /// Calls: the caller's silence that ends an utterance (the bot's endpointing), in ms
+    #[arg(
+        long,
+        default_value_t = 300,
+        value_name = "MS",
+        help_heading = "Backend"
+    )]
+    pub endpoint_ms: u64,
+    /// Calls: the longest reply the bot speaks, in ms (a phone bot keeps its answers short)
+    #[arg(
+        long,
+        default_value_t = 2000,
+        value_name = "MS",
+        help_heading = "Backend"
+    )]
+    pub call_reply_max_ms: u64,
     /// Largest request body accepted, in bytes
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES", help_heading = "Backend")]
     pub max_body_bytes: usize,
@@ -116,6 +132,8 @@ impl Default for BackendConfig {
             hang_rate: 0.0,
             fail_component: None,
             require_api_key: None,
+            endpoint_ms: 300,
+            call_reply_max_ms: 2000,
             max_body_bytes: 10 * 1024 * 1024,
         }
     }
@@ -138,6 +156,12 @@ impl BackendConfig {
             return Err(format!(
                 "--latency-scale {}: expected a number >= 0",
                 self.latency_scale
+            ));
+        }
+        if self.endpoint_ms == 0 || self.endpoint_ms > 10_000 {
+            return Err(format!(
+                "--endpoint-ms {}: expected 1 to 10000",
+                self.endpoint_ms
             ));
         }
         if self.workers == 0 {

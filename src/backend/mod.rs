@@ -1,11 +1,13 @@
 //! The reference voice-assistant backend (axum): the system under test that voiceswarm starts
 //! when no `--host` is given, that `voiceswarm serve` runs, and that the tests load.
 
+mod bot;
 pub mod cache;
 pub mod config;
 pub mod corpus;
 mod handlers;
 pub mod latency;
+mod pipeline;
 mod state;
 mod stream;
 mod stt;
@@ -70,29 +72,46 @@ fn router_with(state: Arc<AppState>) -> Router {
         .route("/company/{id}", get(handlers::company))
         .route("/search", post(handlers::search))
         .layer(middleware::from_fn_with_state(state.clone(), inject_faults));
+    let calls = Router::new()
+        .route("/twilio", get(bot::twilio))
+        .route("/raw", get(bot::raw))
+        .layer(middleware::from_fn_with_state(state.clone(), require_key));
     Router::new()
         .route("/health", get(handlers::health))
         .route("/api/v1/stats", get(handlers::stats))
         .nest("/api/v1", api)
+        .nest("/ws", calls)
         .fallback(handlers::not_found)
         .layer(middleware::from_fn(json_errors))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .with_state(state)
 }
 
+/// Whether a request carries the API key `--require-api-key` asks for (always, without one).
+fn authorised(s: &AppState, req: &Request) -> bool {
+    let Some(key) = &s.config.require_api_key else {
+        return true;
+    };
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|given| given == key)
+}
+
+/// Calls need the API key too: a 401 on the WebSocket upgrade.
+async fn require_key(State(s): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    if !authorised(&s, &req) {
+        return handlers::error(StatusCode::UNAUTHORIZED, "missing or wrong API key");
+    }
+    next.run(req).await
+}
+
 /// Faults on demand (off by default): injected 503s, latency spikes and dropped connections.
 async fn inject_faults(State(s): State<Arc<AppState>>, req: Request, next: Next) -> Response {
     s.count(&s.counters.requests);
-    if let Some(key) = &s.config.require_api_key {
-        let ok = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|given| given == key);
-        if !ok {
-            return handlers::error(StatusCode::UNAUTHORIZED, "missing or wrong API key");
-        }
+    if !authorised(&s, &req) {
+        return handlers::error(StatusCode::UNAUTHORIZED, "missing or wrong API key");
     }
     if s.sampler.chance(s.config.error_rate) {
         s.count(&s.counters.injected_errors);

@@ -22,6 +22,8 @@ pub struct Counters {
     pub injected_slow: AtomicU64,
     pub injected_drops: AtomicU64,
     pub injected_hangs: AtomicU64,
+    /// Calls answered on /ws/*.
+    pub calls: AtomicU64,
 }
 
 pub struct AppState {

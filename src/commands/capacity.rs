@@ -88,6 +88,7 @@ fn base_plan(args: &CapacityArgs, journeys: &Journeys, targets: &Input) -> anyho
         label: "capacity".into(),
         profile: Profile::Light,
         load: Load::TestPlan,
+        journeys: None,
         host: args.host.clone(),
         scenario: journeys.input.clone(),
         scenario_hash: journeys.hash.clone(),
@@ -128,6 +129,7 @@ fn slos(args: &CapacityArgs, targets: &Targets, name: &str) -> anyhow::Result<Ta
         metrics,
         error_rate_percent: args.max_error_rate.unwrap_or(targets.error_rate_percent),
         min_rps: None,
+        calls_failed_percent: targets.calls_failed_percent,
     })
 }
 

@@ -4,7 +4,7 @@
 use super::body::{self, BodyRead, KEEP_LIMIT};
 use super::server_timing;
 use super::session::{self, CallerState};
-use crate::scenario::{CompiledBody, CompiledStep};
+use crate::scenario::{CompiledBody, HttpStep};
 use crate::stats::recorder::Shard;
 use crate::stats::Recorder;
 use crate::vocab::counter;
@@ -48,7 +48,8 @@ fn count_failure(shard: &mut Shard, kind: &str) {
 /// The step's request to `path`: headers and body rendered for this user.
 fn build_request<'a>(
     user: &GooseUser,
-    step: &'a CompiledStep,
+    name: &'a str,
+    step: &'a HttpStep,
     ctx: &StepContext,
     path: &'a str,
 ) -> Result<GooseRequest<'a>, Box<TransactionError>> {
@@ -82,7 +83,7 @@ fn build_request<'a>(
     let mut request = GooseRequest::builder()
         .method(step.method)
         .path(path)
-        .name(&*step.name)
+        .name(name)
         .set_request_builder(builder);
     if let Some(code) = step.expect_status {
         request = request.expect_status_code(code);
@@ -109,7 +110,7 @@ fn record_headers(ctx: &StepContext, hint: usize, response: &reqwest::Response, 
 }
 
 /// Evaluates the step's JSON checks; the first failure's description.
-fn check_body(step: &CompiledStep, body: &[u8]) -> Result<Option<serde_json::Value>, String> {
+fn check_body(step: &HttpStep, body: &[u8]) -> Result<Option<serde_json::Value>, String> {
     if !step.keeps_body() {
         return Ok(None);
     }
@@ -136,7 +137,7 @@ fn check_body(step: &CompiledStep, body: &[u8]) -> Result<Option<serde_json::Val
 }
 
 /// Keeps the step's captured values in the caller's state.
-fn capture(user: &mut GooseUser, step: &CompiledStep, json: &serde_json::Value) {
+fn capture(user: &mut GooseUser, step: &HttpStep, json: &serde_json::Value) {
     let state: &mut CallerState = session::state(user);
     for (var, ptr) in &step.captures {
         if let Some(v) = ptr.resolve(json) {
@@ -146,18 +147,19 @@ fn capture(user: &mut GooseUser, step: &CompiledStep, json: &serde_json::Value) 
     }
 }
 
-/// Runs `step` for `user`: sends it, reads the body (timing its first byte), records every
+/// Runs the HTTP step `name` for `user`: sends it, reads the body (timing its first byte), records every
 /// measurement, checks and captures. Returns how long the audio it returned plays (zero when
 /// it returned none or failed).
 pub async fn measure(
     user: &mut GooseUser,
-    step: &CompiledStep,
+    name: &str,
+    step: &HttpStep,
     ctx: &StepContext,
 ) -> Result<Duration, Box<TransactionError>> {
     let hint = user.weighted_users_index;
     ctx.users_seen.fetch_max(hint + 1, Ordering::Relaxed);
     let path = step.path.render(session::vars(user), &ctx.data);
-    let request = build_request(user, step, ctx, &path)?;
+    let request = build_request(user, name, step, ctx, &path)?;
     let started = Instant::now();
     let goose = user.request(request).await?;
     let mut metric = goose.request;
@@ -181,14 +183,14 @@ pub async fn measure(
         Err(e) => {
             let kind = transport_error(&e);
             ctx.recorder.with_shard(hint, |s| count_failure(s, kind));
-            let reason = format!("{}: response body {kind} error: {e}", step.name);
+            let reason = format!("{name}: response body {kind} error: {e}");
             return user
                 .set_failure(&reason, &mut metric, None, None)
                 .map(|()| Duration::ZERO);
         }
     };
     ctx.recorder.with_shard(hint, |s| {
-        s.record(&step.name, read.full);
+        s.record(name, read.full);
         if let (Some(name), Some(t)) = (&step.first_byte, read.first_byte) {
             s.record(name, t);
         }
@@ -197,7 +199,7 @@ pub async fn measure(
         Err(why) => {
             ctx.recorder
                 .with_shard(hint, |s| count_failure(s, counter::ERROR_CHECK));
-            let reason = format!("{}: {why}", step.name);
+            let reason = format!("{name}: {why}");
             user.set_failure(&reason, &mut metric, None, None)?;
             return Ok(Duration::ZERO);
         }

@@ -45,6 +45,14 @@ pub fn goose_config(
         // every figure covers the whole run, in the summary and in Goose's reports alike.
         g.no_reset_metrics = iterations.is_none();
     }
+    if let Some(names) = &plan.journeys {
+        // Goose matches machine names, which drop the `_` of a journey's name.
+        let active = names
+            .iter()
+            .map(|n| n.to_lowercase().replace('_', ""))
+            .collect();
+        g.scenarios = Some(goose::config::Scenarios { active });
+    }
     match out {
         Some(dir) => {
             for name in GOOSE_REPORTS {

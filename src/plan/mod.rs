@@ -78,6 +78,9 @@ pub struct RunPlan {
     /// The preset the other values override.
     pub profile: Profile,
     pub load: Load,
+    /// The journeys to run, by the names the scenario file gives them (`*` a wildcard);
+    /// None: every journey.
+    pub journeys: Option<Vec<String>>,
     /// None: the built-in reference backend.
     pub host: Option<String>,
     pub scenario: Input,

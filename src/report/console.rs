@@ -192,6 +192,13 @@ fn totals(o: &mut String, s: &Summary) {
             t.cache_misses
         );
     }
+    if let Some(c) = &t.calls {
+        let _ = writeln!(
+            o,
+            "Calls: {} started, {} completed, {} failed, {} cut short by the end of the run; {} stutters, {} barge-ins ignored",
+            c.started, c.completed, c.failed, c.cut_short, c.stutters, c.barge_ins_ignored
+        );
+    }
     for n in &s.notes {
         let _ = writeln!(o, "Note: {n}");
     }

@@ -41,6 +41,13 @@ pub fn target(v: &Verdict) -> String {
         Check::Throughput { min_rps, .. } => format!("≥ {min_rps} requests/s"),
         Check::GooseThreshold { rule, .. } => format!("Goose threshold {rule}"),
         Check::ComponentErrors { .. } => "no failed calls".into(),
+        Check::Rate {
+            counted,
+            of,
+            limit_percent,
+            ..
+        } => format!("≤ {limit_percent}% {counted} of {of}"),
+        Check::Pacing { limit_ms, .. } => format!("frame lateness P99 ≤ {limit_ms}ms"),
     }
 }
 
@@ -60,6 +67,10 @@ pub fn observed(v: &Verdict) -> String {
             errors,
             first_error,
         } => format!("{errors} error(s) (first: {first_error})"),
+        Check::Rate {
+            observed_percent, ..
+        } => format!("{observed_percent:.2}%"),
+        Check::Pacing { p99_ms, .. } => format!("{p99_ms:.2}ms"),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Compiled journeys: what a scenario file becomes once checked, ready to run — scenarios with
 //! their steps, shared audio and data, and the run settings the file suggests.
 
+pub use super::call::CallPlan;
 use super::pointer::Pointer;
 use super::template::{JsonTemplate, Template};
 use crate::inputs::Input;
@@ -23,22 +24,37 @@ pub enum CompiledBody {
     Audio(Arc<[Bytes]>),
 }
 
+/// One step of a journey: its metric name, how often and in which order it runs, and what it
+/// does.
 #[derive(Debug, Clone)]
 pub struct CompiledStep {
     pub name: Arc<str>,
+    pub weight: usize,
+    pub sequence: Option<usize>,
+    pub kind: StepKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum StepKind {
+    Http(HttpStep),
+    /// A real-time phone call over WebSocket.
+    Call(Arc<CallPlan>),
+}
+
+/// An HTTP request, and what its response must hold.
+#[derive(Debug, Clone)]
+pub struct HttpStep {
     pub method: GooseMethod,
     pub path: Template,
     pub headers: Vec<(HeaderName, Template)>,
     pub body: CompiledBody,
-    pub weight: usize,
-    pub sequence: Option<usize>,
     pub expect_status: Option<u16>,
     pub checks: Vec<(Pointer, Option<serde_json::Value>)>,
     pub captures: Vec<(String, Pointer)>,
     pub first_byte: Option<Arc<str>>,
 }
 
-impl CompiledStep {
+impl HttpStep {
     /// Whether the body must be kept (checks or captures read it).
     pub fn keeps_body(&self) -> bool {
         !self.checks.is_empty() || !self.captures.is_empty()
@@ -86,15 +102,62 @@ pub struct Journeys {
     pub data: Arc<BTreeMap<String, Vec<String>>>,
 }
 
+/// Whether `pattern` (with `*` wildcards, any case) matches `name`.
+pub fn name_matches(pattern: &str, name: &str) -> bool {
+    let (p, n) = (pattern.to_lowercase(), name.to_lowercase());
+    let parts: Vec<&str> = p.split('*').collect();
+    if parts.len() == 1 {
+        return p == n;
+    }
+    let mut rest = n.as_str();
+    for (i, part) in parts.iter().enumerate() {
+        match rest.find(part) {
+            Some(at) if i > 0 || at == 0 => rest = &rest[at + part.len()..],
+            _ => return false,
+        }
+    }
+    parts.last().is_some_and(|l| l.is_empty()) || rest.is_empty()
+}
+
 impl Journeys {
+    /// The journeys `patterns` select (each must select one at least: Err names one that
+    /// selects none).
+    pub fn select(&self, patterns: &[String]) -> Result<Vec<&CompiledScenario>, String> {
+        if let Some(p) = patterns
+            .iter()
+            .find(|p| !self.scenarios.iter().any(|s| name_matches(p, &s.name)))
+        {
+            return Err(p.clone());
+        }
+        Ok(self
+            .scenarios
+            .iter()
+            .filter(|s| patterns.iter().any(|p| name_matches(p, &s.name)))
+            .collect())
+    }
+
     /// Every metric name these journeys record directly (steps and first bytes).
     pub fn metric_names(&self) -> BTreeSet<String> {
-        self.scenarios
-            .iter()
+        Self::names_of(self.scenarios.iter())
+    }
+
+    /// Every metric name `scenarios` record directly, and the Server-Timing stages of their
+    /// HTTP steps.
+    pub fn names_of<'a>(scenarios: impl Iterator<Item = &'a CompiledScenario>) -> BTreeSet<String> {
+        scenarios
             .flat_map(|s| s.on_start.iter().chain(&s.steps))
             .flat_map(|st| {
-                std::iter::once(st.name.to_string())
-                    .chain(st.first_byte.as_deref().map(String::from))
+                let extra: Vec<&str> = match &st.kind {
+                    StepKind::Http(h) => h
+                        .first_byte
+                        .as_deref()
+                        .into_iter()
+                        .chain(crate::vocab::stage::METRICS.iter().copied())
+                        .collect(),
+                    StepKind::Call(_) => crate::vocab::metric::CALL.to_vec(),
+                };
+                let extra: Vec<String> = extra.into_iter().map(String::from).collect();
+                std::iter::once(st.name.to_string()).chain(extra)
             })
             .collect()
     }

@@ -1,6 +1,7 @@
 //! Voice user journeys as data: scenario files (`scenarios/*.json`) parsed, checked and compiled
 //! into journeys. How they are run belongs to `swarm` and `measure`; this module knows none of it.
 
+pub mod call;
 mod error;
 pub mod journeys;
 pub mod load;
@@ -10,5 +11,8 @@ mod step;
 pub mod template;
 
 pub use error::ScenarioError;
-pub use journeys::{CompiledBody, CompiledScenario, CompiledStep, Defaults, Journeys, Think};
+pub use journeys::{
+    CallPlan, CompiledBody, CompiledScenario, CompiledStep, Defaults, HttpStep, Journeys, StepKind,
+    Think,
+};
 pub use load::{load, parse};

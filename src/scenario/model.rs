@@ -82,10 +82,13 @@ pub enum Think {
 pub struct StepDef {
     /// The metric name, `component:action` (e.g. `stt:transcribe`).
     pub name: String,
-    #[serde(default = "get")]
-    pub method: String,
-    /// The path (templated), e.g. `/api/v1/voice?session_id={{session_id}}`.
-    pub path: String,
+    /// The HTTP method (default GET).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// The path (templated), e.g. `/api/v1/voice?session_id={{session_id}}`; an HTTP step
+    /// has one, a call step has `call` instead.
+    #[serde(default)]
+    pub path: Option<String>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     #[serde(default)]
@@ -108,10 +111,48 @@ pub struct StepDef {
     /// Metric for the time to the first body byte (first token, first audio).
     #[serde(default)]
     pub first_byte: Option<String>,
+    /// A real-time phone call over WebSocket, in place of an HTTP request.
+    #[serde(default)]
+    pub call: Option<CallDef>,
 }
 
-fn get() -> String {
-    "GET".to_string()
+/// A phone call: the caller connects, speaks each turn as paced audio, waits for the bot's
+/// reply, listens to it, pauses, and speaks again; then hangs up.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallDef {
+    /// The bot's WebSocket path (templated), e.g. `/ws/twilio`.
+    pub path: String,
+    /// `twilio` (Media Streams, μ-law 8 kHz) or `raw` (16-bit PCM, binary frames).
+    #[serde(default)]
+    pub protocol: Option<String>,
+    /// The raw protocol's sample rate (default 16000).
+    #[serde(default)]
+    pub sample_rate: Option<u32>,
+    pub turns: Vec<TurnDef>,
+    /// The pause after a reply has played, before the next turn (default 300ms–800ms).
+    #[serde(default)]
+    pub pause: Option<[String; 2]>,
+    /// How long to wait for the bot's first reply audio (default 10s).
+    #[serde(default)]
+    pub turn_timeout: Option<String>,
+    /// The start message's customParameters (values are templates).
+    #[serde(default)]
+    pub custom_parameters: BTreeMap<String, String>,
+    /// Hang up (a failed call) after this long (default 5m).
+    #[serde(default)]
+    pub max_duration: Option<String>,
+}
+
+/// One turn of a call.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TurnDef {
+    /// The audio list an utterance is picked from.
+    pub say: String,
+    /// Barge in: this long into the bot's reply, start speaking the next turn.
+    #[serde(default)]
+    pub barge_in_after: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

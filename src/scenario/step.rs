@@ -1,8 +1,9 @@
 //! Compiling one step of a scenario file: its metric name, method, path and headers (templates
 //! whose variables must exist), body, expected status, checks and captures.
 
+use super::call::compile_call;
 use super::error::{Ctx, ScenarioError};
-use super::journeys::{CompiledBody, CompiledStep};
+use super::journeys::{CompiledBody, CompiledStep, HttpStep, StepKind};
 use super::model::{Body, StepDef};
 use super::pointer::Pointer;
 use super::template::{JsonTemplate, Template};
@@ -24,11 +25,61 @@ pub(super) fn compile_step(
     audio: &BTreeMap<String, Arc<[Bytes]>>,
 ) -> Result<CompiledStep, ScenarioError> {
     metric_name(ctx, &format!("{at}.name"), &st.name)?;
-    if let Some(fb) = &st.first_byte {
-        metric_name(ctx, &format!("{at}.first_byte"), fb)?;
-    }
     if st.weight == 0 {
         return Err(ctx.err(format!("{at}.weight"), "must be at least 1"));
+    }
+    let kind = match &st.call {
+        Some(call) => {
+            only_call_fields(ctx, at, st)?;
+            let t = |here: &str, text: &str| template(ctx, here, text, known);
+            StepKind::Call(Arc::new(compile_call(
+                ctx,
+                &format!("{at}.call"),
+                call,
+                audio,
+                t,
+            )?))
+        }
+        None => StepKind::Http(http(ctx, at, st, known, audio)?),
+    };
+    Ok(CompiledStep {
+        name: st.name.as_str().into(),
+        weight: st.weight,
+        sequence: st.sequence,
+        kind,
+    })
+}
+
+/// A call step takes its name, weight, sequence and `call`; nothing of an HTTP request.
+fn only_call_fields(ctx: &Ctx, at: &str, st: &StepDef) -> Result<(), ScenarioError> {
+    let http_fields = [
+        ("method", st.method.is_some()),
+        ("path", st.path.is_some()),
+        ("headers", !st.headers.is_empty()),
+        ("body", st.body.is_some()),
+        ("expect_status", st.expect_status.is_some()),
+        ("checks", !st.checks.is_empty()),
+        ("capture", !st.capture.is_empty()),
+        ("first_byte", st.first_byte.is_some()),
+    ];
+    match http_fields.iter().find(|(_, given)| *given) {
+        Some((field, _)) => Err(ctx.err(
+            format!("{at}.{field}"),
+            "a call step takes name, weight, sequence and call; the path goes inside call",
+        )),
+        None => Ok(()),
+    }
+}
+
+fn http(
+    ctx: &Ctx,
+    at: &str,
+    st: &StepDef,
+    known: &Known,
+    audio: &BTreeMap<String, Arc<[Bytes]>>,
+) -> Result<HttpStep, ScenarioError> {
+    if let Some(fb) = &st.first_byte {
+        metric_name(ctx, &format!("{at}.first_byte"), fb)?;
     }
     if let Some(code) = st.expect_status.filter(|c| !(100..=599).contains(c)) {
         return Err(ctx.err(
@@ -36,20 +87,20 @@ pub(super) fn compile_step(
             format!("{code} is not an HTTP status (100 to 599)"),
         ));
     }
-    if !st.path.starts_with('/') {
-        return Err(ctx.err(
+    let path = st.path.as_deref().ok_or_else(|| {
+        ctx.err(
             format!("{at}.path"),
-            format!("'{}' must start with /", st.path),
-        ));
+            "missing: an HTTP step needs a path (or a call step, a call)",
+        )
+    })?;
+    if !path.starts_with('/') {
+        return Err(ctx.err(format!("{at}.path"), format!("'{path}' must start with /")));
     }
-    Ok(CompiledStep {
-        name: st.name.as_str().into(),
-        method: method(ctx, at, &st.method)?,
-        path: template(ctx, &format!("{at}.path"), &st.path, known)?,
+    Ok(HttpStep {
+        method: method(ctx, at, st.method.as_deref().unwrap_or("GET"))?,
+        path: template(ctx, &format!("{at}.path"), path, known)?,
         headers: headers(ctx, at, &st.headers, known)?,
         body: body(ctx, at, &st.body, known, audio)?,
-        weight: st.weight,
-        sequence: st.sequence,
         expect_status: st.expect_status,
         checks: checks(ctx, at, st)?,
         captures: captures(ctx, at, st)?,

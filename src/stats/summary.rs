@@ -5,7 +5,8 @@ use super::histogram::{ms, percentile_us};
 use super::recording::Recording;
 use super::targets::Targets;
 use super::verdict::{percent, Verdict};
-use crate::vocab::counter::{CACHE_HIT, CACHE_MISS, ERRORS_PREFIX, FAILURES, REQUESTS};
+use crate::vocab::counter::{self, CACHE_HIT, CACHE_MISS, ERRORS_PREFIX, FAILURES, REQUESTS};
+use crate::vocab::metric;
 use hdrhistogram::Histogram;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,10 @@ use std::collections::BTreeMap;
 
 /// Version of `summary.json`'s layout (schemas/summary.schema.json).
 pub const SCHEMA_VERSION: u32 = 2;
+
+/// A generator whose call frames leave more than 20 ms late (P99) is not keeping real time:
+/// one whole frame behind.
+pub const PACING_LIMIT_US: f64 = 20_000.0;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -46,6 +51,35 @@ impl MetricStats {
     }
 }
 
+/// What became of the calls of a run (real-time calls over WebSocket).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallTotals {
+    pub started: u64,
+    pub completed: u64,
+    pub failed: u64,
+    /// Hung up because the run ended.
+    pub cut_short: u64,
+    /// Gaps of more than 100 ms in the bot's audio while it spoke.
+    pub stutters: u64,
+    /// Barge-ins the bot never answered.
+    pub barge_ins_ignored: u64,
+}
+
+impl CallTotals {
+    fn of(rec: &Recording) -> Option<Self> {
+        let started = rec.counter(counter::CALLS_STARTED);
+        (started > 0).then(|| CallTotals {
+            started,
+            completed: rec.counter(counter::CALLS_COMPLETED),
+            failed: rec.counter(counter::CALLS_FAILED),
+            cut_short: rec.counter(counter::CALLS_CUT_SHORT),
+            stutters: rec.counter(counter::CALL_STUTTERS),
+            barge_ins_ignored: rec.counter(counter::CALL_BARGE_IN_IGNORED),
+        })
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Totals {
@@ -59,6 +93,8 @@ pub struct Totals {
     pub cache_hits: u64,
     pub cache_misses: u64,
     pub cache_hit_ratio: Option<f64>,
+    /// Present when the run made calls.
+    pub calls: Option<CallTotals>,
 }
 
 impl Totals {
@@ -84,6 +120,7 @@ impl Totals {
             cache_hits: hits,
             cache_misses: misses,
             cache_hit_ratio: (hits + misses > 0).then(|| hits as f64 / (hits + misses) as f64),
+            calls: CallTotals::of(rec),
         }
     }
 }
@@ -176,6 +213,23 @@ fn judge(rec: &Recording, targets: &Targets, totals: &Totals, info: &RunInfo) ->
     ));
     if let Some(min_rps) = targets.min_rps {
         verdicts.push(Verdict::throughput(totals.rps, min_rps));
+    }
+    if let Some(limit) = targets.calls_failed_percent {
+        let (failed, started) = (counter::CALLS_FAILED, counter::CALLS_STARTED);
+        let counted = (failed, rec.counter(failed));
+        verdicts.push(Verdict::rate(
+            "calls_failed",
+            counted,
+            (started, rec.counter(started)),
+            limit,
+        ));
+    }
+    if let Some(h) = rec
+        .histograms
+        .get(metric::CALL_FRAME_LATENESS)
+        .filter(|h| !h.is_empty())
+    {
+        verdicts.push(Verdict::pacing(h, PACING_LIMIT_US));
     }
     verdicts.extend(info.facts.iter().cloned());
     verdicts

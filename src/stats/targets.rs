@@ -41,6 +41,8 @@ struct RawTargets {
     error_rate: String,
     #[serde(default)]
     min_rps: Option<f64>,
+    #[serde(default)]
+    calls_failed: Option<String>,
     metrics: BTreeMap<String, RawTarget>,
 }
 
@@ -98,6 +100,8 @@ pub struct Targets {
     /// Largest acceptable share of failed requests, in percent.
     pub error_rate_percent: f64,
     pub min_rps: Option<f64>,
+    /// Largest acceptable share of failed calls, in percent (judged when calls were made).
+    pub calls_failed_percent: Option<f64>,
 }
 
 impl Targets {
@@ -148,10 +152,17 @@ impl Targets {
                 description: t.description,
             });
         }
+        let calls_failed_percent = raw
+            .calls_failed
+            .as_deref()
+            .map(parse_percent)
+            .transpose()
+            .map_err(|e| err(format!("calls_failed: {e}")))?;
         Ok(Targets {
             metrics,
             error_rate_percent,
             min_rps: raw.min_rps,
+            calls_failed_percent,
         })
     }
 
@@ -181,6 +192,9 @@ impl Targets {
         });
         if let Some(r) = self.min_rps {
             doc["min_rps"] = r.into();
+        }
+        if let Some(c) = self.calls_failed_percent {
+            doc["calls_failed"] = format!("{c}%").into();
         }
         format!("{doc:#}\n")
     }

@@ -48,6 +48,16 @@ pub enum Check {
     GooseThreshold { rule: String, observed: String },
     /// A component whose calls failed (the probe): any error fails it.
     ComponentErrors { errors: u64, first_error: String },
+    /// One counter as a share of another (failed calls of all calls) against a limit.
+    Rate {
+        counted: String,
+        of: String,
+        limit_percent: f64,
+        observed_percent: f64,
+    },
+    /// The generator's own pacing of real-time audio: its frames' lateness P99 against a
+    /// limit. Missed, the figures are the generator's, not the system's.
+    Pacing { p99_ms: f64, limit_ms: f64 },
 }
 
 /// One judged check.
@@ -196,12 +206,55 @@ impl Verdict {
         }
     }
 
+    /// `counted` as a share of `of` (two counters) against `limit_percent`; with none of
+    /// `of` at all it is skipped (no calls made: not claimed met).
+    pub fn rate(name: &str, counted: (&str, u64), of: (&str, u64), limit_percent: f64) -> Self {
+        let observed_percent = percent(counted.1, of.1);
+        let (status, reason) = if of.1 == 0 {
+            (Status::Skipped, Some(format!("no {} counted", of.0)))
+        } else if observed_percent <= limit_percent {
+            (Status::Met, None)
+        } else {
+            (Status::Missed, None)
+        };
+        Verdict {
+            name: name.to_string(),
+            status,
+            reason,
+            check: Check::Rate {
+                counted: counted.0.to_string(),
+                of: of.0.to_string(),
+                limit_percent,
+                observed_percent,
+            },
+        }
+    }
+
+    /// The generator kept real time when its frames' lateness P99 is within `limit_us`.
+    pub fn pacing(h: &Histogram<u64>, limit_us: f64) -> Self {
+        let p99 = percentile_us(h, 99.0);
+        let kept = within_limit(h, p99, limit_us);
+        Verdict {
+            name: "generator:pacing".into(),
+            status: if kept { Status::Met } else { Status::Missed },
+            reason: (!kept).then(|| {
+                "the generator fell behind real time: these figures are not the bot's (use more \
+                 generator cores, or fewer calls per core)"
+                    .to_string()
+            }),
+            check: Check::Pacing {
+                p99_ms: ms(p99),
+                limit_ms: ms(limit_us),
+            },
+        }
+    }
+
     /// Whether this verdict can be judged again from a recording and targets (the others —
     /// Goose's thresholds, component errors — are facts of the run, carried over as they are).
     pub fn from_recording(&self) -> bool {
-        matches!(
+        !matches!(
             self.check,
-            Check::Latency { .. } | Check::ErrorRate { .. } | Check::Throughput { .. }
+            Check::GooseThreshold { .. } | Check::ComponentErrors { .. }
         )
     }
 }

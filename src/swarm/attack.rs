@@ -6,7 +6,7 @@
 use crate::measure::session;
 use crate::measure::step::{measure, StepContext};
 use crate::plan::ClientMode;
-use crate::scenario::{CompiledScenario, CompiledStep, Journeys, Think};
+use crate::scenario::{CompiledScenario, CompiledStep, Journeys, StepKind, Think};
 use goose::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
@@ -101,11 +101,16 @@ fn step_transaction(
     let function: TransactionFunction = Arc::new(move |user| {
         let (s, c) = (s.clone(), c.clone());
         Box::pin(async move {
-            let audio = measure(user, &s, &c).await?;
-            if listens {
-                session::state(user).listen_owed = audio;
+            match &s.kind {
+                StepKind::Http(http) => {
+                    let audio = measure(user, &s.name, http, &c).await?;
+                    if listens {
+                        session::state(user).listen_owed = audio;
+                    }
+                    Ok(())
+                }
+                StepKind::Call(plan) => crate::call::run(user, &s.name, plan, &c).await,
             }
-            Ok(())
         })
     });
     Ok(Transaction::new(function).set_name(&step.name))

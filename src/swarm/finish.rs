@@ -7,6 +7,7 @@ use crate::report::{self, console};
 use crate::stats::{summarize, Recorder, RunInfo, Summary, SummaryKind, Targets, Verdict};
 use anyhow::Context;
 use goose::metrics::GooseCoordinatedOmissionMitigation;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What judging a run needs besides how it ended.
@@ -17,6 +18,8 @@ pub struct Finisher {
     pub plan: RunPlan,
     /// Said in the summary when Goose's coordinated-omission mitigation was on.
     pub coordinated_omission: String,
+    /// Targets deliberately not judged, with the reason (journeys left out by --scenarios).
+    pub skipped: BTreeMap<String, String>,
 }
 
 /// How a Goose run ended.
@@ -78,7 +81,7 @@ impl Finisher {
             completed: !ending.interrupted,
             interrupted: ending.interrupted,
             coordinated_omission: self.coordinated_omission.clone(),
-            skipped: Default::default(),
+            skipped: self.skipped.clone(),
             facts: ending
                 .thresholds
                 .iter()

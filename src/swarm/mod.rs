@@ -16,6 +16,7 @@ use anyhow::anyhow;
 use attack::goose_error_line;
 use finish::{coordinated_omission_text, Finisher};
 use goose::config::GooseConfiguration;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What a swarm runs: the plan, its journeys, the targets that judge it, and the user's own
@@ -26,6 +27,30 @@ pub struct Swarm<'a> {
     pub targets: Targets,
     pub targets_text: String,
     pub goose_flags: GooseConfiguration,
+}
+
+/// The targets the journeys `plan` selects (`--scenarios`) can never record: not judged, and
+/// said so, rather than failed for want of data.
+fn unselected_targets(
+    plan: &RunPlan,
+    journeys: &Journeys,
+    targets: &Targets,
+) -> BTreeMap<String, String> {
+    let Some(Ok(selected)) = plan.journeys.as_ref().map(|p| journeys.select(p)) else {
+        return BTreeMap::new();
+    };
+    let names = Journeys::names_of(selected.into_iter());
+    targets
+        .metrics
+        .iter()
+        .filter(|t| !names.contains(&t.metric))
+        .map(|t| {
+            (
+                t.metric.clone(),
+                "not recorded by the journeys --scenarios selects".to_string(),
+            )
+        })
+        .collect()
 }
 
 /// The context every step of a run shares, recording into `recorder`.
@@ -63,6 +88,7 @@ impl Swarm<'_> {
         let attack = attack::attack(config, self.journeys, &ctx, self.plan.client)
             .map_err(|e| anyhow!(goose_error_line(&e)))?;
         let finisher = Finisher {
+            skipped: unselected_targets(&self.plan, self.journeys, &self.targets),
             recorder,
             targets: self.targets,
             targets_text: self.targets_text,

@@ -285,7 +285,13 @@ fn quitting_the_web_ui_exits_0_after_a_run_that_missed() {
         }
     };
     std::thread::spawn(move || for _ in lines {});
-    let port: u16 = url.trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
+    let port: u16 = url
+        .trim_end_matches('/')
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     crate::support::wait_for_port(port);
     control(&url, "start");
     let summary = dir.path().join("web/summary.json");

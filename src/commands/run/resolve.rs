@@ -153,6 +153,21 @@ fn label(args: &RunArgs, plan_worker: Option<&crate::plan::Worker>, sources: &So
     }
 }
 
+/// `--scenarios`, by the journeys' own names; a name that matches no journey is refused.
+fn selected_journeys(args: &RunArgs, journeys: &Journeys) -> Result<Option<Vec<String>>, String> {
+    let Some(selected) = &args.goose.scenarios else {
+        return Ok(None);
+    };
+    journeys.select(&selected.active).map_err(|pattern| {
+        let names: Vec<&str> = journeys.scenarios.iter().map(|s| s.name.as_str()).collect();
+        format!(
+            "--scenarios {pattern}: no journey of that name; the journeys are {}",
+            names.join(", ")
+        )
+    })?;
+    Ok(Some(selected.active.clone()))
+}
+
 /// The plan for `args` running `journeys` judged by `targets`, with environment lookups through `env`.
 pub fn resolve(
     args: &RunArgs,
@@ -202,6 +217,7 @@ pub fn resolve(
         label: label(args, worker.as_ref(), &sources),
         profile: args.profile.unwrap_or(Profile::Light),
         load,
+        journeys: selected_journeys(args, journeys)?,
         host,
         scenario: journeys.input.clone(),
         scenario_hash: journeys.hash.clone(),
