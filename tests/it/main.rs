@@ -2,6 +2,7 @@
 //! the reference backend on real sockets, a real redis-server, real headless Chromium.
 
 mod backend;
+mod calls;
 mod capacity;
 mod cli;
 mod distributed;

@@ -239,3 +239,71 @@ fn listen_waits_while_the_reply_plays() {
     assert!(d2 < 1.9, "without listen the run took {d2:.2}s");
     assert!(d > d2 + 1.0, "with listen {d:.2}s, without {d2:.2}s");
 }
+
+#[test]
+fn bad_calls_are_refused_at_load_naming_the_json_path() {
+    let dir = tmp();
+    std::fs::write(
+        dir.path().join("refund.wav"),
+        voiceswarm::fixtures::AUDIO[3].wav,
+    )
+    .unwrap();
+    let call = |step: &str| {
+        let file = format!(
+            r#"{{"audio": {{"speech": ["refund.wav"]}}, "scenarios": [{{"name": "a", "steps": [{step}]}}]}}"#
+        );
+        parse(&file, &Input::File(dir.path().join("s.json")))
+            .map(|_| ())
+            .unwrap_err()
+            .to_string()
+    };
+    let at = "scenarios[0].steps[0]";
+    for (step, path, says) in [
+        (
+            r#"{"name": "call:x", "call": {"path": "/ws", "protocol": "sip", "turns": [{"say": "speech"}]}}"#,
+            "call.protocol",
+            "twilio, raw",
+        ),
+        (
+            r#"{"name": "call:x", "call": {"path": "/ws", "turns": [{"say": "shouting"}]}}"#,
+            "call.turns[0].say",
+            "no audio list 'shouting'",
+        ),
+        (
+            r#"{"name": "call:x", "call": {"path": "/ws", "turns": []}}"#,
+            "call.turns",
+            "at least one turn",
+        ),
+        (
+            r#"{"name": "call:x", "call": {"path": "/ws"}}"#,
+            "call",
+            "missing field `turns`",
+        ),
+        (
+            r#"{"name": "call:x", "call": {"path": "/ws", "turns": [{"say": "speech", "barge_in_after": "1s"}]}}"#,
+            "call.turns[0].barge_in_after",
+            "last turn",
+        ),
+        (
+            r#"{"name": "call:x", "path": "/x", "call": {"path": "/ws", "turns": [{"say": "speech"}]}}"#,
+            "path",
+            "a call step takes",
+        ),
+        (
+            r#"{"name": "call:x", "call": {"path": "/ws", "protocol": "twilio", "sample_rate": 16000, "turns": [{"say": "speech"}]}}"#,
+            "call.sample_rate",
+            "only the raw protocol",
+        ),
+        (
+            r#"{"name": "call:x", "call": {"path": "/ws", "turns": [{"say": "speech"}], "turn_timeout": "soon"}}"#,
+            "call.turn_timeout",
+            "not a time",
+        ),
+    ] {
+        let e = call(step);
+        assert!(
+            e.contains(&format!("{at}.{path}")) && e.contains(says),
+            "{path}: {e}"
+        );
+    }
+}
