@@ -14,6 +14,9 @@
 5. recorder: ns per sample, and merge + percentiles of 10 million samples (benches/recorder.rs).
 6. startup: time from process start to the first request with 1,000 users configured.
 8. capacity: a realistic capacity search (default journeys and targets, 8 workers per component).
+9. calls: the most concurrent paced phone calls (benches/calls.json) one generator core keeps within 5 ms
+   of real time (frame lateness P99), memory per call; then voice-to-voice fidelity against fixed stages
+   at 100 calls and at that count. BENCH_CALLS (250,500,1000,1500,2000,3000), BENCH_CALL_SECONDS (30).
 7. soak (only with BENCH_ONLY=soak, `make soak`): the medium profile for BENCH_SOAK_MINUTES (30);
    generator RSS at the start and the end of the hold.
 
@@ -327,9 +330,66 @@ def bench_capacity():
     say(f"- chart: {os.path.join(tmp, 'cap', 'capacity.html')}")
 
 
+def call_run(b, calls, hold, *flags):
+    """A run of `calls` paced phone calls (benches/calls.json) held for `hold` seconds, generator on CPU 1
+    with a shared HTTP client; (summary, peak RSS KiB)."""
+    ramp = max(calls // 10, 1)
+    run_dir, _, rss = voiceswarm_run(b.url, "-u", str(calls), "-r", str(ramp), "-t", f"{hold}s", "-q",
+                                     "--scenario-file", "benches/calls.json", "--targets", "benches/call_targets.json",
+                                     "--client", "shared", *flags, cpu=1)
+    return json.load(open(os.path.join(run_dir, "summary.json"))), rss
+
+
+def metric(s, name, field):
+    return next((m[field] for m in s["metrics"] if m["name"] == name), float("nan"))
+
+
+def bench_calls():
+    counts = [int(x) for x in os.environ.get("BENCH_CALLS", "250,500,1000,1500,2000,3000").split(",")]
+    hold = int(os.environ.get("BENCH_CALL_SECONDS", "30"))
+    say(f"## 9. Real-time calls: the most concurrent paced calls whose frame lateness P99 stays within 5 ms")
+    say(f"Generator on CPU 1 (`--client shared`), the reference backend's bot on CPU 0 with unbounded workers; "
+        f"each call: benches/calls.json (Twilio Media Streams, 4 turns, a barge-in), held {hold} s after a ramp of calls/10 per second.")
+    say("| calls | frame lateness P50 / P99 / max (ms) | voice-to-voice P50 / P90 (ms) | frames out per s | calls done / failed | peak RSS | per call |")
+    say("|---|---|---|---|---|---|---|")
+    best = None
+    with Backend("--workers-per-component", "100000", cpu=0) as b:
+        _, base_rss = call_run(b, 1, 5)
+        for n in counts:
+            s, rss = call_run(b, n, hold)
+            late = metric(s, "call:frame_lateness", "p99_ms")
+            c = s["totals"].get("calls") or {}
+            frames = sum(m["count"] for m in s["metrics"] if m["name"] == "call:frame_lateness") / s["totals"]["duration_s"]
+            say(f"| {n:,} | {metric(s, 'call:frame_lateness', 'median_ms'):.2f} / {late:.2f} / {metric(s, 'call:frame_lateness', 'max_ms'):.1f} | "
+                f"{metric(s, 'call:voice_to_voice', 'median_ms'):.0f} / {metric(s, 'call:voice_to_voice', 'p90_ms'):.0f} | {frames:,.0f} | "
+                f"{c.get('completed', 0)} / {c.get('failed', 0)} | {rss / 1024:.0f} MiB | {(rss - base_rss) / n:.1f} KiB |")
+            if late <= 5.0:
+                best = n
+            else:
+                break
+    say(f"- **largest call count with frame lateness P99 ≤ 5 ms on one generator core: {best or 'none of those tried'}**")
+    return best
+
+
+def bench_call_fidelity(largest=None):
+    say("## 10. Call fidelity: voice-to-voice against a bot with fixed stages (20 ms each) and 300 ms endpointing")
+    say("Expected: endpointing 300 + STT 20 + LLM 20 + TTS's first chunk 10 (half its 20 ms) = 350 ms after the last speech frame.")
+    counts = [100] + ([largest] if largest and largest != 100 else [])
+    with Backend("--workers-per-component", "100000", "--fixed-latency-ms", "20", "--endpoint-ms", "300", cpu=0) as b:
+        for n in counts:
+            s, _ = call_run(b, n, int(os.environ.get("BENCH_CALL_SECONDS", "30")))
+            p50 = metric(s, "call:voice_to_voice", "median_ms")
+            say(f"- {n:,} calls: voice-to-voice P50 {p50:.1f} ms (**{p50 - 350:+.1f} ms** from 350), P90 "
+                f"{metric(s, 'call:voice_to_voice', 'p90_ms'):.1f} ms; frame lateness P99 {metric(s, 'call:frame_lateness', 'p99_ms'):.2f} ms")
+
+
+def bench_calls_all():
+    bench_call_fidelity(bench_calls())
+
+
 BENCHES = {"backend": bench_backend, "overhead": bench_overhead, "instructions": bench_instructions, "accuracy": bench_accuracy, "journeys": bench_journeys,
            "memory": bench_memory, "recorder": bench_recorder, "startup": bench_startup,
-           "capacity": bench_capacity}
+           "capacity": bench_capacity, "calls": bench_calls_all}
 # Not part of a plain `make bench` (it takes half an hour): `make soak`.
 EXTRA = {"soak": bench_soak}
 

@@ -1,6 +1,7 @@
 //! voiceswarm: load testing and latency validation for voice-assistant backends, on Goose.
 //! This is the library the binary and the tests call; each module owns one part.
 
+pub mod arrivals;
 pub mod audio;
 pub mod backend;
 pub mod call;

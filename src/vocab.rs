@@ -85,6 +85,12 @@ pub mod metric {
     /// How late each caller frame left against its schedule (the generator's own pacing).
     pub const CALL_FRAME_LATENESS: &str = "call:frame_lateness";
 
+    /// An arrival's due time → a user starting it (the dispatcher's lateness, and any queueing).
+    pub const ARRIVAL_START_DELAY: &str = "arrival:start_delay";
+    /// An arrival's due time → its journey's end: the caller's whole wait, coordinated-omission
+    /// free (the clock starts when the caller arrives, not when a user was free).
+    pub const ARRIVAL_JOURNEY: &str = "arrival:journey";
+
     /// What every call records.
     pub const CALL: &[&str] = &[
         CALL_CONNECT,
@@ -155,6 +161,12 @@ pub mod counter {
     pub const CALL_STUTTERS: &str = "calls:stutters";
     /// Barge-ins the bot never answered (neither cleared nor stopped its audio).
     pub const CALL_BARGE_IN_IGNORED: &str = "calls:barge_in_ignored";
+
+    /// Open arrivals: due, started by a user, dropped (no user free), queued (waited for one).
+    pub const ARRIVALS_SCHEDULED: &str = "arrivals:scheduled";
+    pub const ARRIVALS_STARTED: &str = "arrivals:started";
+    pub const ARRIVALS_DROPPED: &str = "arrivals:dropped";
+    pub const ARRIVALS_QUEUED: &str = "arrivals:queued";
 }
 
 /// Why a call failed; each kind is counted as `errors:call_<kind>`.

@@ -45,6 +45,22 @@ pub fn goose_config(
         // every figure covers the whole run, in the summary and in Goose's reports alike.
         g.no_reset_metrics = iterations.is_none();
     }
+    if let Load::Arrivals {
+        rate,
+        max_concurrency,
+        ..
+    } = &plan.load
+    {
+        // The pool starts within a second; Goose then runs the schedule's length and a second
+        // more, by which time the dispatcher has handed out the last arrival.
+        g.users = Some(*max_concurrency);
+        g.increase_rate = Some(format!("{}", (*max_concurrency).max(1)));
+        g.run_time = Some(timespan(
+            rate.duration() + std::time::Duration::from_secs(1),
+        ));
+        g.iterations = None;
+        g.no_reset_metrics = true;
+    }
     if let Some(names) = &plan.journeys {
         // Goose matches machine names, which drop the `_` of a journey's name.
         let active = names

@@ -7,6 +7,9 @@ pub mod headers;
 pub mod profile;
 pub mod worker;
 
+use crate::arrivals::pool::OnFull;
+use crate::arrivals::rate::Shape;
+use crate::arrivals::schedule::Process;
 use crate::inputs::Input;
 pub use headers::Headers;
 pub use profile::Profile;
@@ -37,6 +40,9 @@ pub enum ClientMode {
     Shared,
 }
 
+/// How long the users that carry arrivals take to start (all within a second).
+pub const ARRIVAL_POOL_RAMP: Duration = Duration::from_secs(1);
+
 /// The shape of the load.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "shape", rename_all = "snake_case")]
@@ -52,6 +58,15 @@ pub enum Load {
     },
     /// Goose's `--test-plan` shapes the users itself.
     TestPlan,
+    /// Open arrivals: callers arrive at `rate` (spread by `process`) for its duration, each
+    /// carried by one of `max_concurrency` users; with none free, an arrival is dropped or
+    /// queued.
+    Arrivals {
+        rate: Shape,
+        process: Process,
+        max_concurrency: usize,
+        on_full: OnFull,
+    },
 }
 
 fn seconds<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
@@ -108,6 +123,9 @@ impl RunPlan {
     pub fn users(&self) -> Option<usize> {
         match self.load {
             Load::Users { users, .. } => Some(users),
+            Load::Arrivals {
+                max_concurrency, ..
+            } => Some(max_concurrency),
             Load::TestPlan => None,
         }
     }
@@ -121,6 +139,8 @@ impl RunPlan {
                 run_time: Some(t),
                 ..
             } => Some(t + Duration::from_secs_f64(users as f64 / spawn_rate)),
+            // The pool starts within a second, then the schedule runs.
+            Load::Arrivals { ref rate, .. } => Some(rate.duration() + ARRIVAL_POOL_RAMP),
             _ => None,
         }
     }
@@ -129,6 +149,7 @@ impl RunPlan {
     pub fn run_time(&self) -> Option<Duration> {
         match self.load {
             Load::Users { run_time, .. } => run_time,
+            Load::Arrivals { ref rate, .. } => Some(rate.duration()),
             Load::TestPlan => None,
         }
     }

@@ -81,6 +81,19 @@ pub struct CompiledScenario {
     pub host: Option<String>,
 }
 
+impl CompiledScenario {
+    /// The steps of one iteration in the order a caller takes them: sequenced steps by their
+    /// sequence, then the others, each repeated its weight times in a row.
+    pub fn iteration(&self) -> Vec<&Arc<CompiledStep>> {
+        let mut ordered: Vec<&Arc<CompiledStep>> = self.steps.iter().collect();
+        ordered.sort_by_key(|s| s.sequence.unwrap_or(usize::MAX));
+        ordered
+            .into_iter()
+            .flat_map(|s| std::iter::repeat_n(s, s.weight))
+            .collect()
+    }
+}
+
 /// The run settings a scenario file suggests (checked): they override a profile, and are
 /// overridden by environment variables and flags.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -102,9 +115,12 @@ pub struct Journeys {
     pub data: Arc<BTreeMap<String, Vec<String>>>,
 }
 
-/// Whether `pattern` (with `*` wildcards, any case) matches `name`.
+/// Whether `pattern` (with `*` wildcards) matches the journey `name`. Case and `_` are ignored,
+/// as Goose ignores them in its machine names: `phone_call` and `phonecall` both select
+/// `phone_call`.
 pub fn name_matches(pattern: &str, name: &str) -> bool {
-    let (p, n) = (pattern.to_lowercase(), name.to_lowercase());
+    let norm = |s: &str| s.to_lowercase().replace('_', "");
+    let (p, n) = (norm(pattern), norm(name));
     let parts: Vec<&str> = p.split('*').collect();
     if parts.len() == 1 {
         return p == n;
@@ -160,5 +176,27 @@ impl Journeys {
                 std::iter::once(st.name.to_string()).chain(extra)
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::name_matches;
+
+    #[test]
+    fn patterns_match_names_as_goose_does() {
+        for (p, n, m) in [
+            ("phone_call", "phone_call", true),
+            ("phonecall", "phone_call", true),
+            ("PHONE_CALL", "phone_call", true),
+            ("phone*", "phone_call", true),
+            ("*call", "phone_call", true),
+            ("*one*", "phone_call", true),
+            ("phone", "phone_call", false),
+            ("call*", "phone_call", false),
+            ("*chat", "phone_call", false),
+        ] {
+            assert_eq!(name_matches(p, n), m, "{p} vs {n}");
+        }
     }
 }

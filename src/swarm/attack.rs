@@ -56,7 +56,7 @@ fn scenario(s: &CompiledScenario, ctx: &Arc<StepContext>) -> Result<Scenario, Go
     }
     match s.think {
         Think::Listen(lo, hi) => {
-            for (i, step) in listening_order(&s.steps).into_iter().enumerate() {
+            for (i, step) in s.iteration().into_iter().enumerate() {
                 let t = step_transaction(step, ctx, true)?.set_sequence(2 * i + 1);
                 let listen = listen_transaction(ctx, lo, hi).set_sequence(2 * i + 2);
                 scenario = scenario
@@ -79,17 +79,6 @@ fn scenario(s: &CompiledScenario, ctx: &Arc<StepContext>) -> Result<Scenario, Go
         }
     }
     Ok(scenario)
-}
-
-/// The steps of a listening journey in the order a caller takes them: sequenced steps by their
-/// sequence, then the others, each repeated its weight times in a row.
-fn listening_order(steps: &[Arc<CompiledStep>]) -> Vec<&Arc<CompiledStep>> {
-    let mut ordered: Vec<&Arc<CompiledStep>> = steps.iter().collect();
-    ordered.sort_by_key(|s| s.sequence.unwrap_or(usize::MAX));
-    ordered
-        .into_iter()
-        .flat_map(|s| std::iter::repeat_n(s, s.weight))
-        .collect()
 }
 
 fn step_transaction(

@@ -48,14 +48,14 @@ fn plan(argv: &[&str], file: &Journeys, env: &[(&str, &str)]) -> RunPlan {
 
 /// (users, spawn rate, run time in seconds) of a plan.
 fn shape(p: &RunPlan) -> (usize, f64, Option<u64>) {
-    match p.load {
+    match &p.load {
         Load::Users {
             users,
             spawn_rate,
             run_time,
             ..
-        } => (users, spawn_rate, run_time.map(|d| d.as_secs())),
-        Load::TestPlan => panic!("a test plan"),
+        } => (*users, *spawn_rate, run_time.map(|d| d.as_secs())),
+        other => panic!("not a users load: {other:?}"),
     }
 }
 
