@@ -7,7 +7,7 @@ HOST ?=
 ARGS ?=
 HOST_FLAG := $(if $(HOST),--host $(HOST),)
 
-.PHONY: fuzz schemas distributed-local all build light medium heavy stress web latency serve test deps lint ci bench soak fixtures clean-reports
+.PHONY: calls fuzz schemas distributed-local all build light medium heavy stress web latency serve test deps lint ci bench soak fixtures clean-reports
 
 all: build
 
@@ -19,6 +19,12 @@ $(BIN): Cargo.toml Cargo.lock $(shell find src -name '*.rs') $(wildcard scenario
 
 light medium heavy stress: $(BIN)
 	$(BIN) run --profile $@ $(HOST_FLAG) $(ARGS)
+
+# Calls per second: open arrivals at RATE (5/s, 120/m, 7200/h) for TIME, the default journeys.
+RATE ?= 2/s
+TIME ?= 5m
+calls: $(BIN)
+	$(BIN) run --arrival-rate $(RATE) -t $(TIME) $(HOST_FLAG) $(ARGS)
 
 web: $(BIN)
 	$(BIN) run --web $(HOST_FLAG) $(ARGS)

@@ -56,7 +56,12 @@ fn run_time(text: &str) -> Result<String, String> {
 }
 
 /// Headings of `run`'s own groups shown by `-h`; everything else waits for `--help`.
-const SHORT_HELP_HEADINGS: [&str; 3] = ["Load", "Journeys and targets", "Results"];
+const SHORT_HELP_HEADINGS: [&str; 4] = [
+    "Load",
+    "Arrivals (calls per second)",
+    "Journeys and targets",
+    "Results",
+];
 
 /// The Locust vocabulary, shown first (in this order, with `--profile` and the UI switches).
 const LOAD_FIRST: [&str; 8] = [

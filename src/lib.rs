@@ -7,6 +7,7 @@ pub mod backend;
 pub mod call;
 pub mod capacity;
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod fixtures;
 pub mod inputs;

@@ -87,6 +87,8 @@ pub mod metric {
 
     /// An arrival's due time → a user starting it (the dispatcher's lateness, and any queueing).
     pub const ARRIVAL_START_DELAY: &str = "arrival:start_delay";
+    /// The time between one arrival's dispatch and the next (how the arrivals were spread).
+    pub const ARRIVAL_GAP: &str = "arrival:gap";
     /// An arrival's due time → its journey's end: the caller's whole wait, coordinated-omission
     /// free (the clock starts when the caller arrives, not when a user was free).
     pub const ARRIVAL_JOURNEY: &str = "arrival:journey";

@@ -19,6 +19,19 @@ use std::time::{Duration, Instant};
 /// The name of the Goose scenario and transaction that carry arrivals.
 pub const ARRIVAL: &str = "arrival";
 
+/// The users a pool needs when none is given: the peak rate × twice the journeys' mean
+/// estimated length (weighted as arrivals pick them), at least 1.
+pub fn pool_for(rate: &rate::Shape, journeys: &Journeys) -> usize {
+    let total: usize = journeys.scenarios.iter().map(|s| s.weight).sum();
+    let mean_s: f64 = journeys
+        .scenarios
+        .iter()
+        .map(|s| s.estimated_duration().as_secs_f64() * s.weight as f64)
+        .sum::<f64>()
+        / total.max(1) as f64;
+    ((rate.peak() * mean_s * 2.0).ceil() as usize).clamp(1, 100_000)
+}
+
 /// A journey, picked per arrival by its weight.
 fn pick(journeys: &Journeys) -> &CompiledScenario {
     let total: usize = journeys.scenarios.iter().map(|s| s.weight).sum();

@@ -4,7 +4,7 @@
 
 use super::schedule::Schedule;
 use crate::stats::Recorder;
-use crate::vocab::counter;
+use crate::vocab::{counter, metric};
 use parking_lot::Mutex;
 use serde::Serialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -43,6 +43,8 @@ pub struct Pool {
     idle: AtomicUsize,
     busy: AtomicUsize,
     max_busy: AtomicUsize,
+    /// The run ended before the schedule (Ctrl-C, a threshold): dispatch no more.
+    stop: tokio::sync::Notify,
 }
 
 /// How often the dispatcher samples the arrivals in progress.
@@ -58,6 +60,7 @@ impl Pool {
             idle: AtomicUsize::new(0),
             busy: AtomicUsize::new(0),
             max_busy: AtomicUsize::new(0),
+            stop: tokio::sync::Notify::new(),
         })
     }
 
@@ -71,6 +74,11 @@ impl Pool {
             self.max_busy.fetch_max(now, Ordering::Relaxed);
         }
         ticket
+    }
+
+    /// Ends the schedule early (the run is over).
+    pub fn stop(&self) {
+        self.stop.notify_one();
     }
 
     /// A user finished its arrival.
@@ -93,6 +101,22 @@ impl Pool {
         }
     }
 
+    /// Arrivals queued and never started (the run ended first).
+    pub fn unstarted(&self) -> usize {
+        self.rx.len()
+    }
+
+    /// Waits until every arrival handed out has finished (queued ones included), or `limit`.
+    pub async fn drain(&self, limit: Duration) {
+        let until = Instant::now() + limit;
+        while (self.busy.load(Ordering::SeqCst) > 0 || !self.rx.is_empty())
+            && Instant::now() < until
+            && !goose::is_killswitch_triggered()
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Runs `schedule` from now: hands out, queues or drops every arrival, counting each into
     /// `recorder`; then tells the users there are no more. Returns the concurrency it saw.
     pub async fn dispatch(
@@ -105,12 +129,25 @@ impl Pool {
         let sampler = tokio::spawn(self.clone().sample(start));
         let tx = self.tx.lock().clone();
         if let Some(tx) = tx {
+            let mut last: Option<Instant> = None;
             for offset in schedule {
                 let due = start + offset;
-                tokio::time::sleep_until(due.into()).await;
+                tokio::select! {
+                    _ = crate::clock::sleep_until(due) => {}
+                    _ = self.stop.notified() => break,
+                }
+                if goose::is_killswitch_triggered() {
+                    break;
+                }
+                let now = Instant::now();
+                let gap = last.map(|l| now - l);
+                last = Some(now);
                 let free = self.free() > 0;
                 recorder.with_shard(0, |s| {
                     s.count(counter::ARRIVALS_SCHEDULED, 1);
+                    if let Some(g) = gap {
+                        s.record(metric::ARRIVAL_GAP, g);
+                    }
                     if !free {
                         s.count(
                             if queue {

@@ -1,7 +1,10 @@
-//! When each arrival is due: a Poisson process (exponential gaps, as independent callers arrive)
-//! or evenly spaced arrivals, following the rate shape. Each arrival is the moment the expected
-//! count Λ(t) reaches the next target: k − ½ for even spacing, a running sum of Exp(1) draws for
-//! Poisson — one method for constant rates and ramps alike (time-rescaling).
+//! When each arrival is due: spread as a Poisson process (exponential gaps, as independent
+//! callers arrive) or evenly, following the rate shape. Either way the run offers exactly the
+//! count the rate asks for, N = Λ(T) rounded: evenly, arrival k comes when the expected count
+//! Λ(t) reaches k − ½; as Poisson, at the k-th of N uniform points in [0, N) of Λ — a Poisson
+//! process given its count has exactly these arrival times, so gaps stay exponential (CV 1)
+//! while the count does not wander ±√N from what was asked. One method for constant rates and
+//! ramps alike (time-rescaling through Λ).
 
 use super::rate::Shape;
 use rand::{Rng, SeedableRng};
@@ -23,20 +26,28 @@ pub struct Schedule {
     shape: Shape,
     process: Process,
     rng: rand::rngs::StdRng,
-    /// The expected count the next arrival is due at.
-    target: f64,
+    /// How many arrivals the run offers.
+    count: u64,
     k: u64,
+    /// Poisson: the last of the sorted uniform points, as a fraction of the count.
+    point: f64,
 }
 
 impl Schedule {
     pub fn new(shape: Shape, process: Process, seed: u64) -> Self {
         Self {
+            count: shape.total().round() as u64,
             shape,
             process,
             rng: rand::rngs::StdRng::seed_from_u64(seed),
-            target: 0.0,
             k: 0,
+            point: 0.0,
         }
+    }
+
+    /// How many arrivals it will offer.
+    pub fn count(&self) -> u64 {
+        self.count
     }
 }
 
@@ -44,12 +55,22 @@ impl Iterator for Schedule {
     type Item = Duration;
 
     fn next(&mut self) -> Option<Duration> {
+        if self.k >= self.count {
+            return None;
+        }
+        let remaining = (self.count - self.k) as f64;
         self.k += 1;
-        self.target = match self.process {
+        let target = match self.process {
             Process::Constant => self.k as f64 - 0.5,
-            Process::Poisson => self.target - (1.0 - self.rng.random::<f64>()).ln(),
+            Process::Poisson => {
+                // The next of `count` sorted uniform points, drawn in order: the smallest of the
+                // `remaining` points above the last one.
+                let v: f64 = 1.0 - self.rng.random::<f64>();
+                self.point = 1.0 - (1.0 - self.point) * v.powf(1.0 / remaining);
+                self.point * self.count as f64
+            }
         };
-        self.shape.time_of(self.target)
+        self.shape.time_of(target.min(self.shape.total()))
     }
 }
 
@@ -78,6 +99,15 @@ mod tests {
             assert!(g.len() > 3_600, "{}", g.len());
             assert!((cv(&g) - 1.0).abs() < 0.1, "seed {seed}: cv {}", cv(&g));
         }
+        let shape = Shape::constant("20/s", 20.0, Duration::from_secs(200));
+        assert_eq!(
+            Schedule::new(shape.clone(), Process::Poisson, 9).count(),
+            4_000,
+            "exactly rate × duration"
+        );
+        let times: Vec<Duration> = Schedule::new(shape, Process::Poisson, 9).collect();
+        assert_eq!(times.len(), 4_000);
+        assert!(times.windows(2).all(|w| w[0] <= w[1]) && times[3_999] <= Duration::from_secs(200));
         let g = gaps(Process::Constant, 1);
         assert_eq!(g.len(), 3_999, "exactly rate × duration arrivals");
         assert!(cv(&g) < 0.001);

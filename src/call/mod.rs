@@ -3,7 +3,6 @@
 //! whole call (speech or silence, as a phone line does) while it hears the bot out, and hangs
 //! up. Every measurement goes to the recorder, and each call and turn into Goose's reports.
 
-pub mod clock;
 pub mod connect;
 pub mod conversation;
 pub mod pacer;
@@ -211,7 +210,7 @@ async fn converse(
                     Err(e) => break fail(e),
                 }
             }
-            _ = clock::sleep_until(pacer.next_due()) => {
+            _ = crate::clock::sleep_until(pacer.next_due()) => {
                 let now = Instant::now();
                 if let Err(e) = send_due(ws, sender, &mut pacer, &mut conv, now, hint, ctx).await {
                     break fail(e);

@@ -32,7 +32,7 @@ struct Scales {
 impl Scales {
     fn of(steps: &[&StepResult]) -> Self {
         Self {
-            max_load: steps.iter().map(|s| s.users).max().unwrap_or(1).max(1) as f64,
+            max_load: steps.iter().map(|s| s.x()).fold(1e-9, f64::max),
             max_rps: steps.iter().map(|s| s.rps).fold(1.0, f64::max),
             max_ms: steps
                 .iter()
@@ -105,7 +105,7 @@ fn axes(o: &mut String, sc: &Scales, x_label: &str) {
 fn rps_line(o: &mut String, sc: &Scales, steps: &[&StepResult]) {
     let pts: Vec<String> = steps
         .iter()
-        .map(|s| format!("{:.1},{:.1}", sc.x(s.users as f64), sc.y(s.rps, sc.max_rps)))
+        .map(|s| format!("{:.1},{:.1}", sc.x(s.x()), sc.y(s.rps, sc.max_rps)))
         .collect();
     let _ = write!(
         o,
@@ -120,7 +120,7 @@ fn metric_line(o: &mut String, sc: &Scales, steps: &[&StepResult], name: &str, i
         .iter()
         .filter_map(|s| {
             let m = s.metrics.iter().find(|m| m.name == name)?;
-            Some((sc.x(s.users as f64), sc.y(m.p90_ms, sc.max_ms)))
+            Some((sc.x(s.x()), sc.y(m.p90_ms, sc.max_ms)))
         })
         .collect();
     let line: Vec<String> = pts.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
@@ -144,22 +144,24 @@ fn metric_line(o: &mut String, sc: &Scales, steps: &[&StepResult], name: &str, i
     );
 }
 
-/// The SVG; `knee` is the maximum sustainable load, if found.
-pub fn svg(steps: &[StepResult], slo_names: &[String], knee: Option<usize>) -> String {
+/// The SVG; `knee` is the maximum sustainable load (users or arrivals/s), if found.
+pub fn svg(steps: &[StepResult], slo_names: &[String], knee: Option<f64>) -> String {
     let mut sorted: Vec<&StepResult> = steps.iter().collect();
-    sorted.sort_by_key(|s| s.users);
+    sorted.sort_by(|a, b| a.x().total_cmp(&b.x()));
+    let arrivals = sorted.iter().any(|s| s.arrival_rate.is_some());
+    let unit = if arrivals { "arrivals/s" } else { "users" };
     let sc = Scales::of(&sorted);
     let mut o = format!(
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12"><rect width="{W}" height="{H}" fill="white"/><text x="{}" y="22" text-anchor="middle" font-size="15">P90 latency and throughput against concurrent users</text>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12"><rect width="{W}" height="{H}" fill="white"/><text x="{}" y="22" text-anchor="middle" font-size="15">P90 latency and throughput against the load</text>"#,
         W / 2.0
     );
-    axes(&mut o, &sc, "users");
+    axes(&mut o, &sc, unit);
     rps_line(&mut o, &sc, &sorted);
     for (i, name) in slo_names.iter().enumerate() {
         metric_line(&mut o, &sc, &sorted, name, i);
     }
     if let Some(k) = knee {
-        let kx = sc.x(k as f64);
+        let kx = sc.x(k);
         let _ = write!(
             o,
             r#"<line x1="{kx}" x2="{kx}" y1="{TOP}" y2="{}" stroke="green" stroke-width="2"/>"#,
@@ -167,7 +169,7 @@ pub fn svg(steps: &[StepResult], slo_names: &[String], knee: Option<usize>) -> S
         );
         let _ = write!(
             o,
-            r#"<text x="{}" y="{}" fill="green">capacity: {k} users</text>"#,
+            r#"<text x="{}" y="{}" fill="green">capacity: {k} {unit}</text>"#,
             kx + 4.0,
             TOP + 14.0
         );
@@ -196,7 +198,8 @@ pub fn html(svg: &str, steps: &[StepResult], verdict: &str) -> String {
         let _ = write!(
             rows,
             "<tr><td>{}</td><td>{:.1}</td><td>{:.2}%</td><td>{}</td><td>{}</td></tr>",
-            s.users,
+            s.arrival_rate
+                .map_or(s.users.to_string(), |r| format!("{r}/s")),
             s.rps,
             s.error_rate_percent,
             metrics.join("<br>"),
@@ -211,7 +214,7 @@ pub fn html(svg: &str, steps: &[StepResult], verdict: &str) -> String {
         "<!doctype html><meta charset=\"utf-8\"><title>voiceswarm capacity</title>\
          <style>body{{font-family:sans-serif;margin:2em}}td,th{{border:1px solid #ccc;padding:4px 8px}}table{{border-collapse:collapse}}</style>\
          <h1>Capacity search</h1><p>{}</p>{svg}<h2>Steps, in the order run</h2>\
-         <table><tr><th>Users</th><th>Requests/s</th><th>Errors</th><th>P50/P90/P99 (ms)</th><th>SLOs</th></tr>{rows}</table>",
+         <table><tr><th>Load</th><th>Requests/s</th><th>Errors</th><th>P50/P90/P99 (ms)</th><th>SLOs</th></tr>{rows}</table>",
         esc(verdict)
     )
 }

@@ -20,7 +20,10 @@ pub struct CapacityReport {
     pub max_error_rate_percent: f64,
     pub step_time_s: f64,
     pub resolution_percent: f64,
+    /// Users mode: the most users that held; arrival mode: the pool at the best rate.
     pub max_sustainable_users: Option<usize>,
+    /// Arrival mode: the highest arrival rate (per second) that held, with no drops.
+    pub max_sustainable_arrival_rate: Option<f64>,
     pub max_sustainable_rps: Option<f64>,
     pub first_failing_users: Option<usize>,
     pub stopped_because: String,
@@ -33,6 +36,14 @@ pub struct CapacityReport {
     pub judged_step: Option<Measured>,
 }
 
+/// A step's load in words: `40 users`, `12.5 arrivals/s`.
+fn load_text(s: &StepResult) -> String {
+    match s.arrival_rate {
+        Some(r) => format!("{r} arrivals/s"),
+        None => format!("{} users", s.users),
+    }
+}
+
 fn print_step(s: &StepResult) {
     let metrics: Vec<String> = s
         .metrics
@@ -40,8 +51,8 @@ fn print_step(s: &StepResult) {
         .map(|m| format!("{} p90 {:.1}ms", m.name, m.p90_ms))
         .collect();
     println!(
-        "capacity: {:>6} users  {:>9.1} req/s  {:>6.2}% errors  {}  {}",
-        s.users,
+        "capacity: {:>16}  {:>9.1} req/s  {:>6.2}% errors  {}  {}",
+        load_text(s),
         s.rps,
         s.error_rate_percent,
         if s.passed {
@@ -56,15 +67,23 @@ fn print_step(s: &StepResult) {
 fn describe(why: &Stopped, resolution: f64, steps: &[StepResult]) -> String {
     match why {
         Stopped::StartLoadBreaks => "even the start load breaks an SLO".into(),
-        Stopped::MaximumHeld(m) => format!("--max-users {m} reached without breaking an SLO"),
-        Stopped::Bisected { good, bad } => {
-            let broke = steps
+        Stopped::MaximumHeld(m) => {
+            let at = steps
                 .iter()
-                .rev()
-                .find(|s| s.users == *bad)
-                .and_then(|s| s.broke.clone())
+                .find(|s| s.load == *m)
+                .map(load_text)
                 .unwrap_or_default();
-            format!("bisected to within {resolution}%: {good} users hold, {bad} break: {broke}")
+            format!("the maximum ({at}) held without breaking an SLO")
+        }
+        Stopped::Bisected { good, bad } => {
+            let find = |l: &usize| steps.iter().rev().find(|s| s.load == *l);
+            let (g, b) = (find(good), find(bad));
+            let broke = b.and_then(|s| s.broke.clone()).unwrap_or_default();
+            format!(
+                "bisected to within {resolution}%: {} hold, {} break: {broke}",
+                g.map(load_text).unwrap_or_default(),
+                b.map(load_text).unwrap_or_default()
+            )
         }
     }
 }
@@ -89,7 +108,7 @@ pub async fn search(
         steps.push(m.result.clone());
         let better = judged_step
             .as_ref()
-            .is_none_or(|j| passed && (!j.result.passed || j.result.users < m.result.users));
+            .is_none_or(|j| passed && (!j.result.passed || j.result.load < m.result.load));
         if better {
             judged_step = Some(m);
         }
@@ -103,7 +122,7 @@ pub async fn search(
     };
     let best = search
         .good()
-        .and_then(|g| steps.iter().find(|s| s.users == g && s.passed));
+        .and_then(|g| steps.iter().find(|s| s.load == g && s.passed));
     Ok(CapacityReport {
         schema_version: 1,
         host: stepper.host.clone(),
@@ -112,8 +131,12 @@ pub async fn search(
         step_time_s: stepper.hold.as_secs_f64(),
         resolution_percent: resolution,
         max_sustainable_users: best.map(|s| s.users),
+        max_sustainable_arrival_rate: best.and_then(|s| s.arrival_rate),
         max_sustainable_rps: best.map(|s| s.rps),
-        first_failing_users: search.bad(),
+        first_failing_users: search
+            .bad()
+            .and_then(|b| steps.iter().find(|s| s.load == b))
+            .map(|s| s.users),
         stopped_because,
         interrupted,
         steps_run: steps.len(),
@@ -125,13 +148,20 @@ pub async fn search(
 impl CapacityReport {
     /// The verdict in one line.
     pub fn verdict(&self) -> String {
-        match (self.max_sustainable_users, self.max_sustainable_rps) {
-            (Some(u), Some(rps)) => format!(
-                "Maximum sustainable load: {u} users, {rps:.1} requests/s ({} steps; {})",
-                self.steps_run, self.stopped_because
-            ),
-            _ => format!("No sustainable load found: {}", self.stopped_because),
-        }
+        let load = match (
+            self.max_sustainable_arrival_rate,
+            self.max_sustainable_users,
+        ) {
+            (Some(r), _) => format!("{r} arrivals/s"),
+            (None, Some(u)) => format!("{u} users"),
+            (None, None) => return format!("No sustainable load found: {}", self.stopped_because),
+        };
+        format!(
+            "Maximum sustainable load: {load}, {:.1} requests/s ({} steps; {})",
+            self.max_sustainable_rps.unwrap_or(0.0),
+            self.steps_run,
+            self.stopped_because
+        )
     }
 
     /// Writes capacity.json, capacity.svg and capacity.html into `folder`.
@@ -141,7 +171,10 @@ impl CapacityReport {
             .iter()
             .filter_map(|rule| rule.split_whitespace().next().map(String::from))
             .collect();
-        let svg = chart::svg(&self.steps, &names, self.max_sustainable_users);
+        let knee = self
+            .max_sustainable_arrival_rate
+            .or(self.max_sustainable_users.map(|u| u as f64));
+        let svg = chart::svg(&self.steps, &names, knee);
         write_json(&folder.join("capacity.json"), self)?;
         write_atomic(&folder.join("capacity.svg"), svg.as_bytes())?;
         let page = chart::html(&svg, &self.steps, &self.verdict());

@@ -1,18 +1,39 @@
-//! One capacity step: the base plan projected to `users` held for the step time (its ramp and a
-//! settle second left out of the numbers), run on Goose, and judged by the SLOs as targets — the
-//! same summariser and verdicts as any run.
+//! One capacity step: the base plan projected to a load — users, or an arrival rate — held for
+//! the step time (its ramp and a settle second left out of the numbers), run on Goose, and
+//! judged by the SLOs as targets: the same summariser and verdicts as any run.
 
+use crate::arrivals::pool::OnFull;
+use crate::arrivals::pool_for;
+use crate::arrivals::rate::Shape;
+use crate::arrivals::schedule::Process;
 use crate::plan::{goose::goose_config, Load, RunPlan};
 use crate::report::words;
 use crate::scenario::Journeys;
+use crate::stats::summary::Arrivals;
 use crate::stats::{summarize, Recorder, Recording, RunInfo, Summary, SummaryKind, Targets};
-use crate::swarm::attack::{attack, goose_error_line};
-use crate::swarm::step_context;
+use crate::swarm::attack::goose_error_line;
+use crate::swarm::{prepare, step_context};
 use anyhow::anyhow;
 use goose::config::GooseConfiguration;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// What the search grows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Concurrent users, each looping its journey.
+    Users,
+    /// Arrivals per second (open arrivals): a load unit is 0.01 arrivals/s.
+    Arrivals,
+}
+
+impl Mode {
+    /// A load of the search, in arrivals per second (arrival mode).
+    pub fn rate(load: usize) -> f64 {
+        load as f64 / 100.0
+    }
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct MetricAtStep {
@@ -25,7 +46,14 @@ pub struct MetricAtStep {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StepResult {
+    /// The search's load unit (users, or hundredths of an arrival per second).
+    #[serde(skip)]
+    pub load: usize,
+    /// The users that ran (arrival mode: the pool that carried the arrivals).
     pub users: usize,
+    /// Arrival mode: the arrivals per second offered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arrival_rate: Option<f64>,
     pub rps: f64,
     pub requests: u64,
     pub error_rate_percent: f64,
@@ -34,6 +62,13 @@ pub struct StepResult {
     pub passed: bool,
     /// The first SLO this step broke, with what was observed.
     pub broke: Option<String>,
+}
+
+impl StepResult {
+    /// Where the step sits on the chart's x axis.
+    pub fn x(&self) -> f64 {
+        self.arrival_rate.unwrap_or(self.users as f64)
+    }
 }
 
 /// A step's result, with the recording and summary it was judged from.
@@ -54,29 +89,43 @@ pub struct Stepper<'a> {
     pub hold: Duration,
     /// The SLOs and the error-rate limit, as targets.
     pub slos: Targets,
+    pub mode: Mode,
 }
 
 impl Stepper<'_> {
-    /// The base plan at `users`: all started within the ramp, held for the step time.
-    pub fn plan(&self, users: usize) -> RunPlan {
+    /// The base plan at `load`: users all started within the ramp, or Poisson arrivals at the
+    /// rate with a pool sized for it; held for the step time.
+    pub fn plan(&self, load: usize) -> RunPlan {
         let mut plan = self.base.clone();
-        plan.load = Load::Users {
-            users,
-            spawn_rate: (users as f64 / RAMP.as_secs_f64()).max(1.0),
-            run_time: Some(self.hold + Duration::from_secs(1)),
-            iterations: None,
+        let time = self.hold + Duration::from_secs(1);
+        plan.load = match self.mode {
+            Mode::Users => Load::Users {
+                users: load,
+                spawn_rate: (load as f64 / RAMP.as_secs_f64()).max(1.0),
+                run_time: Some(time),
+                iterations: None,
+            },
+            Mode::Arrivals => {
+                let r = Mode::rate(load);
+                let rate = Shape::constant(&format!("{r}/s"), r, time);
+                Load::Arrivals {
+                    max_concurrency: pool_for(&rate, self.journeys),
+                    rate,
+                    process: Process::Poisson,
+                    on_full: OnFull::Drop,
+                }
+            }
         };
         plan
     }
 
-    /// Runs `users` for the hold time and judges the SLOs on what the hold measured.
-    pub async fn step(&self, users: usize) -> anyhow::Result<Measured> {
+    /// Runs `load` for the hold time and judges the SLOs on what the hold measured.
+    pub async fn step(&self, load: usize) -> anyhow::Result<Measured> {
         let recorder = Arc::new(Recorder::for_this_machine());
-        let plan = self.plan(users);
+        let plan = self.plan(load);
         let ctx = Arc::new(step_context(&plan, self.journeys, recorder.clone()));
         let config = goose_config(&plan, GooseConfiguration::default(), &self.host, None);
-        let attack = attack(config, self.journeys, &ctx, plan.client)
-            .map_err(|e| anyhow!(goose_error_line(&e)))?;
+        let (attack, dispatch) = prepare(&plan, self.journeys, &ctx, config)?;
         let window_start = Arc::new(parking_lot::Mutex::new(None::<Instant>));
         let (r2, w2) = (recorder.clone(), window_start.clone());
         let settle = tokio::spawn(async move {
@@ -86,20 +135,37 @@ impl Stepper<'_> {
         });
         let result = attack.execute().await;
         settle.abort();
+        let arrivals = match dispatch {
+            Some(d) => Some(d.finish().await.0),
+            None => None,
+        };
         result.map_err(|e| anyhow!(goose_error_line(&e)))?;
         let measured_s = window_start
             .lock()
             .map_or(0.0, |t| t.elapsed().as_secs_f64());
-        Ok(self.judge(users, recorder.snapshot(), measured_s))
+        Ok(self.judge(load, &plan, recorder.snapshot(), measured_s, arrivals))
     }
 
-    fn judge(&self, users: usize, recording: Recording, measured_s: f64) -> Measured {
+    fn judge(
+        &self,
+        load: usize,
+        plan: &RunPlan,
+        recording: Recording,
+        measured_s: f64,
+        arrivals: Option<Arrivals>,
+    ) -> Measured {
+        let arrival_rate = (self.mode == Mode::Arrivals).then(|| Mode::rate(load));
+        let users = plan.users().unwrap_or(0);
         let info = RunInfo {
             kind: SummaryKind::Capacity,
-            label: format!("capacity step: {users} users"),
+            label: match arrival_rate {
+                Some(r) => format!("capacity step: {r} arrivals/s"),
+                None => format!("capacity step: {users} users"),
+            },
             started_at: chrono::Utc::now().to_rfc3339(),
             duration_s: measured_s,
             completed: true,
+            arrivals,
             ..Default::default()
         };
         let s = summarize(&recording, &self.slos, &info);
@@ -117,7 +183,9 @@ impl Stepper<'_> {
             })
             .collect();
         let result = StepResult {
+            load,
             users,
+            arrival_rate,
             rps: s.totals.rps,
             requests: s.totals.requests,
             error_rate_percent: s.totals.error_rate_percent,

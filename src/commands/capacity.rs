@@ -1,9 +1,10 @@
 //! `voiceswarm capacity`: finds the maximum sustainable load. Its flags, the plan every step
 //! projects from, and the order: journeys and SLOs, system under test, folder, search, files.
 
+use crate::arrivals::rate::parse_positive_rate;
 use crate::backend::BackendConfig;
 use crate::capacity::search::Search;
-use crate::capacity::step::Stepper;
+use crate::capacity::step::{Mode, Stepper};
 use crate::inputs::{Input, SCENARIO_PATH, TARGETS_PATH};
 use crate::output::{FolderKind, RunFolder, RunRecord};
 use crate::plan::headers::ENV_API_KEY;
@@ -28,6 +29,16 @@ pub struct CapacityArgs {
     /// Largest acceptable error rate [default: the targets file's]
     #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
     pub max_error_rate: Option<f64>,
+    /// Search the arrival rate (calls per second, open arrivals) instead of users: the highest
+    /// rate within the SLOs with no dropped arrival
+    #[arg(long)]
+    pub arrivals: bool,
+    /// Arrival mode: the first step's rate
+    #[arg(long, default_value = "1/s", value_name = "RATE", value_parser = parse_positive_rate)]
+    pub start_rate: f64,
+    /// Arrival mode: never offer more than this rate
+    #[arg(long, default_value = "1000/s", value_name = "RATE", value_parser = parse_positive_rate)]
+    pub max_rate: f64,
     /// Users of the first step
     #[arg(long, default_value_t = 10, value_name = "N",
           value_parser = at_least_one)]
@@ -130,6 +141,7 @@ fn slos(args: &CapacityArgs, targets: &Targets, name: &str) -> anyhow::Result<Ta
         error_rate_percent: args.max_error_rate.unwrap_or(targets.error_rate_percent),
         min_rps: None,
         calls_failed_percent: targets.calls_failed_percent,
+        dropped_arrivals_percent: targets.dropped_arrivals_percent,
     })
 }
 
@@ -150,6 +162,11 @@ pub async fn run(args: CapacityArgs) -> anyhow::Result<u8> {
         ));
     }
     let base = base_plan(&args, &journeys, &targets_input)?;
+    let mode = if args.arrivals {
+        Mode::Arrivals
+    } else {
+        Mode::Users
+    };
     let sut = SystemUnderTest::reach(args.host.as_deref(), &args.backend, "measuring").await?;
     let folder = RunFolder::open(args.out.as_deref(), &args.reports_dir, "capacity")
         .map_err(anyhow::Error::msg)?;
@@ -170,8 +187,20 @@ pub async fn run(args: CapacityArgs) -> anyhow::Result<u8> {
         host: sut.url.clone(),
         hold: args.step_time,
         slos,
+        mode,
     };
-    let search = Search::new(args.start_users, args.max_users, args.resolution);
+    let search = match mode {
+        Mode::Users => Search::new(args.start_users, args.max_users, args.resolution),
+        // The search counts hundredths of an arrival per second.
+        Mode::Arrivals => {
+            let unit = |r: f64| ((r * 100.0).round() as usize).max(1);
+            Search::new(
+                unit(args.start_rate),
+                unit(args.max_rate).max(unit(args.start_rate)),
+                args.resolution,
+            )
+        }
+    };
     let report = crate::capacity::search(&stepper, search, args.resolution).await?;
     report.write(&folder)?;
     if let Some(step) = &report.judged_step {

@@ -7,6 +7,7 @@ use crate::output::{FolderKind, RunFolder, RunRecord};
 use crate::report::{self, console, HISTOGRAMS_JSON, SUMMARY_JSON, TARGETS_JSON};
 use crate::stats::baseline::{self, Rule};
 use crate::stats::recording::EncodedRecording;
+use crate::stats::summary::Arrivals;
 use crate::stats::{summarize, Recording, RunInfo, Status, Summary, SummaryKind, Targets, Verdict};
 use anyhow::{anyhow, Context};
 use clap::Args;
@@ -164,6 +165,7 @@ fn judge(runs: &[SavedRun], merged: &Recording, targets: &Targets) -> Summary {
             .map(|v| (v.name.clone(), v.reason.clone().unwrap_or_default()))
             .collect(),
         facts: carried_facts(runs),
+        arrivals: Arrivals::merged(runs.iter().filter_map(|r| r.summary.arrivals.as_ref())),
         notes: runs.iter().flat_map(|r| r.summary.notes.clone()).collect(),
     };
     summarize(merged, targets, &info)

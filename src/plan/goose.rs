@@ -51,13 +51,12 @@ pub fn goose_config(
         ..
     } = &plan.load
     {
-        // The pool starts within a second; Goose then runs the schedule's length and a second
-        // more, by which time the dispatcher has handed out the last arrival.
+        // The pool starts within a second; Goose then allows the schedule's length and a grace
+        // for the last arrivals to finish — the dispatcher ends the run as soon as they have.
         g.users = Some(*max_concurrency);
         g.increase_rate = Some(format!("{}", (*max_concurrency).max(1)));
-        g.run_time = Some(timespan(
-            rate.duration() + std::time::Duration::from_secs(1),
-        ));
+        let grace = super::ARRIVAL_GRACE + std::time::Duration::from_secs(1);
+        g.run_time = Some(timespan(rate.duration() + grace));
         g.iterations = None;
         g.no_reset_metrics = true;
     }

@@ -42,6 +42,9 @@ pub enum ClientMode {
 
 /// How long the users that carry arrivals take to start (all within a second).
 pub const ARRIVAL_POOL_RAMP: Duration = Duration::from_secs(1);
+/// After an arrival schedule, arrivals in progress or queued get this long to finish (as k6's
+/// graceful stop); the run ends as soon as they have.
+pub const ARRIVAL_GRACE: Duration = Duration::from_secs(30);
 
 /// The shape of the load.
 #[derive(Debug, Clone, PartialEq, Serialize)]

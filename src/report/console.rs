@@ -192,6 +192,19 @@ fn totals(o: &mut String, s: &Summary) {
             t.cache_misses
         );
     }
+    if let Some(a) = &s.arrivals {
+        let _ = writeln!(
+            o,
+            "Arrivals ({}, {}; {} when all {} users are busy): {} scheduled, {} started, {} dropped, {} queued; \
+             in progress: mean {:.1}, max {}",
+            a.model, a.rate, a.on_full, a.pool, a.scheduled, a.started, a.dropped, a.queued,
+            a.mean_concurrency, a.max_concurrency
+        );
+        let _ = writeln!(
+            o,
+            "  arrival:journey times each caller from its arrival (queueing included): free of coordinated omission"
+        );
+    }
     if let Some(c) = &t.calls {
         let _ = writeln!(
             o,

@@ -82,6 +82,28 @@ pub struct CompiledScenario {
 }
 
 impl CompiledScenario {
+    /// A generous estimate of one iteration's length (for sizing an arrival pool): half a second
+    /// per request, the think times' means, three seconds of each reply listened to, and for a
+    /// call turn its speech, the bot's answer and its reply.
+    pub fn estimated_duration(&self) -> Duration {
+        let think = match self.think {
+            Think::None => Duration::ZERO,
+            Think::Pause(lo, hi) => (lo + hi) / 2,
+            Think::Listen(lo, hi) => Duration::from_secs(3) + (lo + hi) / 2,
+        };
+        self.on_start
+            .iter()
+            .chain(self.iteration())
+            .map(|st| match &st.kind {
+                StepKind::Http(_) => Duration::from_millis(500) + think,
+                StepKind::Call(c) => {
+                    let pause = (c.pause.0 + c.pause.1) / 2;
+                    (Duration::from_secs(6) + pause) * c.turns.len() as u32 + think
+                }
+            })
+            .sum()
+    }
+
     /// The steps of one iteration in the order a caller takes them: sequenced steps by their
     /// sequence, then the others, each repeated its weight times in a row.
     pub fn iteration(&self) -> Vec<&Arc<CompiledStep>> {

@@ -51,6 +51,64 @@ impl MetricStats {
     }
 }
 
+/// An arrival run's arrivals: how they were offered, what became of them, and how many were in
+/// progress. Counts come from the recording (they add up across workers); concurrency from the
+/// dispatcher.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Arrivals {
+    /// `poisson` or `constant`.
+    pub model: String,
+    /// The rate or plan, as written.
+    pub rate: String,
+    /// `drop` or `queue`.
+    pub on_full: String,
+    /// The users that carried arrivals.
+    pub pool: usize,
+    pub scheduled: u64,
+    pub started: u64,
+    pub dropped: u64,
+    pub queued: u64,
+    pub mean_concurrency: f64,
+    pub max_concurrency: usize,
+    /// Mean arrivals in progress, second by second.
+    pub concurrency_over_time: Vec<f64>,
+}
+
+impl Arrivals {
+    fn counted(mut self, rec: &Recording) -> Self {
+        self.scheduled = rec.counter(counter::ARRIVALS_SCHEDULED);
+        self.started = rec.counter(counter::ARRIVALS_STARTED);
+        self.dropped = rec.counter(counter::ARRIVALS_DROPPED);
+        self.queued = rec.counter(counter::ARRIVALS_QUEUED);
+        self
+    }
+
+    /// Several workers' arrivals as one run's: their concurrency adds up.
+    pub fn merged<'a>(all: impl IntoIterator<Item = &'a Arrivals>) -> Option<Arrivals> {
+        let mut out: Option<Arrivals> = None;
+        for a in all {
+            let m = out.get_or_insert_with(|| Arrivals {
+                model: a.model.clone(),
+                rate: a.rate.clone(),
+                on_full: a.on_full.clone(),
+                ..Default::default()
+            });
+            m.pool += a.pool;
+            m.mean_concurrency += a.mean_concurrency;
+            m.max_concurrency += a.max_concurrency;
+            if m.concurrency_over_time.len() < a.concurrency_over_time.len() {
+                m.concurrency_over_time
+                    .resize(a.concurrency_over_time.len(), 0.0);
+            }
+            for (i, c) in a.concurrency_over_time.iter().enumerate() {
+                m.concurrency_over_time[i] += c;
+            }
+        }
+        out
+    }
+}
+
 /// What became of the calls of a run (real-time calls over WebSocket).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -168,6 +226,8 @@ pub struct Summary {
     pub coordinated_omission: String,
     pub metrics: Vec<MetricStats>,
     pub totals: Totals,
+    /// Present when callers arrived on a schedule (`--arrival-rate`, `--arrival-plan`).
+    pub arrivals: Option<Arrivals>,
     pub verdicts: Vec<Verdict>,
     pub passed: bool,
     /// The names of the verdicts that fail the run.
@@ -189,6 +249,8 @@ pub struct RunInfo {
     pub coordinated_omission: String,
     /// Metrics deliberately not measured, with the reason.
     pub skipped: BTreeMap<String, String>,
+    /// The arrivals of an arrival run (counts are filled in from the recording).
+    pub arrivals: Option<Arrivals>,
     /// Verdicts that are facts of the run rather than of the recording (Goose's thresholds,
     /// a component's errors), made by [`Verdict`]'s constructors; included as they are.
     pub facts: Vec<Verdict>,
@@ -223,6 +285,18 @@ fn judge(rec: &Recording, targets: &Targets, totals: &Totals, info: &RunInfo) ->
             (started, rec.counter(started)),
             limit,
         ));
+    }
+    if info.arrivals.is_some() || targets.dropped_arrivals_percent.is_some() {
+        let limit = targets.dropped_arrivals_percent.unwrap_or(0.0);
+        let dropped = (
+            counter::ARRIVALS_DROPPED,
+            rec.counter(counter::ARRIVALS_DROPPED),
+        );
+        let of = (
+            counter::ARRIVALS_SCHEDULED,
+            rec.counter(counter::ARRIVALS_SCHEDULED),
+        );
+        verdicts.push(Verdict::rate("dropped_arrivals", dropped, of, limit));
     }
     if let Some(h) = rec
         .histograms
@@ -261,6 +335,7 @@ pub fn summarize(rec: &Recording, targets: &Targets, info: &RunInfo) -> Summary 
         coordinated_omission: info.coordinated_omission.clone(),
         metrics,
         totals,
+        arrivals: info.arrivals.clone().map(|a| a.counted(rec)),
         verdicts,
         passed,
         missed,

@@ -43,6 +43,8 @@ struct RawTargets {
     min_rps: Option<f64>,
     #[serde(default)]
     calls_failed: Option<String>,
+    #[serde(default)]
+    dropped_arrivals: Option<String>,
     metrics: BTreeMap<String, RawTarget>,
 }
 
@@ -102,6 +104,9 @@ pub struct Targets {
     pub min_rps: Option<f64>,
     /// Largest acceptable share of failed calls, in percent (judged when calls were made).
     pub calls_failed_percent: Option<f64>,
+    /// Largest acceptable share of dropped arrivals, in percent (0 when unset: an arrival run
+    /// that drops any arrival did not offer the load asked for).
+    pub dropped_arrivals_percent: Option<f64>,
 }
 
 impl Targets {
@@ -158,11 +163,18 @@ impl Targets {
             .map(parse_percent)
             .transpose()
             .map_err(|e| err(format!("calls_failed: {e}")))?;
+        let dropped_arrivals_percent = raw
+            .dropped_arrivals
+            .as_deref()
+            .map(parse_percent)
+            .transpose()
+            .map_err(|e| err(format!("dropped_arrivals: {e}")))?;
         Ok(Targets {
             metrics,
             error_rate_percent,
             min_rps: raw.min_rps,
             calls_failed_percent,
+            dropped_arrivals_percent,
         })
     }
 
@@ -195,6 +207,9 @@ impl Targets {
         }
         if let Some(c) = self.calls_failed_percent {
             doc["calls_failed"] = format!("{c}%").into();
+        }
+        if let Some(d) = self.dropped_arrivals_percent {
+            doc["dropped_arrivals"] = format!("{d}%").into();
         }
         format!("{doc:#}\n")
     }

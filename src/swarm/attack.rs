@@ -33,9 +33,23 @@ pub fn attack(
     ctx: &Arc<StepContext>,
     client: ClientMode,
 ) -> Result<GooseAttack, GooseError> {
+    let scenarios = journeys
+        .scenarios
+        .iter()
+        .map(|s| scenario(s, ctx))
+        .collect::<Result<Vec<_>, _>>()?;
+    with_scenarios(config, scenarios, client)
+}
+
+/// A Goose attack with `config` running `scenarios`, its users' clients as `client` says.
+pub fn with_scenarios(
+    config: goose::config::GooseConfiguration,
+    scenarios: Vec<Scenario>,
+    client: ClientMode,
+) -> Result<GooseAttack, GooseError> {
     let mut attack = GooseAttack::initialize_with_config(config)?;
-    for s in &journeys.scenarios {
-        attack = attack.register_scenario(scenario(s, ctx)?);
+    for s in scenarios {
+        attack = attack.register_scenario(s);
     }
     if client == ClientMode::Shared {
         attack = attack.set_client_builder_without_cookies(

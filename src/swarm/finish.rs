@@ -4,6 +4,7 @@
 use crate::output::RunFolder;
 use crate::plan::RunPlan;
 use crate::report::{self, console};
+use crate::stats::summary::Arrivals;
 use crate::stats::{summarize, Recorder, RunInfo, Summary, SummaryKind, Targets, Verdict};
 use anyhow::Context;
 use goose::metrics::GooseCoordinatedOmissionMitigation;
@@ -31,6 +32,8 @@ pub struct Ending {
     pub thresholds: Vec<(String, String, bool)>,
     /// Goose's most frequent errors: (occurrences, `name: error`), most frequent first.
     pub top_errors: Vec<(usize, String)>,
+    /// An arrival run's arrivals, as the dispatcher saw them.
+    pub arrivals: Option<Arrivals>,
 }
 
 impl Ending {
@@ -82,6 +85,7 @@ impl Finisher {
             interrupted: ending.interrupted,
             coordinated_omission: self.coordinated_omission.clone(),
             skipped: self.skipped.clone(),
+            arrivals: ending.arrivals.clone(),
             facts: ending
                 .thresholds
                 .iter()

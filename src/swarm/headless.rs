@@ -15,6 +15,7 @@ pub async fn run(
     folder: &RunFolder,
     host: &str,
     status: super::status::Status,
+    arrivals: Option<super::arrivals::Dispatch>,
 ) -> anyhow::Result<u8> {
     let mut record = RunRecord::started(FolderKind::Run, &finisher.plan, host);
     record
@@ -24,6 +25,13 @@ pub async fn run(
     let status = status.spawn();
     let result = attack.execute().await;
     status.stop();
+    let (arrivals, schedule_ended_run) = match arrivals {
+        Some(d) => {
+            let (a, ended) = d.finish().await;
+            (Some(a), ended)
+        }
+        None => (None, false),
+    };
     let duration_s = clock.elapsed().as_secs_f64();
     let metrics = match &result {
         Ok(metrics) => metrics,
@@ -40,10 +48,12 @@ pub async fn run(
     let ending = Ending {
         started_at: record.started_at.clone(),
         duration_s,
-        // A failed threshold stops the run through the killswitch: that is not an interruption.
-        interrupted: goose::is_killswitch_triggered() && !thresholds_failed,
+        // A failed threshold, or the end of an arrival schedule, stops the run through the
+        // killswitch: that is not an interruption.
+        interrupted: goose::is_killswitch_triggered() && !thresholds_failed && !schedule_ended_run,
         thresholds,
         top_errors: Ending::top_errors_of(metrics),
+        arrivals,
     };
     let summary = finisher.finish(folder, &ending)?;
     record.max_users = Some(metrics.maximum_users);

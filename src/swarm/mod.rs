@@ -1,15 +1,18 @@
 //! The Locust-style swarm: runs compiled journeys on Goose as a plan says — headless to its end,
 //! or from the web UI (Goose's live dashboard) — and post-processes every run into its folder.
 
+pub mod arrivals;
 pub mod attack;
 pub mod finish;
+pub use arrivals::Dispatch;
 mod headless;
 pub mod status;
 mod web;
 
+use crate::arrivals::pool::Pool;
 use crate::measure::step::StepContext;
 use crate::output::RunFolder;
-use crate::plan::{goose::goose_config, RunPlan};
+use crate::plan::{goose::goose_config, Load, RunPlan};
 use crate::scenario::Journeys;
 use crate::stats::{Recorder, Targets};
 use anyhow::anyhow;
@@ -65,28 +68,56 @@ pub fn step_context(plan: &RunPlan, journeys: &Journeys, recorder: Arc<Recorder>
     }
 }
 
+/// The Goose attack for `plan`: its journeys' scenarios — or, for open arrivals, the pool of
+/// users and the dispatcher that feeds it (started, waiting for the pool).
+pub fn prepare(
+    plan: &RunPlan,
+    journeys: &Journeys,
+    ctx: &Arc<StepContext>,
+    config: GooseConfiguration,
+) -> anyhow::Result<(goose::GooseAttack, Option<Dispatch>)> {
+    let (attack, dispatch) = match &plan.load {
+        Load::Arrivals {
+            rate,
+            process,
+            max_concurrency,
+            on_full,
+        } => {
+            let pool = Pool::new(*max_concurrency);
+            let scenario = arrivals::scenario(journeys, &pool, ctx);
+            let attack = attack::with_scenarios(config, vec![scenario], plan.client);
+            let dispatch = Dispatch::start(rate, *process, *on_full, pool, ctx, *max_concurrency);
+            (attack, Some(dispatch))
+        }
+        _ => (attack::attack(config, journeys, ctx, plan.client), None),
+    };
+    Ok((attack.map_err(|e| anyhow!(goose_error_line(&e)))?, dispatch))
+}
+
+/// The web UI's port (0 picks a free one, here, so the page's URL can be printed); Goose saves
+/// each page run's reports into the folder (and `<folder>-<n>`).
+fn dashboard(config: &mut GooseConfiguration, folder: &RunFolder) -> anyhow::Result<Option<u16>> {
+    if config.dashboard_port == Some(0) {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        config.dashboard_port = Some(l.local_addr()?.port());
+    }
+    config.report_file.clear();
+    config.output_dir = Some(folder.dir.to_string_lossy().into_owned());
+    Ok(config.dashboard_port)
+}
+
 impl Swarm<'_> {
     /// Runs against `host` into `folder`; the exit code (0 every target met, 1 one missed).
     pub async fn run(self, host: &str, folder: &RunFolder) -> anyhow::Result<u8> {
         let recorder = Arc::new(Recorder::for_this_machine());
         let ctx = Arc::new(step_context(&self.plan, self.journeys, recorder.clone()));
         let mut config = goose_config(&self.plan, self.goose_flags, host, Some(&folder.dir));
-        let dashboard_port = if self.plan.web {
-            // Port 0 means any free port: pick it here so the page's URL can be printed.
-            if config.dashboard_port == Some(0) {
-                let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-                config.dashboard_port = Some(l.local_addr()?.port());
-            }
-            // Goose saves each page run's reports into the folder (and `<folder>-<n>`).
-            config.report_file.clear();
-            config.output_dir = Some(folder.dir.to_string_lossy().into_owned());
-            config.dashboard_port
-        } else {
-            None
+        let dashboard_port = match self.plan.web {
+            true => dashboard(&mut config, folder)?,
+            false => None,
         };
         let coordinated_omission = coordinated_omission_text(config.co_mitigation.as_ref());
-        let attack = attack::attack(config, self.journeys, &ctx, self.plan.client)
-            .map_err(|e| anyhow!(goose_error_line(&e)))?;
+        let (attack, dispatch) = prepare(&self.plan, self.journeys, &ctx, config)?;
         let finisher = Finisher {
             skipped: unselected_targets(&self.plan, self.journeys, &self.targets),
             recorder,
@@ -114,7 +145,7 @@ impl Swarm<'_> {
                     planned: finisher.plan.planned_duration(),
                     users_seen: ctx.users_seen.clone(),
                 };
-                headless::run(attack, &finisher, folder, host, status).await
+                headless::run(attack, &finisher, folder, host, status, dispatch).await
             }
         };
         sigterm.abort();

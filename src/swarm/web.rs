@@ -50,6 +50,7 @@ fn finish_one(
         interrupted,
         thresholds: Vec::new(),
         top_errors: Vec::new(),
+        arrivals: None,
     };
     let summary = finisher.finish(&folder, &ending)?;
     run.record.max_users = Some(run.max_users);

@@ -124,3 +124,54 @@ fn bad_slos_are_exit_2() {
     );
     assert_eq!(e.lines().count(), 1, "{e}");
 }
+
+/// In arrival mode the search grows the rate: 4 workers of 50 ms serve 80 arrivals/s at most,
+/// so the highest rate within a 100 ms P90 and without drops is below that.
+#[test]
+fn finds_the_arrival_rate_capacity() {
+    let dir = tmp();
+    let s = scenario(dir.path()).replace("s.json", "one.json");
+    std::fs::write(
+        &s,
+        r#"{"scenarios": [{"name": "lookup", "steps": [{"name": "company:lookup", "path": "/api/v1/company/acme"}]}]}"#,
+    )
+    .unwrap();
+    let out = dir.path().join("cap");
+    let o = voiceswarm(
+        &[
+            "capacity",
+            "--arrivals",
+            "--scenario-file",
+            &s,
+            "--slo",
+            "company:lookup p90<100ms",
+            "--start-rate",
+            "10/s",
+            "--step-time",
+            "2s",
+            "--workers-per-component",
+            "4",
+            "--fixed-latency-ms",
+            "50",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        Duration::from_secs(240),
+    );
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{all}");
+    let c = read_json(&out.join("capacity.json"));
+    let rate = c["max_sustainable_arrival_rate"].as_f64().unwrap();
+    assert!(
+        (50.0..=82.0).contains(&rate),
+        "capacity {rate}/s, theory below 80/s"
+    );
+    assert!(
+        c["steps"][0]["arrival_rate"].as_f64() == Some(10.0),
+        "{}",
+        c["steps"][0]
+    );
+    assert!(all.contains("arrivals/s"), "{all}");
+    let svg = std::fs::read_to_string(out.join("capacity.svg")).unwrap();
+    assert!(svg.contains("arrivals/s"));
+}

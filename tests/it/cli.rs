@@ -144,6 +144,53 @@ fn bad_values_name_the_flag_or_variable() {
 }
 
 #[test]
+fn arrivals_resolve_with_a_pool_and_workers_take_their_share() {
+    let p = plan(
+        &["--arrival-rate", "10/s", "-t", "1m"],
+        &journeys("{}"),
+        &[],
+    );
+    match &p.load {
+        Load::Arrivals {
+            rate,
+            max_concurrency,
+            ..
+        } => {
+            assert_eq!((rate.peak(), rate.duration().as_secs()), (10.0, 60));
+            // One health check of 0.5 s estimated: 10/s × 0.5 s × 2.
+            assert_eq!(*max_concurrency, 10);
+        }
+        other => panic!("{other:?}"),
+    }
+    let w = [
+        "--arrival-plan",
+        "20/s,1m",
+        "--max-concurrency",
+        "9",
+        "--workers",
+        "2",
+        "--worker-index",
+        "1",
+        "--run-id",
+        "r",
+    ];
+    match &plan(&w, &journeys("{}"), &[]).load {
+        Load::Arrivals {
+            rate,
+            max_concurrency,
+            ..
+        } => {
+            assert_eq!(
+                (rate.peak(), *max_concurrency),
+                (10.0, 5),
+                "half the rate, half the pool"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
 fn header_values_are_redacted_in_the_plan() {
     let p = plan(
         &["--header", "Authorization: Bearer s3cr3t"],

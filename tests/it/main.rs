@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per area. Everything runs against real parts —
 //! the reference backend on real sockets, a real redis-server, real headless Chromium.
 
+mod arrivals;
 mod backend;
 mod calls;
 mod capacity;

@@ -4,11 +4,14 @@
 
 pub mod resolve;
 
+use crate::arrivals::pool::OnFull;
+use crate::arrivals::rate::{parse_positive_rate, Shape};
+use crate::arrivals::schedule::Process;
 use crate::backend::BackendConfig;
 use crate::inputs::{Input, SCENARIO_PATH, TARGETS_PATH};
 use crate::output::RunFolder;
 use crate::plan::worker::WorkerArgs;
-use crate::plan::{ClientMode, Profile};
+use crate::plan::{ClientMode, Load, Profile};
 use crate::scenario::{self, Journeys};
 use crate::stats::{Recorder, Targets};
 use crate::swarm::attack::{attack, goose_error_line};
@@ -85,6 +88,36 @@ pub struct RunArgs {
     #[arg(long, value_name = "PREFIX", help_heading = "Results")]
     pub csv: Option<String>,
 
+    /// Open arrivals: callers arrive at RATE (5/s, 120/m, 7200/h), each one journey, whatever the backend's speed
+    #[arg(long, value_name = "RATE", help_heading = "Arrivals (calls per second)",
+          value_parser = |s: &str| parse_positive_rate(s).map(|_| s.to_string()),
+          conflicts_with_all = ["users", "spawn_rate", "increase_rate", "iterations", "test_plan", "arrival_plan", "web"])]
+    pub arrival_rate: Option<String>,
+    /// Ramping arrivals: "1/s,1m;10/s,5m;0/s,30s", each stage ramps linearly from the previous rate (from 0)
+    #[arg(long, value_name = "PLAN", help_heading = "Arrivals (calls per second)",
+          value_parser = |s: &str| Shape::plan(s).map(|_| s.to_string()),
+          conflicts_with_all = ["users", "spawn_rate", "increase_rate", "iterations", "test_plan", "run_time", "web"])]
+    pub arrival_plan: Option<String>,
+    /// How arrivals are spread: poisson (independent callers) or constant [default: poisson]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "MODEL",
+        help_heading = "Arrivals (calls per second)"
+    )]
+    pub arrivals: Option<Process>,
+    /// Users that carry arrivals [default: the peak rate × twice the journeys' estimated length]
+    #[arg(long, value_name = "N", help_heading = "Arrivals (calls per second)", value_parser = at_least_one)]
+    pub max_concurrency: Option<usize>,
+    /// When every user is busy: drop the arrival (counted, fails the run) or queue it [default: drop]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHAT",
+        help_heading = "Arrivals (calls per second)"
+    )]
+    pub on_full: Option<OnFull>,
+
     #[command(flatten)]
     pub worker: WorkerArgs,
 
@@ -94,6 +127,14 @@ pub struct RunArgs {
     /// Goose's own options, flattened in (declared last so voiceswarm's come first in help).
     #[command(flatten)]
     pub goose: GooseConfiguration,
+}
+
+/// A whole number, at least 1.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("expected a whole number, at least 1".into()),
+    }
 }
 
 /// Goose's own `--list`: the journeys' scenarios with their weights and steps.
@@ -146,6 +187,23 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
         journeys.scenarios.len(),
         targets_input.name()
     );
+    if let Load::Arrivals {
+        rate,
+        process,
+        max_concurrency,
+        on_full,
+    } = &plan.load
+    {
+        let how = match args.max_concurrency {
+            Some(_) => "--max-concurrency".to_string(),
+            None => "the peak rate × twice the journeys' estimated length; set it with --max-concurrency".into(),
+        };
+        println!(
+            "Arrivals: {} ({process:?}) for {}; {max_concurrency} users carry them ({how}); {on_full:?} when all are busy",
+            rate.text,
+            crate::units::format_duration(rate.duration())
+        );
+    }
     let sut = SystemUnderTest::reach(plan.host.as_deref(), &args.backend, "load goes to").await?;
     for s in &journeys.scenarios {
         if let Some(h) = &s.host {

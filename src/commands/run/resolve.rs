@@ -3,6 +3,9 @@
 //! a lookup function, so tests need not touch the process environment.
 
 use super::RunArgs;
+use crate::arrivals::pool::OnFull;
+use crate::arrivals::rate::{parse_positive_rate, Shape};
+use crate::arrivals::schedule::Process;
 use crate::inputs::Input;
 use crate::plan::goose::test_plan_given;
 use crate::plan::headers::ENV_API_KEY;
@@ -168,6 +171,54 @@ fn selected_journeys(args: &RunArgs, journeys: &Journeys) -> Result<Option<Vec<S
     Ok(Some(selected.active.clone()))
 }
 
+/// Open arrivals, when `--arrival-rate` or `--arrival-plan` asks for them (a worker takes its
+/// share of the rate and of the pool).
+fn arrivals(
+    args: &RunArgs,
+    journeys: &Journeys,
+    run_time: Duration,
+    worker: Option<&crate::plan::Worker>,
+) -> Result<Option<Load>, String> {
+    let rate = match (&args.arrival_rate, &args.arrival_plan) {
+        (Some(r), _) => Shape::constant(
+            r,
+            parse_positive_rate(r).map_err(|e| format!("--arrival-rate {e}"))?,
+            run_time,
+        ),
+        (None, Some(p)) => Shape::plan(p).map_err(|e| format!("--arrival-plan {e}"))?,
+        (None, None) => {
+            let given = [
+                ("--arrivals", args.arrivals.is_some()),
+                ("--max-concurrency", args.max_concurrency.is_some()),
+                ("--on-full", args.on_full.is_some()),
+            ];
+            return match given.iter().find(|(_, g)| *g) {
+                Some((flag, _)) => Err(format!("{flag}: needs --arrival-rate or --arrival-plan")),
+                None => Ok(None),
+            };
+        }
+    };
+    if run_time.is_zero() && args.arrival_rate.is_some() {
+        return Err("--arrival-rate: the run time is 0; give -t, such as -t 5m".into());
+    }
+    let pool = args
+        .max_concurrency
+        .unwrap_or_else(|| crate::arrivals::pool_for(&rate, journeys));
+    let (rate, pool) = match worker {
+        Some(w) => (
+            rate.scaled(1.0 / w.workers as f64),
+            pool.div_ceil(w.workers),
+        ),
+        None => (rate, pool),
+    };
+    Ok(Some(Load::Arrivals {
+        rate,
+        process: args.arrivals.unwrap_or(Process::Poisson),
+        max_concurrency: pool,
+        on_full: args.on_full.unwrap_or(OnFull::Drop),
+    }))
+}
+
 /// The plan for `args` running `journeys` judged by `targets`, with environment lookups through `env`.
 pub fn resolve(
     args: &RunArgs,
@@ -191,7 +242,9 @@ pub fn resolve(
         h
     });
     let worker = args.worker.resolve()?;
-    let load = if test_plan_given(&args.goose) {
+    let load = if let Some(arrivals) = arrivals(args, journeys, run_time, worker.as_ref())? {
+        arrivals
+    } else if test_plan_given(&args.goose) {
         Load::TestPlan
     } else {
         let (users, spawn_rate) = match &worker {

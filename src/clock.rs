@@ -1,7 +1,7 @@
-//! A fine clock for paced frames. Tokio's timers tick in whole milliseconds and round a deadline
-//! up to the next tick, so a frame would leave about 1.3 ms late (median) before any load at all;
-//! this clock is one thread that sleeps until the earliest due time with the OS's fine timers
-//! and wakes the call waiting for it (measured: median lateness 0.4–0.5 ms against 1.3 ms at 400
+//! A fine clock for work due at a precise moment: a call's 20 ms frames, an arrival's start.
+//! Tokio's timers tick in whole milliseconds and round a deadline up to the next tick, so work
+//! would start about 1.3 ms late (median) before any load at all; this clock is one thread that
+//! sleeps until the earliest due time with the OS's fine timers and wakes the task waiting for it (measured: median lateness 0.4–0.5 ms against 1.3 ms at 400
 //! paced calls on one core, benches/README.md).
 
 use parking_lot::{Condvar, Mutex};
