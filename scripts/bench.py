@@ -17,6 +17,7 @@
 9. calls: the most concurrent paced phone calls (benches/calls.json) one generator core keeps within 5 ms
    of real time (frame lateness P99), memory per call; then voice-to-voice fidelity against fixed stages
    at 100 calls and at that count. BENCH_CALLS (250,500,1000,1500,2000,3000), BENCH_CALL_SECONDS (30).
+11. arrivals: how late arrivals start against their schedule at BENCH_ARRIVAL_RATE (1000/s) on one core.
 7. soak (only with BENCH_ONLY=soak, `make soak`): the medium profile for BENCH_SOAK_MINUTES (30);
    generator RSS at the start and the end of the hold.
 
@@ -383,13 +384,26 @@ def bench_call_fidelity(largest=None):
                 f"{metric(s, 'call:voice_to_voice', 'p90_ms'):.1f} ms; frame lateness P99 {metric(s, 'call:frame_lateness', 'p99_ms'):.2f} ms")
 
 
+def bench_arrivals():
+    rate = os.environ.get("BENCH_ARRIVAL_RATE", "1000/s")
+    say(f"## 11. Arrival scheduling accuracy: {rate} Poisson arrivals of one GET, generator on CPU 1, zero-latency backend on CPU 0")
+    with Backend("--latency-scale", "0", "--workers-per-component", "100000", cpu=0) as b:
+        run_dir, cpu_s, rss = voiceswarm_run(b.url, "--arrival-rate", rate, "-t", f"{SECONDS}s", "-q", "--max-concurrency", "200",
+                                             "--scenario-file", "benches/one_step.json", "--targets", "benches/no_targets.json", cpu=1)
+    s = json.load(open(os.path.join(run_dir, "summary.json")))
+    a = s["arrivals"]
+    say(f"- {a['scheduled']:,} scheduled, {a['started']:,} started, {a['dropped']} dropped; mean in progress {a['mean_concurrency']:.1f}")
+    say(f"- start lateness (arrival:start_delay, started − due): P50 {metric(s, 'arrival:start_delay', 'median_ms'):.3f} ms, "
+        f"P99 **{metric(s, 'arrival:start_delay', 'p99_ms'):.3f} ms** (goal ≤ 2 ms), max {metric(s, 'arrival:start_delay', 'max_ms'):.1f} ms")
+
+
 def bench_calls_all():
     bench_call_fidelity(bench_calls())
 
 
 BENCHES = {"backend": bench_backend, "overhead": bench_overhead, "instructions": bench_instructions, "accuracy": bench_accuracy, "journeys": bench_journeys,
            "memory": bench_memory, "recorder": bench_recorder, "startup": bench_startup,
-           "capacity": bench_capacity, "calls": bench_calls_all}
+           "capacity": bench_capacity, "calls": bench_calls_all, "arrivals": bench_arrivals}
 # Not part of a plain `make bench` (it takes half an hour): `make soak`.
 EXTRA = {"soak": bench_soak}
 
