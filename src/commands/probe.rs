@@ -127,7 +127,12 @@ async fn measure(
 pub async fn run(args: ProbeArgs) -> anyhow::Result<u8> {
     let targets_input = Input::choose(args.targets.as_deref(), TARGETS_PATH);
     let (targets, targets_text) = Targets::read(&targets_input, "--targets")?;
-    let known = metric::PROBED.iter().chain(stage::METRICS).copied();
+    // Call targets are a load run's (real-time calls): accepted, and skipped here.
+    let known = metric::PROBED
+        .iter()
+        .chain(stage::METRICS)
+        .chain(metric::CALL)
+        .copied();
     targets.check_known(&targets_input.name(), known)?;
     println!("Targets: {}", targets_input.name());
     let mut selected: Vec<Component> = if args.only.is_empty() {
@@ -150,7 +155,15 @@ pub async fn run(args: ProbeArgs) -> anyhow::Result<u8> {
     record.write(&folder.dir)?;
     let clock = Instant::now();
     let mut p = Prober::new(&sut.url, args.call_timeout)?;
-    let skipped = measure(&mut p, &args, &selected).await;
+    let mut skipped = measure(&mut p, &args, &selected).await;
+    for t in targets
+        .metrics
+        .iter()
+        .filter(|t| metric::CALL.contains(&t.metric.as_str()))
+    {
+        let why = "measured by phone calls in a load run, not by the probe";
+        skipped.insert(t.metric.clone(), why.to_string());
+    }
     let recording = p.recorder.snapshot();
     let info = RunInfo {
         kind: SummaryKind::Probe,

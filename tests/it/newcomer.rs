@@ -149,7 +149,9 @@ fn a_short_run_prints_a_screenful_not_goose_tables() {
     let all = text(&o);
     assert_eq!(o.status.code(), Some(0), "{all}");
     let lines = all.lines().count();
-    assert!(lines < 100, "{lines} lines:\n{all}");
+    // The seed's block format takes ten lines per judged metric, and the built-in journeys judge
+    // ten (calls included): about 115 lines in all. Goose's tables would add hundreds.
+    assert!(lines < 125, "{lines} lines:\n{all}");
     assert!(all.contains(" of 15s  users "), "a status line: {all}");
     assert!(
         !all.contains("=== PER REQUEST METRICS ==="),

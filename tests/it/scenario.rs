@@ -28,7 +28,7 @@ fn the_default_file_loads() {
         j.hash, built_in.hash,
         "the built-in journeys are the committed file"
     );
-    assert_eq!(j.scenarios.len(), 5);
+    assert_eq!(j.scenarios.len(), 6);
     let names = j.metric_names();
     for m in [
         "pipeline:voice_turn",
