@@ -18,6 +18,7 @@
    of real time (frame lateness P99), memory per call; then voice-to-voice fidelity against fixed stages
    at 100 calls and at that count. BENCH_CALLS (250,500,1000,1500,2000,3000), BENCH_CALL_SECONDS (30).
 11. arrivals: how late arrivals start against their schedule at BENCH_ARRIVAL_RATE (1000/s) on one core.
+12. trend: `voiceswarm trend` over 1,000 run folders (copies of one real run, a day apart), best of 3.
 7. soak (only with BENCH_ONLY=soak, `make soak`): the medium profile for BENCH_SOAK_MINUTES (30);
    generator RSS at the start and the end of the hold.
 
@@ -397,13 +398,37 @@ def bench_arrivals():
         f"P99 **{metric(s, 'arrival:start_delay', 'p99_ms'):.3f} ms** (goal ≤ 2 ms), max {metric(s, 'arrival:start_delay', 'max_ms'):.1f} ms")
 
 
+def bench_trend():
+    say("## 12. Trend over 1,000 run folders (summary.json + run.json each, copies of one real 5 s run)")
+    with Backend("--latency-scale", "0.2") as b:
+        run_dir, _, _ = voiceswarm_run(b.url, "-u", "5", "-t", "5s", "-q")
+    run = json.load(open(os.path.join(run_dir, "run.json")))
+    summary = open(os.path.join(run_dir, "summary.json")).read()
+    reports = tempfile.mkdtemp(prefix="vs-trend-")
+    for i in range(1000):
+        d = os.path.join(reports, f"run{i:04d}")
+        os.makedirs(d)
+        run["started_at"] = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(1.7e9 + i * 86400))
+        json.dump(run, open(os.path.join(d, "run.json"), "w"))
+        open(os.path.join(d, "summary.json"), "w").write(summary)
+    best = None
+    for _ in range(3):
+        t0 = time.perf_counter()
+        subprocess.run([BIN, "trend", reports], stdout=subprocess.DEVNULL, check=False)
+        took = time.perf_counter() - t0
+        best = took if best is None else min(best, took)
+    size = os.path.getsize(os.path.join(reports, "trend.html"))
+    say(f"- 1,000 folders read, charted and gated in **{best * 1000:.0f} ms** (goal < 1 s), "
+        f"trend.html {size / 1024:.0f} KiB")
+
+
 def bench_calls_all():
     bench_call_fidelity(bench_calls())
 
 
 BENCHES = {"backend": bench_backend, "overhead": bench_overhead, "instructions": bench_instructions, "accuracy": bench_accuracy, "journeys": bench_journeys,
            "memory": bench_memory, "recorder": bench_recorder, "startup": bench_startup,
-           "capacity": bench_capacity, "calls": bench_calls_all, "arrivals": bench_arrivals}
+           "capacity": bench_capacity, "calls": bench_calls_all, "arrivals": bench_arrivals, "trend": bench_trend}
 # Not part of a plain `make bench` (it takes half an hour): `make soak`.
 EXTRA = {"soak": bench_soak}
 

@@ -1,4 +1,5 @@
-//! The command line: `voiceswarm run | probe | serve | report | capacity`, parsed with clap.
+//! The command line: `voiceswarm run | probe | serve | report | capacity | init | trend`, parsed
+//! with clap.
 //! Goose's own options are flattened into `run`, never re-declared; this module only adapts how
 //! they read — the Locust vocabulary (-u, -r, -t, -H) with voiceswarm's true defaults and checks,
 //! and the rest of Goose's options under headings that say they are Goose's, shown by `--help`.
@@ -9,6 +10,7 @@ use crate::commands::probe::ProbeArgs;
 use crate::commands::report::ReportArgs;
 use crate::commands::run::RunArgs;
 use crate::commands::serve::ServeArgs;
+use crate::commands::trend::TrendArgs;
 use crate::units::parse_number_above_zero;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use goose::config::GooseConfiguration;
@@ -40,6 +42,8 @@ pub enum Command {
     Capacity(Box<CapacityArgs>),
     /// Write the built-in journeys, targets and audio as editable files (into ./scenarios)
     Init(InitArgs),
+    /// Chart runs over time (trend.html, trend.json) and gate on the newest: exit 1 on a regression
+    Trend(TrendArgs),
 }
 
 /// A whole number of users, at least 1.

@@ -22,5 +22,6 @@ pub mod signals;
 pub mod stats;
 pub mod swarm;
 pub mod target;
+pub mod trend;
 pub mod units;
 pub mod vocab;

@@ -36,6 +36,7 @@ fn main() -> ExitCode {
             Command::Report(args) => commands::report::run(args).await,
             Command::Capacity(args) => commands::capacity::run(*args).await,
             Command::Init(args) => commands::init::run(args),
+            Command::Trend(args) => commands::trend::run(args),
         }
     });
     match outcome {

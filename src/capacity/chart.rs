@@ -3,6 +3,7 @@
 //! table.
 
 use super::step::StepResult;
+use crate::report::html::esc;
 use std::fmt::Write;
 
 const W: f64 = 760.0;
@@ -15,12 +16,6 @@ const RPS_COLOUR: &str = "#1f77b4";
 const COLOURS: &[&str] = &[
     "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22",
 ];
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
 
 /// The plot's scales: load on x, milliseconds on the left axis, requests/s on the right.
 struct Scales {

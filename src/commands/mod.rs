@@ -7,3 +7,4 @@ pub mod probe;
 pub mod report;
 pub mod run;
 pub mod serve;
+pub mod trend;

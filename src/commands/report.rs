@@ -149,6 +149,7 @@ fn judge(runs: &[SavedRun], merged: &Recording, targets: &Targets) -> Summary {
         } else {
             format!("{} runs merged", runs.len())
         },
+        labels: first.labels.clone(),
         started_at: first.started_at.clone(),
         // Workers run side by side: the merged run lasts as long as the longest.
         duration_s: runs

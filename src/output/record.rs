@@ -24,6 +24,9 @@ pub enum FolderKind {
 #[schemars(title = "voiceswarm run.json")]
 pub struct RunRecord<P = serde_json::Value> {
     pub voiceswarm_version: String,
+    /// The git commit voiceswarm was built from, when built from a checkout.
+    #[serde(default)]
+    pub git_commit: Option<String>,
     pub kind: FolderKind,
     pub plan: P,
     pub host: String,
@@ -43,6 +46,7 @@ impl<P: Serialize> RunRecord<P> {
     pub fn started(kind: FolderKind, plan: P, host: &str) -> Self {
         Self {
             voiceswarm_version: env!("CARGO_PKG_VERSION").into(),
+            git_commit: option_env!("VOICESWARM_GIT_COMMIT").map(String::from),
             kind,
             plan,
             host: host.into(),

@@ -4,6 +4,7 @@
 
 pub mod goose;
 pub mod headers;
+pub mod labels;
 pub mod profile;
 pub mod worker;
 
@@ -12,6 +13,7 @@ use crate::arrivals::rate::Shape;
 use crate::arrivals::schedule::Process;
 use crate::inputs::Input;
 pub use headers::Headers;
+pub use labels::Labels;
 pub use profile::Profile;
 use serde::{Serialize, Serializer};
 use std::collections::BTreeMap;
@@ -117,6 +119,8 @@ pub struct RunPlan {
     pub worker: Option<Worker>,
     /// Sent with every request; serialised redacted.
     pub headers: Headers,
+    /// What the run tested (`--label`, `VOICESWARM_LABELS`).
+    pub labels: Labels,
     pub console: Console,
     pub sources: BTreeMap<&'static str, Source>,
 }

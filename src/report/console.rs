@@ -28,6 +28,9 @@ fn header(o: &mut String, s: &Summary) {
     let _ = writeln!(o, "\nPERFORMANCE SUMMARY\n===================");
     let _ = writeln!(o, "Metrics measured: {}", s.metrics.len());
     let _ = writeln!(o, "Total Measurements: {measurements}");
+    if !s.labels.is_empty() {
+        let _ = writeln!(o, "Labels: {}", s.labels.text());
+    }
     if s.interrupted {
         let _ = writeln!(
             o,
@@ -99,7 +102,10 @@ fn metric_block(o: &mut String, m: &MetricStats, verdict: Option<&Verdict>) {
 }
 
 /// Metrics without a target, one line each.
+/// The metrics without a target, one row each; the backend's own Server-Timing metrics
+/// (`server:*`) folded into one line, as they are the system's view of the same requests.
 fn other_metrics<'a>(o: &mut String, metrics: impl Iterator<Item = &'a MetricStats>) {
+    let (server, metrics): (Vec<_>, Vec<_>) = metrics.partition(|m| m.name.starts_with("server:"));
     let mut header = false;
     for m in metrics {
         if !header {
@@ -113,6 +119,17 @@ fn other_metrics<'a>(o: &mut String, metrics: impl Iterator<Item = &'a MetricSta
             o,
             "  {:<24} {:>7} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
             m.name, m.count, m.mean_ms, m.median_ms, m.p90_ms, m.p99_ms, m.max_ms
+        );
+    }
+    if !server.is_empty() {
+        let total = match server.iter().find(|m| m.name == "server:total") {
+            Some(t) => format!("; server:total P90 {:.2}", t.p90_ms),
+            None => String::new(),
+        };
+        let _ = writeln!(
+            o,
+            "  server:* ({} metrics, the backend's Server-Timing{total}): in summary.md",
+            server.len()
         );
     }
 }

@@ -7,7 +7,8 @@ use crate::stats::Summary;
 use std::fmt::Write;
 use std::path::Path;
 
-fn esc(s: &str) -> String {
+/// Text made safe for HTML content and attribute values.
+pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -39,6 +40,9 @@ pub fn section(s: &Summary) -> String {
         "<p class=\"{class}\"><strong>{}</strong></p>",
         esc(&verdict)
     );
+    if !s.labels.is_empty() {
+        let _ = write!(o, "<p>Labels: <code>{}</code></p>", esc(&s.labels.text()));
+    }
     o.push_str("<table><tr><th>Check</th><th>Observed</th><th>Target</th><th>Status</th></tr>");
     for v in &s.verdicts {
         let class = if v.fails() { "failed" } else { "met" };

@@ -33,6 +33,18 @@ pub fn render(s: &Summary) -> String {
         s.kind.name(),
         s.totals.duration_s
     );
+    if !s.labels.is_empty() {
+        o.push_str("    <properties>\n");
+        for (k, v) in s.labels.iter() {
+            let _ = writeln!(
+                o,
+                "      <property name=\"label.{}\" value=\"{}\"/>",
+                esc(k),
+                esc(v)
+            );
+        }
+        o.push_str("    </properties>\n");
+    }
     for v in &s.verdicts {
         let _ = write!(
             o,

@@ -19,6 +19,9 @@ pub fn render(s: &Summary) -> String {
             )
         }
     );
+    if !s.labels.is_empty() {
+        let _ = writeln!(o, "Labels: `{}`\n", s.labels.text());
+    }
     o.push_str("| Check | Observed | Target | Status |\n|---|---|---|---|\n");
     for v in &s.verdicts {
         let _ = writeln!(

@@ -5,6 +5,7 @@ use super::histogram::{ms, percentile_us};
 use super::recording::Recording;
 use super::targets::Targets;
 use super::verdict::{percent, Verdict};
+use crate::plan::Labels;
 use crate::vocab::counter::{self, CACHE_HIT, CACHE_MISS, ERRORS_PREFIX, FAILURES, REQUESTS};
 use crate::vocab::metric;
 use hdrhistogram::Histogram;
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of `summary.json`'s layout (schemas/summary.schema.json).
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// A generator whose call frames leave more than 20 ms late (P99) is not keeping real time:
 /// one whole frame behind.
@@ -215,10 +216,13 @@ impl SummaryKind {
 #[serde(deny_unknown_fields)]
 #[schemars(title = "voiceswarm summary.json")]
 pub struct Summary {
-    #[schemars(range(min = 2, max = 2))]
+    #[schemars(range(min = 3, max = 3))]
     pub schema_version: u32,
     pub kind: SummaryKind,
     pub label: String,
+    /// What the run tested (`--label`); empty in summaries from before labels.
+    #[serde(default)]
+    pub labels: Labels,
     pub started_at: String,
     pub completed: bool,
     pub interrupted: bool,
@@ -242,6 +246,7 @@ pub struct Summary {
 pub struct RunInfo {
     pub kind: SummaryKind,
     pub label: String,
+    pub labels: Labels,
     pub started_at: String,
     pub duration_s: f64,
     pub completed: bool,
@@ -329,6 +334,7 @@ pub fn summarize(rec: &Recording, targets: &Targets, info: &RunInfo) -> Summary 
         schema_version: SCHEMA_VERSION,
         kind: info.kind,
         label: info.label.clone(),
+        labels: info.labels.clone(),
         started_at: info.started_at.clone(),
         completed: info.completed,
         interrupted: info.interrupted,

@@ -79,6 +79,7 @@ impl Finisher {
         let info = RunInfo {
             kind: SummaryKind::Run,
             label: self.plan.label.clone(),
+            labels: self.plan.labels.clone(),
             started_at: ending.started_at.clone(),
             duration_s: ending.duration_s,
             completed: !ending.interrupted,

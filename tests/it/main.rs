@@ -15,4 +15,5 @@ mod report;
 mod scenario;
 mod support;
 mod swarm;
+mod trend;
 mod web;

@@ -87,6 +87,10 @@ pub struct RunArgs {
     /// Locust's --csv: write every request to PREFIX_requests.csv (Goose's request log, CSV)
     #[arg(long, value_name = "PREFIX", help_heading = "Results")]
     pub csv: Option<String>,
+    /// What the run tested, e.g. version=1.4.2, deploy=abc123, env=staging (repeatable; adds to VOICESWARM_LABELS)
+    #[arg(long = "label", value_name = "KEY=VALUE", help_heading = "Results",
+          value_parser = |s: &str| crate::plan::labels::parse_label(s).map(|_| s.to_string()))]
+    pub labels: Vec<String>,
 
     /// Open arrivals: callers arrive at RATE (5/s, 120/m, 7200/h), each one journey, whatever the backend's speed
     #[arg(long, value_name = "RATE", help_heading = "Arrivals (calls per second)",

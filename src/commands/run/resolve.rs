@@ -9,6 +9,7 @@ use crate::arrivals::schedule::Process;
 use crate::inputs::Input;
 use crate::plan::goose::test_plan_given;
 use crate::plan::headers::ENV_API_KEY;
+use crate::plan::labels::{Labels, ENV_LABELS};
 use crate::plan::{Console, Headers, Load, Profile, RunPlan, Source};
 use crate::scenario::Journeys;
 use crate::units::{parse_duration, parse_number_above_zero};
@@ -282,6 +283,7 @@ pub fn resolve(
         html: args.html.clone(),
         worker,
         headers: Headers::parse(&args.headers, env(ENV_API_KEY).as_deref())?,
+        labels: Labels::resolve(&args.labels, env(ENV_LABELS).as_deref())?,
         console: Console {
             verbose: args.goose.verbose,
             goose_tables_every_s: args.goose.running_metrics,
