@@ -9,6 +9,7 @@ pub mod capacity;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod export;
 pub mod fixtures;
 pub mod inputs;
 pub mod measure;

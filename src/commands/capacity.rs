@@ -112,6 +112,7 @@ fn base_plan(args: &CapacityArgs, journeys: &Journeys, targets: &Input) -> anyho
         worker: None,
         headers: Headers::parse(&args.headers, api_key.as_deref()).map_err(anyhow::Error::msg)?,
         labels: Default::default(),
+        export: Default::default(),
         console: Console {
             verbose: 0,
             goose_tables_every_s: None,

@@ -17,6 +17,9 @@ pub const RESERVED: [&str; 9] = [
 /// A label value's longest accepted length (CloudWatch takes dimension values of 1 to 1,024
 /// characters; a label is meant to be read on a chart).
 const MAX_VALUE_CHARS: usize = 256;
+/// At most this many labels: with metric, profile and host they stay within CloudWatch's 30
+/// dimensions.
+pub const MAX_LABELS: usize = 20;
 
 /// A run's labels, by key.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -57,8 +60,10 @@ pub fn parse_label(text: &str) -> Result<(String, String), String> {
             "label {key}: a value of 1 to {MAX_VALUE_CHARS} characters, such as {key}=1.4.2"
         ));
     }
-    if value.chars().any(char::is_control) {
-        return Err(format!("label {key}: no control characters in a value"));
+    if !value.chars().all(|c| c.is_ascii_graphic() || c == ' ') {
+        return Err(format!(
+            "label {key}: printable ASCII only (CloudWatch dimension values are ASCII)"
+        ));
     }
     Ok((key.to_string(), value.to_string()))
 }
@@ -78,6 +83,12 @@ impl Labels {
         for flag in flags {
             let (k, v) = parse_label(flag).map_err(|e| format!("--label {e}"))?;
             labels.insert(k, v);
+        }
+        if labels.len() > MAX_LABELS {
+            return Err(format!(
+                "--label: {} labels; at most {MAX_LABELS}",
+                labels.len()
+            ));
         }
         Ok(Labels(labels))
     }
@@ -135,6 +146,9 @@ mod tests {
         let e = Labels::resolve(&["v=".into()], None).unwrap_err();
         assert!(e.contains("a value of 1 to 256"), "{e}");
         let e = Labels::resolve(&["v=a\tb".into()], None).unwrap_err();
-        assert!(e.contains("control"), "{e}");
+        assert!(e.contains("printable ASCII"), "{e}");
+        let many: Vec<String> = (0..21).map(|i| format!("k{i}=v")).collect();
+        let e = Labels::resolve(&many, None).unwrap_err();
+        assert!(e.contains("at most 20"), "{e}");
     }
 }

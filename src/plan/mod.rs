@@ -11,6 +11,7 @@ pub mod worker;
 use crate::arrivals::pool::OnFull;
 use crate::arrivals::rate::Shape;
 use crate::arrivals::schedule::Process;
+use crate::export::ExportPlan;
 use crate::inputs::Input;
 pub use headers::Headers;
 pub use labels::Labels;
@@ -121,6 +122,8 @@ pub struct RunPlan {
     pub headers: Headers,
     /// What the run tested (`--label`, `VOICESWARM_LABELS`).
     pub labels: Labels,
+    /// Where the figures go besides the run folder (Prometheus, CloudWatch).
+    pub export: ExportPlan,
     pub console: Console,
     pub sources: BTreeMap<&'static str, Source>,
 }

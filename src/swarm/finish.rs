@@ -1,6 +1,7 @@
 //! The end of every load run, headless or from the web UI: judge the recording (with Goose's
 //! threshold results as verdicts), write the run folder's files, print the PERFORMANCE SUMMARY.
 
+use crate::export::Exporter;
 use crate::output::RunFolder;
 use crate::plan::RunPlan;
 use crate::report::{self, console};
@@ -9,6 +10,7 @@ use crate::stats::{summarize, Recorder, RunInfo, Summary, SummaryKind, Targets, 
 use anyhow::Context;
 use goose::metrics::GooseCoordinatedOmissionMitigation;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// What judging a run needs besides how it ended.
@@ -21,6 +23,10 @@ pub struct Finisher {
     pub coordinated_omission: String,
     /// Targets deliberately not judged, with the reason (journeys left out by --scenarios).
     pub skipped: BTreeMap<String, String>,
+    /// Where the figures go besides the folder (Prometheus, CloudWatch).
+    pub exporter: Exporter,
+    /// The most users started so far.
+    pub users_seen: Arc<AtomicUsize>,
 }
 
 /// How a Goose run ended.
@@ -113,6 +119,8 @@ impl Finisher {
         }
         folder.link_latest();
         println!("Run folder: {}", folder.dir.display());
+        let users = self.users_seen.load(Ordering::Relaxed);
+        self.exporter.finished(&summary, recording, users)?;
         Ok(summary)
     }
 }

@@ -10,6 +10,7 @@ pub mod status;
 mod web;
 
 use crate::arrivals::pool::Pool;
+use crate::export::Exporter;
 use crate::measure::step::StepContext;
 use crate::output::RunFolder;
 use crate::plan::{goose::goose_config, Load, RunPlan};
@@ -118,7 +119,16 @@ impl Swarm<'_> {
         };
         let coordinated_omission = coordinated_omission_text(config.co_mitigation.as_ref());
         let (attack, dispatch) = prepare(&self.plan, self.journeys, &ctx, config)?;
+        let exporter = Exporter::start(
+            &self.plan,
+            recorder.clone(),
+            ctx.users_seen.clone(),
+            &self.targets,
+        )
+        .await?;
         let finisher = Finisher {
+            exporter,
+            users_seen: ctx.users_seen.clone(),
             skipped: unselected_targets(&self.plan, self.journeys, &self.targets),
             recorder,
             targets: self.targets,
@@ -149,6 +159,9 @@ impl Swarm<'_> {
             }
         };
         sigterm.abort();
-        code
+        let exported = finisher.exporter.close().await;
+        let code = code?;
+        exported?;
+        Ok(code)
     }
 }

@@ -103,11 +103,13 @@ pub async fn run(
                     r.max_users = r.max_users.max(s.max_users);
                 }
                 match (running.take(), active) {
-                    (None, true) => running = Some(Running {
+                    (None, true) => running = Some({
+                        finisher.exporter.run_started();
+                        Running {
                         record: RunRecord::started(FolderKind::Run, plan.clone(), host),
                         clock: Instant::now(),
                         max_users: s.max_users,
-                    }),
+                    }}),
                     (Some(r), false) if s.phase == "idle" => {
                         runs += 1;
                         worst = worst.max(finish_one(finisher, folder, runs, r, false)?);

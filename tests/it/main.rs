@@ -7,6 +7,7 @@ mod calls;
 mod capacity;
 mod cli;
 mod distributed;
+mod export;
 mod faults;
 mod fuzz;
 mod newcomer;

@@ -116,6 +116,7 @@ pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> std::process::Child {
         .current_dir(repo())
         .env_remove("REDIS_URL")
         .env_remove("VOICESWARM_API_KEY")
+        .env_remove("VOICESWARM_LABELS")
         .env_remove("JOB_COMPLETION_INDEX")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -178,6 +179,11 @@ pub fn tmp() -> tempfile::TempDir {
 
 /// A blocking HTTP/1.0 GET on loopback, parsed as JSON (for tests outside an async runtime).
 pub fn get_json(url: &str) -> Option<serde_json::Value> {
+    serde_json::from_str(&get_text(url)?).ok()
+}
+
+/// The body of a blocking HTTP/1.0 GET on loopback that answered 200.
+pub fn get_text(url: &str) -> Option<String> {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://")?;
     let (addr, path) = rest
@@ -188,7 +194,11 @@ pub fn get_json(url: &str) -> Option<serde_json::Value> {
     write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
-    serde_json::from_str(buf.split_once("\r\n\r\n")?.1).ok()
+    let (head, body) = buf.split_once("\r\n\r\n")?;
+    head.split_whitespace()
+        .nth(1)
+        .filter(|code| *code == "200")
+        .map(|_| body.to_string())
 }
 
 /// The entry named `name` of a summary.json list (`metrics` or `verdicts`).

@@ -122,6 +122,20 @@ pub struct RunArgs {
     )]
     pub on_full: Option<OnFull>,
 
+    /// Serve the run's figures at http://ADDR/metrics for Prometheus to scrape, e.g. 127.0.0.1:9464 (port 0: any free one)
+    #[arg(long, value_name = "ADDR", help_heading = "Monitoring", value_parser = listen_address)]
+    pub prometheus_listen: Option<std::net::SocketAddr>,
+    /// After the run, keep /metrics up this long so a scrape collects the final figures
+    #[arg(long, value_name = "TIME", default_value = "15s", help_heading = "Monitoring",
+          value_parser = crate::units::parse_duration)]
+    pub prometheus_linger: std::time::Duration,
+    /// Push the final figures to the Prometheus Pushgateway at URL (job voiceswarm, labelled)
+    #[arg(long, value_name = "URL", help_heading = "Monitoring", value_parser = http_url)]
+    pub prometheus_push: Option<String>,
+    /// Write the final figures to FILE as CloudWatch Embedded Metric Format JSON lines
+    #[arg(long, value_name = "FILE", help_heading = "Monitoring")]
+    pub cloudwatch_emf: Option<PathBuf>,
+
     #[command(flatten)]
     pub worker: WorkerArgs,
 
@@ -131,6 +145,21 @@ pub struct RunArgs {
     /// Goose's own options, flattened in (declared last so voiceswarm's come first in help).
     #[command(flatten)]
     pub goose: GooseConfiguration,
+}
+
+/// An address to listen on: `127.0.0.1:9464`, `0.0.0.0:9464`, `[::1]:9464`.
+fn listen_address(text: &str) -> Result<std::net::SocketAddr, String> {
+    text.trim().parse().map_err(|_| {
+        "expected ADDRESS:PORT, such as 127.0.0.1:9464 (port 0 picks a free one)".to_string()
+    })
+}
+
+/// An http:// or https:// URL.
+fn http_url(text: &str) -> Result<String, String> {
+    match reqwest::Url::parse(text.trim()) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => Ok(text.trim().to_string()),
+        _ => Err("expected an http:// or https:// URL, such as http://127.0.0.1:9091".into()),
+    }
 }
 
 /// A whole number, at least 1.
@@ -185,6 +214,16 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let (targets, targets_text) = load_targets(&targets_input, &journeys)?;
     let plan = resolve::resolve(&args, &journeys, &targets_input, |k| std::env::var(k).ok())
         .map_err(anyhow::Error::msg)?;
+    if let Some(file) = &plan.export.cloudwatch_emf {
+        // Refused now rather than after the run: the figures would have nowhere to go.
+        let parent = file.parent().filter(|p| !p.as_os_str().is_empty());
+        if parent.is_some_and(|p| !p.is_dir()) || file.is_dir() {
+            return Err(anyhow!(
+                "--cloudwatch-emf {}: not a file in an existing folder",
+                file.display()
+            ));
+        }
+    }
     println!(
         "Journeys: {} ({} scenarios); targets: {}",
         scenario_input.name(),

@@ -6,6 +6,7 @@ use super::RunArgs;
 use crate::arrivals::pool::OnFull;
 use crate::arrivals::rate::{parse_positive_rate, Shape};
 use crate::arrivals::schedule::Process;
+use crate::export::ExportPlan;
 use crate::inputs::Input;
 use crate::plan::goose::test_plan_given;
 use crate::plan::headers::ENV_API_KEY;
@@ -284,6 +285,12 @@ pub fn resolve(
         worker,
         headers: Headers::parse(&args.headers, env(ENV_API_KEY).as_deref())?,
         labels: Labels::resolve(&args.labels, env(ENV_LABELS).as_deref())?,
+        export: ExportPlan {
+            prometheus_listen: args.prometheus_listen,
+            prometheus_linger: args.prometheus_linger,
+            prometheus_push: args.prometheus_push.clone(),
+            cloudwatch_emf: args.cloudwatch_emf.clone(),
+        },
         console: Console {
             verbose: args.goose.verbose,
             goose_tables_every_s: args.goose.running_metrics,
