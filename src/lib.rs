@@ -23,6 +23,7 @@ pub mod signals;
 pub mod stats;
 pub mod swarm;
 pub mod target;
+pub mod tls;
 pub mod trend;
 pub mod units;
 pub mod vocab;

@@ -67,6 +67,7 @@ pub async fn stats(State(s): Shared) -> Response {
         "requests": c.requests.load(Relaxed),
         "sessions": c.sessions.load(Relaxed),
         "calls": c.calls.load(Relaxed),
+        "connections": c.connections.load(Relaxed),
         "cache": s.cache.stats(),
         "faults": {
             "errors": c.injected_errors.load(Relaxed),

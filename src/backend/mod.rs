@@ -211,10 +211,14 @@ pub async fn spawn(config: &BackendConfig, addr: &str) -> Result<BackendHandle, 
         source,
     })?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let app = router_with(state);
+    let app = router_with(state.clone());
     // No Nagle: streamed chunks must leave when written, not wait for the client's delayed ACK.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+    let listener = axum::serve::ListenerExt::tap_io(listener, move |tcp| {
         let _ = tcp.set_nodelay(true);
+        state
+            .counters
+            .connections
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     });
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)

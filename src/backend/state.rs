@@ -24,6 +24,8 @@ pub struct Counters {
     pub injected_hangs: AtomicU64,
     /// Calls answered on /ws/*.
     pub calls: AtomicU64,
+    /// TCP connections accepted: how many a load generator opened.
+    pub connections: AtomicU64,
 }
 
 pub struct AppState {

@@ -3,7 +3,6 @@
 //! machine), no Nagle delay, and one TLS configuration shared by every call.
 
 use reqwest::header::HeaderMap;
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -34,24 +33,9 @@ fn config() -> WebSocketConfig {
         .max_frame_size(Some(1 << 20))
 }
 
-/// The system's roots, read once for every call.
+/// The process's TLS configuration (the system's roots, read once for every call).
 fn tls() -> Result<Connector, String> {
-    static TLS: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
-    let config = TLS.get_or_init(|| {
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(cert);
-        }
-        if roots.is_empty() {
-            return Err("no TLS root certificates found on this machine".to_string());
-        }
-        Ok(Arc::new(
-            rustls::ClientConfig::builder()
-                .with_root_certificates(roots)
-                .with_no_client_auth(),
-        ))
-    });
-    config.clone().map(Connector::Rustls)
+    crate::tls::client_config().map(Connector::Rustls)
 }
 
 /// Connects and upgrades, within `limit`; errors say what failed (refused, 401, timeout, …).

@@ -123,8 +123,13 @@ impl Stepper<'_> {
     pub async fn step(&self, load: usize) -> anyhow::Result<Measured> {
         let recorder = Arc::new(Recorder::for_this_machine());
         let plan = self.plan(load);
-        let ctx = Arc::new(step_context(&plan, self.journeys, recorder.clone()));
         let config = goose_config(&plan, GooseConfiguration::default(), &self.host, None);
+        let ctx = Arc::new(step_context(
+            &plan,
+            self.journeys,
+            recorder.clone(),
+            &config,
+        )?);
         let (attack, dispatch) = prepare(&plan, self.journeys, &ctx, config)?;
         let window_start = Arc::new(parking_lot::Mutex::new(None::<Instant>));
         let (r2, w2) = (recorder.clone(), window_start.clone());

@@ -2,6 +2,7 @@
 //! byte (first token, first audio), every `Server-Timing` stage, cache hits, failures by kind.
 
 pub mod body;
+pub mod clients;
 pub mod server_timing;
 pub mod session;
 pub mod step;

@@ -2,6 +2,7 @@
 //! per-request hot path: no allocation beyond the request itself when a step has no templates.
 
 use super::body::{self, BodyRead, KEEP_LIMIT};
+use super::clients::ClientFactory;
 use super::server_timing;
 use super::session::{self, CallerState};
 use crate::scenario::{CompiledBody, HttpStep};
@@ -27,6 +28,9 @@ pub struct StepContext {
     /// When the run is planned to end (set as it starts): a caller stops listening then, as
     /// Goose cuts its own think times short, so a run ends on time.
     pub deadline: std::sync::OnceLock<std::time::Instant>,
+    /// Per-user clients: each caller's own, built at its first request (None: Goose's shared
+    /// client serves every caller).
+    pub clients: Option<Arc<ClientFactory>>,
 }
 
 /// A transport failure's counter: the client gave up waiting (`timeout`), or the connection
@@ -158,6 +162,9 @@ pub async fn measure(
 ) -> Result<Duration, Box<TransactionError>> {
     let hint = user.weighted_users_index;
     ctx.users_seen.fetch_max(hint + 1, Ordering::Relaxed);
+    if let Some(factory) = &ctx.clients {
+        session::own_client(user, factory)?;
+    }
     let path = step.path.render(session::vars(user), &ctx.data);
     let request = build_request(user, name, step, ctx, &path)?;
     let started = Instant::now();

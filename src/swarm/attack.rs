@@ -3,9 +3,9 @@
 //! journeys that listen, a `listen` transaction after each step, so the time a caller spends
 //! listening is never inside the step's own transaction.
 
+use crate::measure::clients::USER_AGENT;
 use crate::measure::session;
 use crate::measure::step::{measure, StepContext};
-use crate::plan::ClientMode;
 use crate::scenario::{CompiledScenario, CompiledStep, Journeys, StepKind, Think};
 use goose::prelude::*;
 use std::sync::Arc;
@@ -31,32 +31,32 @@ pub fn attack(
     config: goose::config::GooseConfiguration,
     journeys: &Journeys,
     ctx: &Arc<StepContext>,
-    client: ClientMode,
 ) -> Result<GooseAttack, GooseError> {
     let scenarios = journeys
         .scenarios
         .iter()
         .map(|s| scenario(s, ctx))
         .collect::<Result<Vec<_>, _>>()?;
-    with_scenarios(config, scenarios, client)
+    with_scenarios(config, scenarios)
 }
 
-/// A Goose attack with `config` running `scenarios`, its users' clients as `client` says.
+/// A Goose attack with `config` running `scenarios`. Goose builds one client, without cookies,
+/// that every user starts with: shared, it serves every caller (`--client shared`); per user,
+/// each caller replaces it with its own at its first request (`measure::clients`), so no
+/// client is built before a caller needs one.
 pub fn with_scenarios(
     config: goose::config::GooseConfiguration,
     scenarios: Vec<Scenario>,
-    client: ClientMode,
 ) -> Result<GooseAttack, GooseError> {
     let mut attack = GooseAttack::initialize_with_config(config)?;
     for s in scenarios {
         attack = attack.register_scenario(s);
     }
-    if client == ClientMode::Shared {
-        attack = attack.set_client_builder_without_cookies(
-            goose::client::GooseClientBuilder::new().without_cookies(),
-        )?;
-    }
-    Ok(attack)
+    attack.set_client_builder_without_cookies(
+        goose::client::GooseClientBuilder::new()
+            .without_cookies()
+            .user_agent(USER_AGENT),
+    )
 }
 
 fn scenario(s: &CompiledScenario, ctx: &Arc<StepContext>) -> Result<Scenario, GooseError> {

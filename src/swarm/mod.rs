@@ -11,8 +11,10 @@ mod web;
 
 use crate::arrivals::pool::Pool;
 use crate::export::Exporter;
+use crate::measure::clients::ClientFactory;
 use crate::measure::step::StepContext;
 use crate::output::RunFolder;
+use crate::plan::ClientMode;
 use crate::plan::{goose::goose_config, Load, RunPlan};
 use crate::scenario::Journeys;
 use crate::stats::{Recorder, Targets};
@@ -57,16 +59,29 @@ fn unselected_targets(
         .collect()
 }
 
-/// The context every step of a run shares, recording into `recorder`.
-pub fn step_context(plan: &RunPlan, journeys: &Journeys, recorder: Arc<Recorder>) -> StepContext {
-    StepContext {
+/// The context every step of a run shares, recording into `recorder`; per-user clients are
+/// built with Goose's client settings from `config`.
+pub fn step_context(
+    plan: &RunPlan,
+    journeys: &Journeys,
+    recorder: Arc<Recorder>,
+    config: &GooseConfiguration,
+) -> anyhow::Result<StepContext> {
+    let clients = match plan.client {
+        ClientMode::PerUser => Some(Arc::new(
+            ClientFactory::new(config).map_err(anyhow::Error::msg)?,
+        )),
+        ClientMode::Shared => None,
+    };
+    Ok(StepContext {
         recorder,
         data: journeys.data.clone(),
         extra_headers: plan.headers.map().clone(),
         think_scale: plan.think_scale,
         users_seen: Default::default(),
         deadline: Default::default(),
-    }
+        clients,
+    })
 }
 
 /// The Goose attack for `plan`: its journeys' scenarios — or, for open arrivals, the pool of
@@ -86,11 +101,11 @@ pub fn prepare(
         } => {
             let pool = Pool::new(*max_concurrency);
             let scenario = arrivals::scenario(journeys, &pool, ctx);
-            let attack = attack::with_scenarios(config, vec![scenario], plan.client);
+            let attack = attack::with_scenarios(config, vec![scenario]);
             let dispatch = Dispatch::start(rate, *process, *on_full, pool, ctx, *max_concurrency);
             (attack, Some(dispatch))
         }
-        _ => (attack::attack(config, journeys, ctx, plan.client), None),
+        _ => (attack::attack(config, journeys, ctx), None),
     };
     Ok((attack.map_err(|e| anyhow!(goose_error_line(&e)))?, dispatch))
 }
@@ -111,8 +126,13 @@ impl Swarm<'_> {
     /// Runs against `host` into `folder`; the exit code (0 every target met, 1 one missed).
     pub async fn run(self, host: &str, folder: &RunFolder) -> anyhow::Result<u8> {
         let recorder = Arc::new(Recorder::for_this_machine());
-        let ctx = Arc::new(step_context(&self.plan, self.journeys, recorder.clone()));
         let mut config = goose_config(&self.plan, self.goose_flags, host, Some(&folder.dir));
+        let ctx = Arc::new(step_context(
+            &self.plan,
+            self.journeys,
+            recorder.clone(),
+            &config,
+        )?);
         let dashboard_port = match self.plan.web {
             true => dashboard(&mut config, folder)?,
             false => None,

@@ -165,9 +165,14 @@ async fn voice_to_voice_is_endpointing_plus_stages_on_both_protocols() {
         );
         assert_eq!(crate::support::count(&s, "call:voice_to_voice"), 6);
         let median = ms(&s, "call:voice_to_voice", "median_ms");
+        // The bot counts silence in audio time, as a VAD does: frames the generator sent late
+        // and then caught up on reach it faster than real time, so a loaded machine can make
+        // a turn early by at most the latest frame's lateness (the run's pacing verdict keeps
+        // that under a frame, 20 ms).
+        let late = ms(&s, "call:frame_lateness", "max_ms").min(20.0);
         assert!(
-            (245.0..262.0).contains(&median),
-            "{protocol}: voice-to-voice median {median}"
+            (245.0 - late..262.0).contains(&median),
+            "{protocol}: voice-to-voice median {median} (frames up to {late} ms late)"
         );
         let reply = ms(&s, "call:reply_audio", "median_ms");
         assert!(reply > 500.0, "{protocol}: the replies play: {reply}");

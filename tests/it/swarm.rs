@@ -433,3 +433,67 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Per-user clients are separate devices: each caller opens its own connection and keeps it for
+/// its requests; a shared client pools them. Counted by the backend's accepted connections.
+#[tokio::test]
+async fn per_user_clients_open_a_connection_each_and_a_shared_one_pools() {
+    let mut opened = Vec::new();
+    for mode in ["per-user", "shared"] {
+        let b = backend(fixed(5.0)).await;
+        let dir = tmp();
+        let s = dir.path().join("s.json");
+        std::fs::write(&s, r#"{"scenarios": [{"name": "lookup", "think": {"fixed": "200ms"}, "steps": [{"name": "company:lookup", "path": "/api/v1/company/acme"}]}]}"#).unwrap();
+        let t = dir.path().join("t.json");
+        std::fs::write(&t, r#"{"error_rate": "0%", "metrics": {}}"#).unwrap();
+        let host = b.url();
+        let out = dir.path().join("run");
+        let args: Vec<String> = [
+            "run",
+            "-H",
+            &host,
+            "--scenario-file",
+            s.to_str().unwrap(),
+            "--targets",
+            t.to_str().unwrap(),
+            "-u",
+            "6",
+            "-r",
+            "3",
+            "--iterations",
+            "4",
+            "--client",
+            mode,
+            "--out",
+            out.to_str().unwrap(),
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+        let before = stats_connections(&host).await;
+        let o = tokio::task::spawn_blocking(move || {
+            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            voiceswarm(&refs, Duration::from_secs(60))
+        })
+        .await
+        .unwrap();
+        assert_eq!(o.status.code(), Some(0), "{mode}: {}", text(&o));
+        let summary = read_json(&out.join("summary.json"));
+        assert_eq!(summary["totals"]["requests"], 24, "{mode}");
+        // Less the connection of the stats request itself.
+        opened.push(stats_connections(&host).await - before - 1);
+    }
+    // The reachability check opens one more connection before the run.
+    assert_eq!(opened[0], 6 + 1, "per-user: one connection per caller");
+    assert!(opened[1] <= 3, "shared: pooled, {} connections", opened[1]);
+}
+
+async fn stats_connections(host: &str) -> u64 {
+    let stats: serde_json::Value = reqwest::get(format!("{host}/api/v1/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    stats["connections"].as_u64().unwrap()
+}

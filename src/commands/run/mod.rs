@@ -179,10 +179,11 @@ async fn list(goose: GooseConfiguration, journeys: &Journeys) -> anyhow::Result<
         think_scale: 1.0,
         users_seen: Default::default(),
         deadline: Default::default(),
+        clients: None,
     });
     let mut g = goose;
     g.host.get_or_insert_with(|| "http://127.0.0.1".into());
-    attack(g, journeys, &ctx, ClientMode::PerUser)
+    attack(g, journeys, &ctx)
         .map_err(|e| anyhow!(goose_error_line(&e)))?
         .execute()
         .await
