@@ -8,9 +8,11 @@
    instructions: the same comparison in instructions per request counted by callgrind, which
    shared-host noise does not move.
 3. journeys: requests/s and CPU per 1,000 requests of the default journeys with no think time
-   against the zero-latency backend.
-4. memory: peak RSS per simulated caller, 10,000 voice-conversation users with their listen think
-   times against the default latency model, per-user and shared HTTP clients.
+   against the zero-latency backend; then CPU per request of the five HTTP journeys, voiceswarm
+   against Locust FastHttpUser on benches/locustfile.py (when `locust` is installed).
+4. memory: peak RSS per simulated caller, 1,000 and 10,000 voice-conversation users with their listen
+   think times against the default latency model, per-user and shared HTTP clients; the marginal cost
+   of a caller between the two sizes says whether it stays flat.
 5. recorder: ns per sample, and merge + percentiles of 10 million samples (benches/recorder.rs).
 6. startup: time from process start to the first request with 1,000 users configured.
 8. capacity: a realistic capacity search (default journeys and targets, 8 workers per component).
@@ -23,9 +25,9 @@
    generator RSS at the start and the end of the hold.
 
 Results are printed and written to bench-results/<UTC time>.md. Environment: BENCH_SECONDS (15),
-BENCH_REPS (3), BENCH_USERS (50), BENCH_CALLERS (10000), BENCH_ONLY (comma list of the names above).
+BENCH_REPS (3), BENCH_USERS (50), BENCH_CALLERS (1000,10000), BENCH_ONLY (comma list of the names above).
 """
-import json, os, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+import csv as csvmod, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(ROOT)
@@ -34,7 +36,7 @@ BARE = "target/release/examples/bare_goose"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 REPS = int(os.environ.get("BENCH_REPS", "3"))
 USERS = int(os.environ.get("BENCH_USERS", "50"))
-CALLERS = int(os.environ.get("BENCH_CALLERS", "10000"))
+CALLERS = [int(n) for n in os.environ.get("BENCH_CALLERS", "1000,10000").split(",")]
 ONLY = [x for x in os.environ.get("BENCH_ONLY", "").split(",") if x]
 os.makedirs("bench-results", exist_ok=True)
 OUT = os.path.join("bench-results", time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + ".md")
@@ -222,32 +224,78 @@ def bench_accuracy():
             f"{m['company:lookup'][key]:.2f} (+{m['company:lookup'][key] - 100:.2f}) | {stage:.2f} | {100 * (stage - 100) / 100:+.2f} % |")
 
 
+HTTP_JOURNEYS = "voiceconversation,clientpipeline,textchat,companylookup,monitoring"
+
+
 def bench_journeys():
     say(f"## 3. Default journeys, no think time ({USERS} users, {SECONDS}s, zero-latency backend on CPU 0, generator on CPU 1)")
     with Backend("--latency-scale", "0") as b:
         run_dir, cpu_s, rss = voiceswarm_run(b.url, "-u", str(USERS), "-r", str(USERS), "-t", f"{SECONDS}s", "-q",
                                              "--think-scale", "0", "--targets", "benches/no_targets.json", cpu=1)
-    s = json.load(open(os.path.join(run_dir, "summary.json")))
-    req = s["totals"]["requests"]
-    say(f"- {s['totals']['rps']:,.0f} requests/s ({req:,} requests, {s['totals']['error_rate_percent']:.2f}% errors); "
-        f"generator CPU {cpu_s:.1f} s = {cpu_s * 1000 / max(req, 1) * 1000:.1f} ms per 1,000 requests; peak RSS {rss / 1024:.0f} MiB")
+        s = json.load(open(os.path.join(run_dir, "summary.json")))
+        req = s["totals"]["requests"]
+        say(f"- all six journeys: {s['totals']['rps']:,.0f} requests/s ({req:,} requests, {s['totals']['error_rate_percent']:.2f}% errors); "
+            f"generator CPU {cpu_s:.1f} s = {cpu_s * 1000 / max(req, 1) * 1000:.1f} ms per 1,000 requests; peak RSS {rss / 1024:.0f} MiB")
+        locust = os.environ.get("BENCH_LOCUST") or shutil.which("locust")
+        if not locust:
+            say("- Locust side skipped: no `locust` on PATH (pip install locust, or BENCH_LOCUST=/path/to/locust)")
+            return
+        say(f"- the five HTTP journeys (the phone call left out: Locust has no paced audio), voiceswarm vs Locust FastHttpUser "
+            f"(`benches/locustfile.py`, {subprocess.run([locust, '--version'], capture_output=True, text=True).stdout.split(' from')[0]}), "
+            f"same users, both on CPU 1, {REPS} alternating pairs; CPU per request:")
+        ours, theirs = [], []
+        for _ in range(REPS):
+            run_dir, cpu_s, _ = voiceswarm_run(b.url, "-u", str(USERS), "-r", str(USERS), "-t", f"{SECONDS}s", "-q",
+                                               "--think-scale", "0", "--scenarios", HTTP_JOURNEYS,
+                                               "--targets", "benches/no_targets.json", cpu=1)
+            s = json.load(open(os.path.join(run_dir, "summary.json")))
+            ours.append((cpu_s / max(s["totals"]["requests"], 1) * 1e6, s["totals"]["requests"]))
+            theirs.append(locust_run(locust, b.url))
+        for who, runs in [("voiceswarm", ours), ("Locust FastHttpUser", theirs)]:
+            say(f"  - {who}: median **{statistics.median(r[0] for r in runs):.1f} µs per request** "
+                f"({', '.join(f'{us:.1f} µs over {n:,}' for us, n in runs)})")
+        say(f"  - ratio Locust / voiceswarm: {statistics.median(r[0] for r in theirs) / statistics.median(r[0] for r in ours):.1f}x")
+
+
+def locust_run(locust, host):
+    """(CPU µs per request, requests) of one headless Locust run of benches/locustfile.py on CPU 1."""
+    out = tempfile.mkdtemp(prefix="vs-bench-locust-")
+    csv = os.path.join(out, "run")
+    cpu_s, _ = timed(pin(1) + [locust, "-f", "benches/locustfile.py", "--headless", "-u", str(USERS), "-r", str(USERS),
+                               "-t", f"{SECONDS}s", "-H", host, "--csv", csv, "--only-summary", "--loglevel", "WARNING"])
+    with open(csv + "_stats.csv") as f:
+        for row in csvmod.DictReader(f):
+            if row["Name"] == "Aggregated":
+                requests = int(row["Request Count"])
+                failures = int(row["Failure Count"])
+                if failures > requests // 100:
+                    raise SystemExit(f"bench: Locust saw {failures} failures in {requests} requests: is locustfile.py in step?")
+                return cpu_s / max(requests, 1) * 1e6, requests
+    raise SystemExit(f"bench: no Aggregated row in {csv}_stats.csv")
 
 
 def bench_memory():
-    say(f"## 4. Memory per simulated caller ({CALLERS:,} voice-conversation users with listen think times, default latency model)")
-    ramp = max(CALLERS // 10, 1)
+    sizes = ", ".join(f"{n:,}" for n in CALLERS)
+    say(f"## 4. Memory per simulated caller ({sizes} voice-conversation users with listen think times, default latency model)")
     hold = max(SECONDS * 2, 30)
     with Backend("--workers-per-component", "4096", cpu=0) as b:
         base_dir, _, base_rss = voiceswarm_run(b.url, "-u", "1", "-r", "1", "-t", "3s", "-q", "--scenarios", "voiceconversation",
                                                "--targets", "benches/no_targets.json", cpu=1)
+        say(f"- a 1-user run: peak RSS {base_rss / 1024:.0f} MiB")
         for mode in ["shared", "per-user"]:
-            run_dir, cpu_s, rss = voiceswarm_run(b.url, "-u", str(CALLERS), "-r", str(ramp), "-t", f"{hold}s", "-q",
-                                                 "--scenarios", "voiceconversation", "--client", mode,
-                                                 "--targets", "benches/no_targets.json", cpu=1)
-            s = json.load(open(os.path.join(run_dir, "summary.json")))
-            say(f"- --client {mode}: peak RSS {rss / 1024:.0f} MiB = **{rss / CALLERS:.1f} KiB per caller** "
-                f"({(rss - base_rss) / CALLERS:.1f} KiB above a 1-user run's {base_rss / 1024:.0f} MiB); "
-                f"{s['totals']['requests']:,} requests, {s['totals']['error_rate_percent']:.2f}% errors")
+            peaks = []
+            for callers in CALLERS:
+                run_dir, cpu_s, rss = voiceswarm_run(b.url, "-u", str(callers), "-r", str(max(callers // 10, 1)), "-t", f"{hold}s",
+                                                     "-q", "--scenarios", "voiceconversation", "--client", mode,
+                                                     "--targets", "benches/no_targets.json", cpu=1)
+                s = json.load(open(os.path.join(run_dir, "summary.json")))
+                peaks.append((callers, rss))
+                say(f"- --client {mode}, {callers:,} callers: peak RSS {rss / 1024:.0f} MiB = **{rss / callers:.1f} KiB per caller** "
+                    f"({(rss - base_rss) / callers:.1f} KiB above the 1-user run); "
+                    f"{s['totals']['requests']:,} requests, {s['totals']['error_rate_percent']:.2f}% errors")
+            if len(peaks) > 1:
+                (n0, r0), (n1, r1) = peaks[0], peaks[-1]
+                say(f"- --client {mode}: each caller from {n0:,} to {n1:,} adds {(r1 - r0) / (n1 - n0):.1f} KiB")
 
 
 def bench_recorder():

@@ -112,7 +112,10 @@ fn step_transaction(
                     }
                     Ok(())
                 }
-                StepKind::Call(plan) => crate::call::run(user, &s.name, plan, &c).await,
+                // A call's future is kilobytes (its frames and protocol state); boxed on its
+                // own, it does not make every HTTP step's future (moved to the heap per
+                // request) that large too.
+                StepKind::Call(plan) => Box::pin(crate::call::run(user, &s.name, plan, &c)).await,
             }
         })
     });
