@@ -33,6 +33,22 @@ pub struct StepContext {
     pub clients: Option<Arc<ClientFactory>>,
 }
 
+impl StepContext {
+    /// A context with the journeys' data and nothing else decided: no extra headers, think
+    /// times as written, Goose's shared client (for listing the journeys, and for tests).
+    pub fn plain(data: Arc<BTreeMap<String, Vec<String>>>) -> Self {
+        StepContext {
+            recorder: Arc::new(Recorder::new(1)),
+            data,
+            extra_headers: Default::default(),
+            think_scale: 1.0,
+            users_seen: Default::default(),
+            deadline: Default::default(),
+            clients: None,
+        }
+    }
+}
+
 /// A transport failure's counter: the client gave up waiting (`timeout`), or the connection
 /// could not be made or broke before the response was whole (`connection`).
 fn transport_error(e: &reqwest::Error) -> &'static str {

@@ -147,3 +147,30 @@ fn listen_transaction(ctx: &Arc<StepContext>, lo: Duration, hi: Duration) -> Tra
     });
     Transaction::new(function).set_name(LISTEN)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inputs::Input;
+
+    /// Goose moves a transaction's future to the heap at every request, so an HTTP step's future
+    /// must stay small: a call's (kilobytes of frames and protocol state) is boxed on its own.
+    #[test]
+    fn an_http_step_future_is_not_call_sized() {
+        let input = Input::BuiltIn("voice_assistant.json".into());
+        let journeys = crate::scenario::load::load(&input, "--scenario-file").expect("built-in");
+        let ctx = Arc::new(StepContext::plain(journeys.data.clone()));
+        let config = goose::config::GooseConfiguration::default();
+        let mut user = GooseUser::single("http://127.0.0.1/".parse().unwrap(), &config).unwrap();
+        let step = journeys
+            .scenarios
+            .iter()
+            .flat_map(|s| s.steps.iter())
+            .find(|s| matches!(s.kind, StepKind::Http(_)))
+            .expect("an HTTP step");
+        let function = step_transaction(step, &ctx, false).unwrap().function;
+        let future = function(&mut user);
+        let size = std::mem::size_of_val(&*future);
+        assert!(size < 4096, "an HTTP step's future is {size} bytes");
+    }
+}

@@ -9,11 +9,12 @@ use crate::arrivals::rate::{parse_positive_rate, Shape};
 use crate::arrivals::schedule::Process;
 use crate::backend::BackendConfig;
 use crate::inputs::{Input, SCENARIO_PATH, TARGETS_PATH};
+use crate::measure::step::StepContext;
 use crate::output::RunFolder;
 use crate::plan::worker::WorkerArgs;
 use crate::plan::{ClientMode, Load, Profile};
 use crate::scenario::{self, Journeys};
-use crate::stats::{Recorder, Targets};
+use crate::stats::Targets;
 use crate::swarm::attack::{attack, goose_error_line};
 use crate::swarm::Swarm;
 use crate::target::{check_reachable, SystemUnderTest};
@@ -172,15 +173,7 @@ fn at_least_one(text: &str) -> Result<usize, String> {
 
 /// Goose's own `--list`: the journeys' scenarios with their weights and steps.
 async fn list(goose: GooseConfiguration, journeys: &Journeys) -> anyhow::Result<u8> {
-    let ctx = Arc::new(crate::measure::step::StepContext {
-        recorder: Arc::new(Recorder::new(1)),
-        data: journeys.data.clone(),
-        extra_headers: Default::default(),
-        think_scale: 1.0,
-        users_seen: Default::default(),
-        deadline: Default::default(),
-        clients: None,
-    });
+    let ctx = Arc::new(StepContext::plain(journeys.data.clone()));
     let mut g = goose;
     g.host.get_or_insert_with(|| "http://127.0.0.1".into());
     attack(g, journeys, &ctx)
