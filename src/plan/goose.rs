@@ -60,14 +60,18 @@ pub fn goose_config(
         g.iterations = None;
         g.no_reset_metrics = true;
     }
-    if let Some(names) = &plan.journeys {
+    // With arrivals every user runs the one arrival scenario and picks among the selected
+    // journeys itself (swarm::arrivals), so Goose's own filter is off.
+    g.scenarios = match (&plan.journeys, &plan.load) {
+        (_, Load::Arrivals { .. }) | (None, _) => None,
         // Goose matches machine names, which drop the `_` of a journey's name.
-        let active = names
-            .iter()
-            .map(|n| n.to_lowercase().replace('_', ""))
-            .collect();
-        g.scenarios = Some(goose::config::Scenarios { active });
-    }
+        (Some(names), _) => Some(goose::config::Scenarios {
+            active: names
+                .iter()
+                .map(|n| n.to_lowercase().replace('_', ""))
+                .collect(),
+        }),
+    };
     match out {
         Some(dir) => {
             for name in GOOSE_REPORTS {

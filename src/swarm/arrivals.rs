@@ -95,11 +95,23 @@ impl Dispatch {
     }
 }
 
-/// The Goose scenario every user of an arrival run runs.
+/// The Goose scenario every user of an arrival run runs: each arrival picks one of the
+/// journeys `selected` names (`--scenarios`; all when None) by their weights.
 pub fn scenario(
     journeys: &Journeys,
+    selected: Option<&[String]>,
     pool: &Arc<Pool>,
     ctx: &Arc<StepContext>,
-) -> goose::prelude::Scenario {
-    crate::arrivals::scenario(&Arc::new(journeys.clone()), pool, ctx)
+) -> anyhow::Result<goose::prelude::Scenario> {
+    let mut chosen = journeys.clone();
+    if let Some(patterns) = selected {
+        let names: Vec<String> = journeys
+            .select(patterns)
+            .map_err(|p| anyhow::anyhow!("--scenarios {p}: no journey of that name"))?
+            .into_iter()
+            .map(|s| s.name.clone())
+            .collect();
+        chosen.scenarios.retain(|s| names.contains(&s.name));
+    }
+    Ok(crate::arrivals::scenario(&Arc::new(chosen), pool, ctx))
 }

@@ -100,7 +100,7 @@ pub fn prepare(
             on_full,
         } => {
             let pool = Pool::new(*max_concurrency);
-            let scenario = arrivals::scenario(journeys, &pool, ctx);
+            let scenario = arrivals::scenario(journeys, plan.journeys.as_deref(), &pool, ctx)?;
             let attack = attack::with_scenarios(config, vec![scenario]);
             let dispatch = Dispatch::start(rate, *process, *on_full, pool, ctx, *max_concurrency);
             (attack, Some(dispatch))

@@ -201,3 +201,61 @@ fn bad_arrival_values_are_one_line_exit_2_and_no_folder() {
         assert!(e.contains(names), "{args:?}: {e}");
     }
 }
+
+/// `--scenarios` chooses the journeys arrivals run (Goose's own filter, applied to the pool's one
+/// scenario, would have found none and stopped the run).
+#[tokio::test]
+async fn scenarios_choose_the_journeys_arrivals_run() {
+    let b = backend(BackendConfig {
+        fixed_latency_ms: Some(1.0),
+        workers: 10_000,
+        ..Default::default()
+    })
+    .await;
+    let dir = tmp();
+    let (_, targets) = files(dir.path());
+    let scenario = dir.path().join("two.json");
+    std::fs::write(
+        &scenario,
+        r#"{"scenarios": [
+            {"name": "lookup", "steps": [{"name": "company:lookup", "path": "/api/v1/company/acme"}]},
+            {"name": "health_poll", "steps": [{"name": "health:check", "path": "/health"}]}]}"#,
+    )
+    .unwrap();
+    let out = dir.path().join("run");
+    let args: Vec<String> = [
+        "run",
+        "-H",
+        &b.url(),
+        "--scenario-file",
+        scenario.to_str().unwrap(),
+        "--targets",
+        &targets,
+        "--out",
+        out.to_str().unwrap(),
+        "--arrival-rate",
+        "20/s",
+        "-t",
+        "2s",
+        "--scenarios",
+        "health_poll",
+    ]
+    .iter()
+    .map(|x| x.to_string())
+    .collect();
+    let o = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        voiceswarm(&refs, Duration::from_secs(60))
+    })
+    .await
+    .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let summary = read_json(&out.join("summary.json"));
+    assert_eq!(
+        summary["arrivals"]["started"], 40,
+        "{}",
+        summary["arrivals"]
+    );
+    assert_eq!(crate::support::count(&summary, "health:check"), 40);
+    assert_eq!(crate::support::count(&summary, "company:lookup"), 0);
+}
