@@ -155,6 +155,18 @@ impl RunPlan {
         }
     }
 
+    /// When callers stop listening and pausing, so the run ends on time: the planned end, or
+    /// for arrivals the end of the grace their journeys in progress have to finish. (Cut at the
+    /// schedule's end, every caller still in a journey would start its next turn at once: a
+    /// burst the backend would queue and the figures would blame on it.)
+    pub fn latest_end(&self) -> Option<Duration> {
+        let planned = self.planned_duration()?;
+        Some(match self.load {
+            Load::Arrivals { .. } => planned + ARRIVAL_GRACE,
+            _ => planned,
+        })
+    }
+
     /// The run time (None: until stopped, or iterations, or a test plan).
     pub fn run_time(&self) -> Option<Duration> {
         match self.load {

@@ -166,7 +166,7 @@ impl Swarm<'_> {
         let code = match dashboard_port {
             Some(port) => web::run(attack, port, folder, &finisher, host).await,
             None => {
-                if let Some(d) = finisher.plan.planned_duration() {
+                if let Some(d) = finisher.plan.latest_end() {
                     let _ = ctx.deadline.set(std::time::Instant::now() + d);
                 }
                 let status = status::Status {

@@ -259,3 +259,60 @@ async fn scenarios_choose_the_journeys_arrivals_run() {
     assert_eq!(crate::support::count(&summary, "health:check"), 40);
     assert_eq!(crate::support::count(&summary, "company:lookup"), 0);
 }
+
+/// Arrivals still in their journey when the schedule ends keep their pauses (the grace is
+/// theirs): cut at the schedule's end, every one of them would send its next request at once.
+#[tokio::test]
+async fn journeys_in_progress_keep_their_pauses_after_the_schedule() {
+    let b = backend(BackendConfig {
+        fixed_latency_ms: Some(1.0),
+        workers: 10_000,
+        ..Default::default()
+    })
+    .await;
+    let dir = tmp();
+    let (_, targets) = files(dir.path());
+    let scenario = dir.path().join("paused.json");
+    std::fs::write(
+        &scenario,
+        r#"{"scenarios": [{"name": "lookups", "think": {"fixed": "1s"}, "steps": [
+            {"name": "company:lookup", "sequence": 1, "path": "/api/v1/company/acme"},
+            {"name": "search:query", "sequence": 2, "method": "POST", "path": "/api/v1/search",
+             "body": {"json": {"query": "refunds", "top_k": 1}}}]}]}"#,
+    )
+    .unwrap();
+    let out = dir.path().join("run");
+    let args: Vec<String> = [
+        "run",
+        "-H",
+        &b.url(),
+        "--scenario-file",
+        scenario.to_str().unwrap(),
+        "--targets",
+        &targets,
+        "--out",
+        out.to_str().unwrap(),
+        "--arrival-rate",
+        "10/s",
+        "--arrivals",
+        "constant",
+        "-t",
+        "2s",
+    ]
+    .iter()
+    .map(|x| x.to_string())
+    .collect();
+    let o = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        voiceswarm(&refs, Duration::from_secs(60))
+    })
+    .await
+    .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let summary = read_json(&out.join("summary.json"));
+    let journey = crate::support::metric(&summary, "arrival:journey");
+    assert_eq!(journey["count"], 20, "{journey}");
+    // Two steps, each followed by its 1 s pause: no journey is shorter, the last ones included.
+    let shortest = journey["min_ms"].as_f64().unwrap();
+    assert!(shortest >= 2000.0, "a journey took {shortest} ms");
+}
