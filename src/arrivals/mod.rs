@@ -61,6 +61,9 @@ async fn step(
     st: &CompiledStep,
     ctx: &StepContext,
 ) -> TransactionResult {
+    if ctx.past_deadline() {
+        return Ok(());
+    }
     let audio = match &st.kind {
         StepKind::Http(http) => measure(user, &st.name, http, ctx).await?,
         StepKind::Call(plan) => {

@@ -34,6 +34,15 @@ pub struct StepContext {
 }
 
 impl StepContext {
+    /// The run's planned end has passed: Goose is stopping the users, and no step starts now.
+    /// (Every caller still listening is released at that moment; their next requests would be
+    /// one burst, recorded against the backend.)
+    pub fn past_deadline(&self) -> bool {
+        self.deadline
+            .get()
+            .is_some_and(|end| Instant::now() >= *end)
+    }
+
     /// A context with the journeys' data and nothing else decided: no extra headers, think
     /// times as written, Goose's shared client (for listing the journeys, and for tests).
     pub fn plain(data: Arc<BTreeMap<String, Vec<String>>>) -> Self {

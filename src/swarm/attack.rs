@@ -95,6 +95,9 @@ fn scenario(s: &CompiledScenario, ctx: &Arc<StepContext>) -> Result<Scenario, Go
     Ok(scenario)
 }
 
+/// How long a caller past the run's planned end waits before Goose looks for its stop again.
+const AFTER_THE_END: Duration = Duration::from_millis(200);
+
 fn step_transaction(
     step: &Arc<CompiledStep>,
     ctx: &Arc<StepContext>,
@@ -104,6 +107,11 @@ fn step_transaction(
     let function: TransactionFunction = Arc::new(move |user| {
         let (s, c) = (s.clone(), c.clone());
         Box::pin(async move {
+            if c.past_deadline() {
+                // Wait for Goose's stop instead (it comes between transactions).
+                tokio::time::sleep(AFTER_THE_END).await;
+                return Ok(());
+            }
             match &s.kind {
                 StepKind::Http(http) => {
                     let audio = measure(user, &s.name, http, &c).await?;
