@@ -25,8 +25,9 @@ pub struct StepContext {
     pub think_scale: f64,
     /// How many users have made a request: the highest user index seen, plus one.
     pub users_seen: Arc<AtomicUsize>,
-    /// When the run is planned to end (set as it starts): a caller stops listening then, as
-    /// Goose cuts its own think times short, so a run ends on time.
+    /// When the run is planned to end (set as it starts; for arrivals, the end of their grace):
+    /// a caller stops listening then, as Goose cuts its own think times short, and starts no
+    /// step after it, so a run ends on time.
     pub deadline: std::sync::OnceLock<std::time::Instant>,
     /// Per-user clients: each caller's own, built at its first request (None: Goose's shared
     /// client serves every caller).
