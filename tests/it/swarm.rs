@@ -497,3 +497,47 @@ async fn stats_connections(host: &str) -> u64 {
         .unwrap();
     stats["connections"].as_u64().unwrap()
 }
+
+/// At the run's planned end listening stops for every caller at once; none of them may then
+/// start a request (it would be one of a burst, sent while Goose stops the users). Five callers
+/// started 200 ms apart, each step followed by 1.5 s of listening, in a 2 s run after a 1 s
+/// ramp: every caller's third step would fall at or after the end, so each makes two.
+#[tokio::test]
+async fn no_request_starts_after_the_planned_end() {
+    let b = backend(fixed(1.0)).await;
+    let dir = tmp();
+    let s = dir.path().join("s.json");
+    std::fs::write(&s, r#"{"scenarios": [{"name": "poll", "think": {"listen": {"pause": ["1500ms", "1500ms"]}}, "steps": [{"name": "health:check", "path": "/health"}]}]}"#).unwrap();
+    let t = dir.path().join("t.json");
+    std::fs::write(&t, r#"{"error_rate": "0%", "metrics": {}}"#).unwrap();
+    let out = dir.path().join("run");
+    let args: Vec<String> = [
+        "run",
+        "-H",
+        &b.url(),
+        "--scenario-file",
+        s.to_str().unwrap(),
+        "--targets",
+        t.to_str().unwrap(),
+        "-u",
+        "5",
+        "-r",
+        "5",
+        "-t",
+        "2s",
+        "--out",
+        out.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    let o = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        voiceswarm(&refs, Duration::from_secs(60))
+    })
+    .await
+    .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let summary = read_json(&out.join("summary.json"));
+    assert_eq!(summary["totals"]["requests"], 10, "{}", summary["totals"]);
+}
