@@ -12,6 +12,7 @@ pub mod commands;
 pub mod export;
 pub mod fixtures;
 pub mod inputs;
+pub mod journey;
 pub mod measure;
 pub mod output;
 pub mod plan;

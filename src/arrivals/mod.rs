@@ -7,14 +7,15 @@ pub mod pool;
 pub mod rate;
 pub mod schedule;
 
+use crate::journey::run_step;
 use crate::measure::session::CallerState;
-use crate::measure::step::{measure, StepContext};
-use crate::scenario::{CompiledScenario, CompiledStep, Journeys, StepKind, Think};
+use crate::measure::step::StepContext;
+use crate::scenario::{between, CompiledScenario, CompiledStep, Journeys, Think};
 use crate::vocab::{counter, metric};
 use goose::prelude::*;
 use pool::Pool;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The name of the Goose scenario and transaction that carry arrivals.
 pub const ARRIVAL: &str = "arrival";
@@ -45,15 +46,6 @@ fn pick(journeys: &Journeys) -> &CompiledScenario {
     &journeys.scenarios[0]
 }
 
-/// A pause drawn between `lo` and `hi`.
-fn between(lo: Duration, hi: Duration) -> Duration {
-    if hi > lo {
-        lo + (hi - lo).mul_f64(rand::random::<f64>())
-    } else {
-        lo
-    }
-}
-
 /// One step of an arrival's journey, then its think time (ended by the run's planned end).
 async fn step(
     user: &mut GooseUser,
@@ -61,26 +53,15 @@ async fn step(
     st: &CompiledStep,
     ctx: &StepContext,
 ) -> TransactionResult {
-    if ctx.past_deadline() {
+    let Some(audio) = run_step(user, st, ctx).await? else {
         return Ok(());
-    }
-    let audio = match &st.kind {
-        StepKind::Http(http) => measure(user, &st.name, http, ctx).await?,
-        StepKind::Call(plan) => {
-            crate::call::run(user, &st.name, plan, ctx).await?;
-            Duration::ZERO
-        }
     };
-    let think = match s.think {
+    ctx.think(match s.think {
         Think::None => Duration::ZERO,
         Think::Pause(lo, hi) => between(lo, hi),
         Think::Listen(lo, hi) => audio + between(lo, hi),
-    };
-    let mut until = Instant::now() + think.mul_f64(ctx.think_scale);
-    if let Some(end) = ctx.deadline.get() {
-        until = until.min(*end);
-    }
-    tokio::time::sleep_until(until.into()).await;
+    })
+    .await;
     Ok(())
 }
 

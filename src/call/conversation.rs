@@ -67,14 +67,6 @@ fn pick(plan: &CallPlan, turn: usize) -> Utterance {
     list[rand::random_range(0..list.len())].clone()
 }
 
-fn between((lo, hi): (Duration, Duration)) -> Duration {
-    if hi > lo {
-        lo + (hi - lo).mul_f64(rand::random::<f64>())
-    } else {
-        lo
-    }
-}
-
 impl<'a> Conversation<'a> {
     /// A conversation whose first turn starts now.
     pub fn new(plan: &'a CallPlan) -> Self {
@@ -174,7 +166,8 @@ impl<'a> Conversation<'a> {
                 let quiet = playback.last_speech.is_none_or(|t| now - t >= REPLY_GAP);
                 if !playback.playing(now) && (marked || quiet) {
                     self.events.push(Event::ReplyAudio(playback.reply_audio));
-                    self.next_turn_after(now + between(self.plan.pause));
+                    let (lo, hi) = self.plan.pause;
+                    self.next_turn_after(now + crate::scenario::between(lo, hi));
                 }
             }
             Phase::Pausing { until } if now >= until => self.speak_next(),

@@ -44,6 +44,15 @@ impl StepContext {
             .is_some_and(|end| Instant::now() >= *end)
     }
 
+    /// Waits `think` (scaled by the think scale), cut short at the run's planned end.
+    pub async fn think(&self, think: Duration) {
+        let mut until = Instant::now() + think.mul_f64(self.think_scale);
+        if let Some(end) = self.deadline.get() {
+            until = until.min(*end);
+        }
+        tokio::time::sleep_until(until.into()).await;
+    }
+
     /// A context with the journeys' data and nothing else decided: no extra headers, think
     /// times as written, Goose's shared client (for listing the journeys, and for tests).
     pub fn plain(data: Arc<BTreeMap<String, Vec<String>>>) -> Self {

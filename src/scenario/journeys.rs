@@ -71,6 +71,15 @@ pub enum Think {
     Listen(Duration, Duration),
 }
 
+/// A pause drawn uniformly between `lo` and `hi` (`lo` when they are equal).
+pub fn between(lo: Duration, hi: Duration) -> Duration {
+    if hi > lo {
+        lo + (hi - lo).mul_f64(rand::random::<f64>())
+    } else {
+        lo
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct CompiledScenario {
     pub name: String,

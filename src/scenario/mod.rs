@@ -12,7 +12,7 @@ pub mod template;
 
 pub use error::ScenarioError;
 pub use journeys::{
-    CallPlan, CompiledBody, CompiledScenario, CompiledStep, Defaults, HttpStep, Journeys, StepKind,
-    Think,
+    between, CallPlan, CompiledBody, CompiledScenario, CompiledStep, Defaults, HttpStep, Journeys,
+    StepKind, Think,
 };
 pub use load::{load, parse};

@@ -3,10 +3,11 @@
 //! journeys that listen, a `listen` transaction after each step, so the time a caller spends
 //! listening is never inside the step's own transaction.
 
+use crate::journey::run_step;
 use crate::measure::clients::USER_AGENT;
 use crate::measure::session;
-use crate::measure::step::{measure, StepContext};
-use crate::scenario::{CompiledScenario, CompiledStep, Journeys, StepKind, Think};
+use crate::measure::step::StepContext;
+use crate::scenario::{between, CompiledScenario, CompiledStep, Journeys, Think};
 use goose::prelude::*;
 use std::sync::Arc;
 use std::time::Duration;
@@ -107,24 +108,13 @@ fn step_transaction(
     let function: TransactionFunction = Arc::new(move |user| {
         let (s, c) = (s.clone(), c.clone());
         Box::pin(async move {
-            if c.past_deadline() {
-                // Wait for Goose's stop instead (it comes between transactions).
-                tokio::time::sleep(AFTER_THE_END).await;
-                return Ok(());
+            match run_step(user, &s, &c).await? {
+                Some(audio) if listens => session::state(user).listen_owed = audio,
+                Some(_) => {}
+                // Past the planned end: wait for Goose's stop (it comes between transactions).
+                None => tokio::time::sleep(AFTER_THE_END).await,
             }
-            match &s.kind {
-                StepKind::Http(http) => {
-                    let audio = measure(user, &s.name, http, &c).await?;
-                    if listens {
-                        session::state(user).listen_owed = audio;
-                    }
-                    Ok(())
-                }
-                // A call's future is kilobytes (its frames and protocol state); boxed on its
-                // own, it does not make every HTTP step's future (moved to the heap per
-                // request) that large too.
-                StepKind::Call(plan) => Box::pin(crate::call::run(user, &s.name, plan, &c)).await,
-            }
+            Ok(())
         })
     });
     Ok(Transaction::new(function).set_name(&step.name))
@@ -134,22 +124,12 @@ fn step_transaction(
 /// by the think scale. Nothing of the last request is held while it waits, and the wait ends
 /// at the run's planned end.
 fn listen_transaction(ctx: &Arc<StepContext>, lo: Duration, hi: Duration) -> Transaction {
-    let scale = ctx.think_scale;
     let c = ctx.clone();
     let function: TransactionFunction = Arc::new(move |user| {
         let c = c.clone();
         Box::pin(async move {
             let owed = std::mem::take(&mut session::state(user).listen_owed);
-            let pause = if hi > lo {
-                lo + (hi - lo).mul_f64(rand::random::<f64>())
-            } else {
-                lo
-            };
-            let mut until = std::time::Instant::now() + (owed + pause).mul_f64(scale);
-            if let Some(end) = c.deadline.get() {
-                until = until.min(*end);
-            }
-            tokio::time::sleep_until(until.into()).await;
+            c.think(owed + between(lo, hi)).await;
             Ok(())
         })
     });
@@ -160,6 +140,7 @@ fn listen_transaction(ctx: &Arc<StepContext>, lo: Duration, hi: Duration) -> Tra
 mod tests {
     use super::*;
     use crate::inputs::Input;
+    use crate::scenario::StepKind;
 
     /// Goose moves a transaction's future to the heap at every request, so an HTTP step's future
     /// must stay small: a call's (kilobytes of frames and protocol state) is boxed on its own.
