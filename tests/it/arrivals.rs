@@ -10,16 +10,28 @@ use voiceswarm::backend::BackendConfig;
 use voiceswarm::stats::recording::{EncodedRecording, Recording};
 
 /// A one-step journey (a company lookup: one backend stage) and targets judging only errors.
-fn files(dir: &Path) -> (String, String) {
+const LOOKUP: &str = r#"{"scenarios": [{"name": "lookup", "steps": [{"name": "company:lookup", "path": "/api/v1/company/acme"}]}]}"#;
+
+fn files(dir: &Path, scenario: &str) -> (String, String) {
     let s = dir.join("s.json");
-    std::fs::write(&s, r#"{"scenarios": [{"name": "lookup", "steps": [{"name": "company:lookup", "path": "/api/v1/company/acme"}]}]}"#).unwrap();
+    std::fs::write(&s, scenario).unwrap();
     let t = dir.join("t.json");
     std::fs::write(&t, r#"{"error_rate": "0%", "metrics": {}}"#).unwrap();
     (s.display().to_string(), t.display().to_string())
 }
 
-/// Runs arrivals against a backend whose stages take `ms`; the summary and the output.
+/// Runs arrivals of the one-step lookup against a backend whose stages take `ms`; the summary
+/// and the output.
 async fn arrivals(ms: f64, flags: &[&str]) -> (Option<i32>, serde_json::Value, Recording, String) {
+    arrivals_of(LOOKUP, ms, flags).await
+}
+
+/// Runs arrivals of the journeys in `scenario` (a scenario file's text).
+async fn arrivals_of(
+    scenario: &str,
+    ms: f64,
+    flags: &[&str],
+) -> (Option<i32>, serde_json::Value, Recording, String) {
     let b = backend(BackendConfig {
         fixed_latency_ms: Some(ms),
         workers: 10_000,
@@ -27,7 +39,7 @@ async fn arrivals(ms: f64, flags: &[&str]) -> (Option<i32>, serde_json::Value, R
     })
     .await;
     let dir = tmp();
-    let (s, t) = files(dir.path());
+    let (s, t) = files(dir.path(), scenario);
     let out = dir.path().join("run");
     let mut args: Vec<String> = [
         "run",
@@ -206,51 +218,19 @@ fn bad_arrival_values_are_one_line_exit_2_and_no_folder() {
 /// scenario, would have found none and stopped the run).
 #[tokio::test]
 async fn scenarios_choose_the_journeys_arrivals_run() {
-    let b = backend(BackendConfig {
-        fixed_latency_ms: Some(1.0),
-        workers: 10_000,
-        ..Default::default()
-    })
-    .await;
-    let dir = tmp();
-    let (_, targets) = files(dir.path());
-    let scenario = dir.path().join("two.json");
-    std::fs::write(
-        &scenario,
-        r#"{"scenarios": [
-            {"name": "lookup", "steps": [{"name": "company:lookup", "path": "/api/v1/company/acme"}]},
-            {"name": "health_poll", "steps": [{"name": "health:check", "path": "/health"}]}]}"#,
-    )
-    .unwrap();
-    let out = dir.path().join("run");
-    let args: Vec<String> = [
-        "run",
-        "-H",
-        &b.url(),
-        "--scenario-file",
-        scenario.to_str().unwrap(),
-        "--targets",
-        &targets,
-        "--out",
-        out.to_str().unwrap(),
+    let two = r#"{"scenarios": [
+        {"name": "lookup", "steps": [{"name": "company:lookup", "path": "/api/v1/company/acme"}]},
+        {"name": "health_poll", "steps": [{"name": "health:check", "path": "/health"}]}]}"#;
+    let flags = [
         "--arrival-rate",
         "20/s",
         "-t",
         "2s",
         "--scenarios",
         "health_poll",
-    ]
-    .iter()
-    .map(|x| x.to_string())
-    .collect();
-    let o = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        voiceswarm(&refs, Duration::from_secs(60))
-    })
-    .await
-    .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let summary = read_json(&out.join("summary.json"));
+    ];
+    let (code, summary, _, all) = arrivals_of(two, 1.0, &flags).await;
+    assert_eq!(code, Some(0), "{all}");
     assert_eq!(
         summary["arrivals"]["started"], 40,
         "{}",
@@ -264,52 +244,20 @@ async fn scenarios_choose_the_journeys_arrivals_run() {
 /// theirs): cut at the schedule's end, every one of them would send its next request at once.
 #[tokio::test]
 async fn journeys_in_progress_keep_their_pauses_after_the_schedule() {
-    let b = backend(BackendConfig {
-        fixed_latency_ms: Some(1.0),
-        workers: 10_000,
-        ..Default::default()
-    })
-    .await;
-    let dir = tmp();
-    let (_, targets) = files(dir.path());
-    let scenario = dir.path().join("paused.json");
-    std::fs::write(
-        &scenario,
-        r#"{"scenarios": [{"name": "lookups", "think": {"fixed": "1s"}, "steps": [
-            {"name": "company:lookup", "sequence": 1, "path": "/api/v1/company/acme"},
-            {"name": "search:query", "sequence": 2, "method": "POST", "path": "/api/v1/search",
-             "body": {"json": {"query": "refunds", "top_k": 1}}}]}]}"#,
-    )
-    .unwrap();
-    let out = dir.path().join("run");
-    let args: Vec<String> = [
-        "run",
-        "-H",
-        &b.url(),
-        "--scenario-file",
-        scenario.to_str().unwrap(),
-        "--targets",
-        &targets,
-        "--out",
-        out.to_str().unwrap(),
+    let paused = r#"{"scenarios": [{"name": "lookups", "think": {"fixed": "1s"}, "steps": [
+        {"name": "company:lookup", "sequence": 1, "path": "/api/v1/company/acme"},
+        {"name": "search:query", "sequence": 2, "method": "POST", "path": "/api/v1/search",
+         "body": {"json": {"query": "refunds", "top_k": 1}}}]}]}"#;
+    let flags = [
         "--arrival-rate",
         "10/s",
         "--arrivals",
         "constant",
         "-t",
         "2s",
-    ]
-    .iter()
-    .map(|x| x.to_string())
-    .collect();
-    let o = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        voiceswarm(&refs, Duration::from_secs(60))
-    })
-    .await
-    .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let summary = read_json(&out.join("summary.json"));
+    ];
+    let (code, summary, _, all) = arrivals_of(paused, 1.0, &flags).await;
+    assert_eq!(code, Some(0), "{all}");
     let journey = crate::support::metric(&summary, "arrival:journey");
     assert_eq!(journey["count"], 20, "{journey}");
     // Two steps, each followed by its 1 s pause: no journey is shorter, the last ones included.
