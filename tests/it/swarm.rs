@@ -434,51 +434,59 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// Runs `scenario` (a scenario file's text; only errors judged) against `host` with `flags`,
+/// in a blocking task; the output and the run's summary.json (null when none was written).
+async fn run_scenario(
+    host: &str,
+    scenario: &str,
+    flags: &[&str],
+) -> (std::process::Output, serde_json::Value) {
+    let dir = tmp();
+    let s = dir.path().join("s.json");
+    std::fs::write(&s, scenario).unwrap();
+    let t = dir.path().join("t.json");
+    std::fs::write(&t, r#"{"error_rate": "0%", "metrics": {}}"#).unwrap();
+    let out = dir.path().join("run");
+    let files = [
+        "-H",
+        host,
+        "--scenario-file",
+        s.to_str().unwrap(),
+        "--targets",
+        t.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let args: Vec<String> = std::iter::once("run")
+        .chain(files)
+        .chain(flags.iter().copied())
+        .map(str::to_string)
+        .collect();
+    let o = tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        voiceswarm(&refs, Duration::from_secs(60))
+    })
+    .await
+    .unwrap();
+    let summary = std::fs::read_to_string(out.join("summary.json"))
+        .map(|text| serde_json::from_str(&text).unwrap())
+        .unwrap_or_default();
+    (o, summary)
+}
+
 /// Per-user clients are separate devices: each caller opens its own connection and keeps it for
 /// its requests; a shared client pools them. Counted by the backend's accepted connections.
 #[tokio::test]
 async fn per_user_clients_open_a_connection_each_and_a_shared_one_pools() {
+    let lookup = r#"{"scenarios": [{"name": "lookup", "think": {"fixed": "200ms"}, "steps": [{"name": "company:lookup", "path": "/api/v1/company/acme"}]}]}"#;
     let mut opened = Vec::new();
     for mode in ["per-user", "shared"] {
         let b = backend(fixed(5.0)).await;
-        let dir = tmp();
-        let s = dir.path().join("s.json");
-        std::fs::write(&s, r#"{"scenarios": [{"name": "lookup", "think": {"fixed": "200ms"}, "steps": [{"name": "company:lookup", "path": "/api/v1/company/acme"}]}]}"#).unwrap();
-        let t = dir.path().join("t.json");
-        std::fs::write(&t, r#"{"error_rate": "0%", "metrics": {}}"#).unwrap();
         let host = b.url();
-        let out = dir.path().join("run");
-        let args: Vec<String> = [
-            "run",
-            "-H",
-            &host,
-            "--scenario-file",
-            s.to_str().unwrap(),
-            "--targets",
-            t.to_str().unwrap(),
-            "-u",
-            "6",
-            "-r",
-            "3",
-            "--iterations",
-            "4",
-            "--client",
-            mode,
-            "--out",
-            out.to_str().unwrap(),
-        ]
-        .iter()
-        .map(|a| a.to_string())
-        .collect();
         let before = stats_connections(&host).await;
-        let o = tokio::task::spawn_blocking(move || {
-            let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-            voiceswarm(&refs, Duration::from_secs(60))
-        })
-        .await
-        .unwrap();
+        let flags = ["-u", "6", "-r", "3", "--iterations", "4", "--client", mode];
+        let (o, summary) = run_scenario(&host, lookup, &flags).await;
         assert_eq!(o.status.code(), Some(0), "{mode}: {}", text(&o));
-        let summary = read_json(&out.join("summary.json"));
         assert_eq!(summary["totals"]["requests"], 24, "{mode}");
         // Less the connection of the stats request itself.
         opened.push(stats_connections(&host).await - before - 1);
@@ -505,39 +513,8 @@ async fn stats_connections(host: &str) -> u64 {
 #[tokio::test]
 async fn no_request_starts_after_the_planned_end() {
     let b = backend(fixed(1.0)).await;
-    let dir = tmp();
-    let s = dir.path().join("s.json");
-    std::fs::write(&s, r#"{"scenarios": [{"name": "poll", "think": {"listen": {"pause": ["1500ms", "1500ms"]}}, "steps": [{"name": "health:check", "path": "/health"}]}]}"#).unwrap();
-    let t = dir.path().join("t.json");
-    std::fs::write(&t, r#"{"error_rate": "0%", "metrics": {}}"#).unwrap();
-    let out = dir.path().join("run");
-    let args: Vec<String> = [
-        "run",
-        "-H",
-        &b.url(),
-        "--scenario-file",
-        s.to_str().unwrap(),
-        "--targets",
-        t.to_str().unwrap(),
-        "-u",
-        "5",
-        "-r",
-        "5",
-        "-t",
-        "2s",
-        "--out",
-        out.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|a| a.to_string())
-    .collect();
-    let o = tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        voiceswarm(&refs, Duration::from_secs(60))
-    })
-    .await
-    .unwrap();
+    let poll = r#"{"scenarios": [{"name": "poll", "think": {"listen": {"pause": ["1500ms", "1500ms"]}}, "steps": [{"name": "health:check", "path": "/health"}]}]}"#;
+    let (o, summary) = run_scenario(&b.url(), poll, &["-u", "5", "-r", "5", "-t", "2s"]).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let summary = read_json(&out.join("summary.json"));
     assert_eq!(summary["totals"]["requests"], 10, "{}", summary["totals"]);
 }
