@@ -183,6 +183,17 @@ impl Journeys {
             .collect())
     }
 
+    /// These journeys with only those `patterns` select (all when None); Err is a pattern that
+    /// selects none.
+    pub fn only(&self, patterns: Option<&[String]>) -> Result<Journeys, String> {
+        let mut chosen = self.clone();
+        if let Some(p) = patterns {
+            let names: BTreeSet<&str> = self.select(p)?.iter().map(|s| s.name.as_str()).collect();
+            chosen.scenarios.retain(|s| names.contains(s.name.as_str()));
+        }
+        Ok(chosen)
+    }
+
     /// Every metric name these journeys record directly (steps and first bytes).
     pub fn metric_names(&self) -> BTreeSet<String> {
         Self::names_of(self.scenarios.iter())

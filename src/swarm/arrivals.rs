@@ -103,15 +103,8 @@ pub fn scenario(
     pool: &Arc<Pool>,
     ctx: &Arc<StepContext>,
 ) -> anyhow::Result<goose::prelude::Scenario> {
-    let mut chosen = journeys.clone();
-    if let Some(patterns) = selected {
-        let names: Vec<String> = journeys
-            .select(patterns)
-            .map_err(|p| anyhow::anyhow!("--scenarios {p}: no journey of that name"))?
-            .into_iter()
-            .map(|s| s.name.clone())
-            .collect();
-        chosen.scenarios.retain(|s| names.contains(&s.name));
-    }
+    let chosen = journeys
+        .only(selected)
+        .map_err(|p| anyhow::anyhow!("--scenarios {p}: no journey of that name"))?;
     Ok(crate::arrivals::scenario(&Arc::new(chosen), pool, ctx))
 }

@@ -203,9 +203,17 @@ fn arrivals(
     if run_time.is_zero() && args.arrival_rate.is_some() {
         return Err("--arrival-rate: the run time is 0; give -t, such as -t 5m".into());
     }
-    let pool = args
-        .max_concurrency
-        .unwrap_or_else(|| crate::arrivals::pool_for(&rate, journeys));
+    let pool = match args.max_concurrency {
+        Some(n) => n,
+        // Sized for the journeys the arrivals will pick from.
+        None => {
+            let selected = selected_journeys(args, journeys)?;
+            let chosen = journeys
+                .only(selected.as_deref())
+                .map_err(|p| format!("--scenarios {p}: no journey of that name"))?;
+            crate::arrivals::pool_for(&rate, &chosen)
+        }
+    };
     let (rate, pool) = match worker {
         Some(w) => (
             rate.scaled(1.0 / w.workers as f64),
