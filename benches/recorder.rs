@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 use std::time::Instant;
-use voiceswarm::stats::histogram::percentile_us;
-use voiceswarm::stats::recorder::Recorder;
+use voiceswarm_model::stats::histogram::percentile_us;
+use voiceswarm_model::stats::recorder::Recorder;
 
 fn record_many(r: &Recorder, thread: usize, n: u64) {
     let names = [

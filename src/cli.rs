@@ -11,9 +11,9 @@ use crate::commands::report::ReportArgs;
 use crate::commands::run::RunArgs;
 use crate::commands::serve::ServeArgs;
 use crate::commands::trend::TrendArgs;
-use crate::units::parse_number_above_zero;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use goose::config::GooseConfiguration;
+use voiceswarm_model::units::parse_number_above_zero;
 
 #[derive(Debug, Parser)]
 #[command(

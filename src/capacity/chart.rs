@@ -3,8 +3,8 @@
 //! table.
 
 use super::step::StepResult;
-use crate::report::html::esc;
 use std::fmt::Write;
+use voiceswarm_results::render::html::esc;
 
 const W: f64 = 760.0;
 const H: f64 = 420.0;

@@ -6,10 +6,10 @@ mod chart;
 pub mod search;
 pub mod step;
 
-use crate::output::{write_atomic, write_json, RunFolder};
 use search::{Next, Search, Stopped};
 use serde::Serialize;
 use step::{Measured, StepResult, Stepper};
+use voiceswarm_results::folder::{write_atomic, write_json, RunFolder};
 
 /// capacity.json.
 #[derive(Debug, Serialize)]

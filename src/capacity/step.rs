@@ -2,22 +2,25 @@
 //! the step time (its ramp and a settle second left out of the numbers), run on Goose, and
 //! judged by the SLOs as targets: the same summariser and verdicts as any run.
 
-use crate::arrivals::pool::OnFull;
-use crate::arrivals::pool_for;
-use crate::arrivals::rate::Shape;
-use crate::arrivals::schedule::Process;
-use crate::plan::{goose::goose_config, Load, RunPlan};
-use crate::report::words;
-use crate::scenario::Journeys;
-use crate::stats::summary::Arrivals;
-use crate::stats::{summarize, Recorder, Recording, RunInfo, Summary, SummaryKind, Targets};
-use crate::swarm::attack::goose_error_line;
-use crate::swarm::{prepare, step_context};
 use anyhow::anyhow;
 use goose::config::GooseConfiguration;
 use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use voiceswarm_engine::arrivals::pool_for;
+use voiceswarm_engine::swarm::attack::goose_error_line;
+use voiceswarm_engine::swarm::goose_config::goose_config;
+use voiceswarm_engine::swarm::{prepare, step_context};
+use voiceswarm_model::arrival::rate::Shape;
+use voiceswarm_model::arrival::schedule::Process;
+use voiceswarm_model::arrival::OnFull;
+use voiceswarm_model::plan::{Load, RunPlan};
+use voiceswarm_model::scenario::Journeys;
+use voiceswarm_model::stats::summary::Arrivals;
+use voiceswarm_model::stats::{
+    summarize, Recorder, Recording, RunInfo, Summary, SummaryKind, Targets,
+};
+use voiceswarm_results::render::words;
 
 /// What the search grows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,22 +1,22 @@
 //! `voiceswarm capacity`: finds the maximum sustainable load. Its flags, the plan every step
 //! projects from, and the order: journeys and SLOs, system under test, folder, search, files.
 
-use crate::arrivals::rate::parse_positive_rate;
-use crate::backend::BackendConfig;
 use crate::capacity::search::Search;
 use crate::capacity::step::{Mode, Stepper};
-use crate::inputs::{Input, SCENARIO_PATH, TARGETS_PATH};
-use crate::output::{FolderKind, RunFolder, RunRecord};
-use crate::plan::headers::ENV_API_KEY;
-use crate::plan::{ClientMode, Console, Headers, Load, Profile, RunPlan};
-use crate::scenario::{self, Journeys};
-use crate::stats::{Target, Targets};
-use crate::target::SystemUnderTest;
-use crate::units::{parse_number_at_least, parse_percent, parse_positive_duration};
+use crate::sut::SystemUnderTest;
 use anyhow::anyhow;
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
+use voiceswarm_backend::BackendConfig;
+use voiceswarm_model::arrival::rate::parse_positive_rate;
+use voiceswarm_model::inputs::{Input, SCENARIO_PATH, TARGETS_PATH};
+use voiceswarm_model::plan::headers::ENV_API_KEY;
+use voiceswarm_model::plan::{ClientMode, Console, Headers, Load, Profile, RunPlan};
+use voiceswarm_model::scenario::{self, Journeys};
+use voiceswarm_model::stats::{Target, Targets};
+use voiceswarm_model::units::{parse_number_at_least, parse_percent, parse_positive_duration};
+use voiceswarm_results::folder::{FolderKind, RunFolder, RunRecord};
 
 #[derive(Debug, Args)]
 pub struct CapacityArgs {
@@ -207,7 +207,12 @@ pub async fn run(args: CapacityArgs) -> anyhow::Result<u8> {
     report.write(&folder)?;
     if let Some(step) = &report.judged_step {
         let targets_text = stepper.slos.to_file_text();
-        crate::report::write_results(&folder.dir, &step.summary, &step.recording, &targets_text)?;
+        voiceswarm_results::render::write_results(
+            &folder.dir,
+            &step.summary,
+            &step.recording,
+            &targets_text,
+        )?;
     }
     let code = u8::from(report.max_sustainable_users.is_none());
     record.ended(

@@ -2,11 +2,11 @@
 //! files (and a short README), so a user starts from a copy. Into `scenarios/` by default, where
 //! `voiceswarm run` and `probe` then find them; never over an existing file.
 
-use crate::fixtures::AUDIO;
-use crate::inputs::{BUILT_IN_SCENARIO, BUILT_IN_TARGETS};
-use crate::output::write_atomic;
 use clap::Args;
 use std::path::{Path, PathBuf};
+use voiceswarm_model::fixtures::AUDIO;
+use voiceswarm_model::inputs::{BUILT_IN_SCENARIO, BUILT_IN_TARGETS};
+use voiceswarm_results::folder::write_atomic;
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -68,7 +68,7 @@ pub fn run(args: InitArgs) -> anyhow::Result<u8> {
         args.dir.display()
     );
     if args.dir
-        == Path::new(crate::inputs::SCENARIO_PATH)
+        == Path::new(voiceswarm_model::inputs::SCENARIO_PATH)
             .parent()
             .unwrap_or(Path::new(""))
     {

@@ -2,21 +2,20 @@
 //! warm-up), then the whole voice turn, then Redis cache read/write; judged like a load run, with
 //! any component's failed calls a verdict of their own.
 
-use crate::backend::BackendConfig;
-use crate::inputs::{Input, TARGETS_PATH};
-use crate::output::{FolderKind, RunFolder, RunRecord};
-use crate::probe::cache::{self, CacheOutcome};
-use crate::probe::Prober;
-use crate::report::{self, console};
-use crate::stats::{summarize, RunInfo, SummaryKind, Targets, Verdict};
-use crate::target::SystemUnderTest;
-use crate::vocab::{counter::REQUESTS, metric, stage, Component};
-use anyhow::Context;
+use crate::sut::SystemUnderTest;
 use clap::Args;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use voiceswarm_backend::BackendConfig;
+use voiceswarm_engine::probe::cache::{self, CacheOutcome};
+use voiceswarm_engine::probe::Prober;
+use voiceswarm_model::inputs::{Input, TARGETS_PATH};
+use voiceswarm_model::stats::{summarize, RunInfo, SummaryKind, Targets, Verdict};
+use voiceswarm_model::vocab::{counter::REQUESTS, metric, stage, Component};
+use voiceswarm_results::folder::{FolderKind, RunFolder};
+use voiceswarm_results::session::Session;
 
 #[derive(Debug, Args)]
 pub struct ProbeArgs {
@@ -45,7 +44,7 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub reports_dir: PathBuf,
     /// How long each call may take
-    #[arg(long, default_value = "30s", value_name = "TIME", value_parser = crate::units::parse_positive_duration)]
+    #[arg(long, default_value = "30s", value_name = "TIME", value_parser = voiceswarm_model::units::parse_positive_duration)]
     pub call_timeout: Duration,
     #[command(flatten)]
     pub backend: BackendConfig,
@@ -151,8 +150,7 @@ pub async fn run(args: ProbeArgs) -> anyhow::Result<u8> {
         warmup: args.warmup,
         targets: targets_input,
     };
-    let mut record = RunRecord::started(FolderKind::Probe, plan, &sut.url);
-    record.write(&folder.dir)?;
+    let session = Session::open(folder, FolderKind::Probe, &plan, &sut.url)?;
     let clock = Instant::now();
     let mut p = Prober::new(&sut.url, args.call_timeout)?;
     let mut skipped = measure(&mut p, &args, &selected).await;
@@ -168,7 +166,7 @@ pub async fn run(args: ProbeArgs) -> anyhow::Result<u8> {
     let info = RunInfo {
         kind: SummaryKind::Probe,
         label: "probe".into(),
-        started_at: record.started_at.clone(),
+        started_at: session.started_at().to_string(),
         duration_s: clock.elapsed().as_secs_f64(),
         completed: true,
         skipped,
@@ -180,13 +178,8 @@ pub async fn run(args: ProbeArgs) -> anyhow::Result<u8> {
         ..Default::default()
     };
     let summary = summarize(&recording, &targets, &info);
-    report::write_results(&folder.dir, &summary, &recording, &targets_text)
-        .with_context(|| format!("{}: cannot write the results", folder.dir.display()))?;
-    record.ended(info.duration_s, false, summary.exit_code);
-    record.write(&folder.dir)?;
-    print!("{}", console::render(&summary));
-    folder.link_latest();
-    println!("Run folder: {}", folder.dir.display());
+    session.write_results(&summary, &recording, &targets_text)?;
+    session.end(info.duration_s, false, summary.exit_code, None)?;
     sut.stop().await;
     Ok(summary.exit_code as u8)
 }

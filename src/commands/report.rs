@@ -2,16 +2,19 @@
 //! loaded one backend together), or compare a run with a baseline. A folder must be whole:
 //! run.json, histograms.json and summary.json readable, or it is refused with the reason.
 
-use crate::inputs::Input;
-use crate::output::{FolderKind, RunFolder, RunRecord};
-use crate::report::{self, console, HISTOGRAMS_JSON, SUMMARY_JSON, TARGETS_JSON};
-use crate::stats::baseline::{self, Rule};
-use crate::stats::recording::EncodedRecording;
-use crate::stats::summary::Arrivals;
-use crate::stats::{summarize, Recording, RunInfo, Status, Summary, SummaryKind, Targets, Verdict};
 use anyhow::{anyhow, Context};
 use clap::Args;
 use std::path::{Path, PathBuf};
+use voiceswarm_model::inputs::Input;
+use voiceswarm_model::stats::recording::EncodedRecording;
+use voiceswarm_model::stats::regression::{self, Rule};
+use voiceswarm_model::stats::summary::Arrivals;
+use voiceswarm_model::stats::{
+    summarize, Recording, RunInfo, Status, Summary, SummaryKind, Targets, Verdict,
+};
+use voiceswarm_results::folder::{FolderKind, RunFolder, RunRecord};
+use voiceswarm_results::render::{baseline, console, HISTOGRAMS_JSON, SUMMARY_JSON, TARGETS_JSON};
+use voiceswarm_results::session::Session;
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -23,7 +26,7 @@ pub struct ReportArgs {
     pub baseline: Option<PathBuf>,
     /// Allowed growth of a judged percentile before it is a regression, in percent
     #[arg(long, default_value_t = 10.0, value_name = "PERCENT",
-          value_parser = |s: &str| crate::units::parse_number_at_least(s, 0.0))]
+          value_parser = |s: &str| voiceswarm_model::units::parse_number_at_least(s, 0.0))]
     pub regression_threshold: f64,
     /// Targets to judge (default: the targets.json saved in the first run folder)
     #[arg(long, value_name = "FILE")]
@@ -94,8 +97,9 @@ fn check_same_run(runs: &[SavedRun]) -> anyhow::Result<()> {
         .map_err(anyhow::Error::msg)?;
     for r in &runs[1..] {
         let other = r.record.identity(&r.dir).map_err(anyhow::Error::msg)?;
-        let id =
-            |i: &crate::output::record::RunIdentity| i.worker.as_ref().map(|w| w.run_id.clone());
+        let id = |i: &voiceswarm_results::folder::record::RunIdentity| {
+            i.worker.as_ref().map(|w| w.run_id.clone())
+        };
         if id(&other) != id(&first) {
             return Err(anyhow!(
                 "{}: run id {:?} differs from {}'s {:?}; these are different runs (--allow-mixed merges them anyway)",
@@ -193,23 +197,22 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<u8> {
         let rule = Rule {
             threshold_percent: args.regression_threshold,
         };
-        let deltas = baseline::compare((&base.recording, &base_summary), (&merged, &summary), rule);
-        print!("{}", report::baseline::render(&deltas, rule));
+        let deltas =
+            regression::compare((&base.recording, &base_summary), (&merged, &summary), rule);
+        print!("{}", baseline::render(&deltas, rule));
         return Ok(u8::from(deltas.iter().any(|d| d.regression)));
     }
-    if let Some(out) = &args.out {
-        let folder =
-            RunFolder::open(Some(out), Path::new("."), "merged").map_err(anyhow::Error::msg)?;
-        let mut record = RunRecord::started(FolderKind::Merged, &args.runs, &runs[0].record.host);
-        report::write_results(&folder.dir, &summary, &merged, &targets_text)?;
-        record.ended(
-            summary.totals.duration_s,
-            summary.interrupted,
-            summary.exit_code,
-        );
-        record.write(&folder.dir)?;
-        println!("Merged results: {}", folder.dir.display());
+    match &args.out {
+        Some(out) => {
+            let folder =
+                RunFolder::open(Some(out), Path::new("."), "merged").map_err(anyhow::Error::msg)?;
+            let host = &runs[0].record.host;
+            let session = Session::open(folder, FolderKind::Merged, &args.runs, host)?;
+            session.write_results(&summary, &merged, &targets_text)?;
+            let duration_s = summary.totals.duration_s;
+            session.end(duration_s, summary.interrupted, summary.exit_code, None)?;
+        }
+        None => print!("{}", console::render(&summary)),
     }
-    print!("{}", console::render(&summary));
     Ok(summary.exit_code as u8)
 }

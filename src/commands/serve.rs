@@ -1,7 +1,8 @@
 //! `voiceswarm serve`: the reference backend in the foreground, until Ctrl-C or SIGTERM.
 
-use crate::backend::{self, BackendConfig};
 use clap::Args;
+use voiceswarm_backend::BackendConfig;
+use voiceswarm_engine::signals::shutdown_signal;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -21,6 +22,7 @@ pub struct ServeArgs {
 pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
     let mut config = args.backend;
     config.backend_redis_url = args.redis_url;
-    backend::serve(&config, &format!("{}:{}", args.bind, args.port)).await?;
+    let addr = format!("{}:{}", args.bind, args.port);
+    voiceswarm_backend::serve(&config, &addr, shutdown_signal()).await?;
     Ok(0)
 }

@@ -1,17 +1,17 @@
 //! `voiceswarm trend`: read every run folder, filter and order the runs, write trend.html and
 //! trend.json, and gate on the newest run (exit 1 on a regression, 0 otherwise).
 
-use crate::output::write_atomic;
-use crate::output::write_json;
-use crate::plan::labels::{parse_label, Labels};
-use crate::stats::baseline::Rule;
-use crate::trend::gate::{self, Gate};
-use crate::trend::scan::{scan, Skipped};
-use crate::trend::{page, parse_since, Filters, Point};
 use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
+use voiceswarm_model::labels::{parse_label, Labels};
+use voiceswarm_model::stats::regression::Rule;
+use voiceswarm_results::folder::write_atomic;
+use voiceswarm_results::folder::write_json;
+use voiceswarm_results::trend::gate::{self, Gate};
+use voiceswarm_results::trend::scan::{scan, Skipped};
+use voiceswarm_results::trend::{page, parse_since, Filters, Point};
 
 pub const TREND_HTML: &str = "trend.html";
 pub const TREND_JSON: &str = "trend.json";
@@ -36,7 +36,7 @@ pub struct TrendArgs {
     pub since: Option<String>,
     /// Allowed growth of a judged percentile against the baseline before it is a regression, in percent
     #[arg(long, default_value_t = 10.0, value_name = "PERCENT",
-          value_parser = |s: &str| crate::units::parse_number_at_least(s, 0.0))]
+          value_parser = |s: &str| voiceswarm_model::units::parse_number_at_least(s, 0.0))]
     pub regression_threshold: f64,
     /// The baseline is the median of up to N earlier comparable runs
     #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]

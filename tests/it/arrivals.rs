@@ -6,8 +6,8 @@
 use crate::support::{backend, read_json, text, tmp, voiceswarm};
 use std::path::Path;
 use std::time::Duration;
-use voiceswarm::backend::BackendConfig;
-use voiceswarm::stats::recording::{EncodedRecording, Recording};
+use voiceswarm_backend::BackendConfig;
+use voiceswarm_model::stats::recording::{EncodedRecording, Recording};
 
 /// A one-step journey (a company lookup: one backend stage) and targets judging only errors.
 const LOOKUP: &str = r#"{"scenarios": [{"name": "lookup", "steps": [{"name": "company:lookup", "path": "/api/v1/company/acme"}]}]}"#;

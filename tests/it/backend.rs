@@ -4,20 +4,20 @@
 use crate::support::{backend, fixed, RedisServer};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use voiceswarm::backend::BackendConfig;
+use voiceswarm_backend::BackendConfig;
 
 fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
 fn wav() -> Vec<u8> {
-    voiceswarm::fixtures::AUDIO[0].wav.to_vec()
+    voiceswarm_model::fixtures::AUDIO[0].wav.to_vec()
 }
 
 /// The `name;dur=` value of a Server-Timing header, in ms.
 fn stage(resp: &reqwest::Response, name: &str) -> Option<f64> {
     let h = resp.headers().get("server-timing")?.to_str().ok()?;
-    voiceswarm::measure::server_timing::parse(h)
+    voiceswarm_engine::measure::server_timing::parse(h)
         .find(|e| e.name == name)
         .and_then(|e| e.dur_ms)
 }
@@ -47,7 +47,10 @@ async fn every_endpoint_answers() {
     assert_eq!(r.status(), 200);
     assert!(stage(&r, "stt").is_some() && stage(&r, "total").is_some());
     let r: Value = r.json().await.unwrap();
-    assert_eq!(r["transcript"], voiceswarm::fixtures::AUDIO[0].transcript);
+    assert_eq!(
+        r["transcript"],
+        voiceswarm_model::fixtures::AUDIO[0].transcript
+    );
     assert!(r["audio_ms"].as_f64().unwrap() > 500.0);
 
     let ask = json!({"session_id": sid, "message": "How do I reset my password?"});
@@ -88,7 +91,7 @@ async fn every_endpoint_answers() {
         .unwrap();
     assert_eq!(r.headers()["content-type"], "audio/wav");
     let audio = r.bytes().await.unwrap();
-    let info = voiceswarm::audio::parse(&audio).unwrap();
+    let info = voiceswarm_model::audio::parse(&audio).unwrap();
     assert!(
         (info.duration_ms() - 20.0 * 65.0).abs() < 5.0,
         "{}",
@@ -111,7 +114,7 @@ async fn every_endpoint_answers() {
         .to_str()
         .unwrap()
         .contains("opening hours"));
-    assert!(voiceswarm::audio::parse(&r.bytes().await.unwrap()).is_ok());
+    assert!(voiceswarm_model::audio::parse(&r.bytes().await.unwrap()).is_ok());
 
     let r: Value = c
         .get(u("/api/v1/company/globex"))
@@ -167,7 +170,7 @@ async fn bad_input_gets_a_json_4xx_never_a_5xx() {
         (c.post(u("/api/v1/stt")).body("not a wav at all"), 400),
         (
             c.post(u("/api/v1/stt"))
-                .body(voiceswarm::audio::wav_header(0).to_vec()),
+                .body(voiceswarm_model::audio::wav_header(0).to_vec()),
             400,
         ),
         (c.post(u("/api/v1/voice")).body(vec![0u8; 10]), 400),
@@ -364,7 +367,7 @@ async fn invalid_configuration_is_refused_with_the_flag_named() {
         error_rate: 1.5,
         ..Default::default()
     };
-    let e = voiceswarm::backend::spawn(&bad, "127.0.0.1:0")
+    let e = voiceswarm_backend::spawn(&bad, "127.0.0.1:0")
         .await
         .err()
         .unwrap()
@@ -374,7 +377,7 @@ async fn invalid_configuration_is_refused_with_the_flag_named() {
         fail_component: Some("gpu".into()),
         ..Default::default()
     };
-    let e = voiceswarm::backend::spawn(&bad, "127.0.0.1:0")
+    let e = voiceswarm_backend::spawn(&bad, "127.0.0.1:0")
         .await
         .err()
         .unwrap()

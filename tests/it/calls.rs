@@ -7,13 +7,13 @@ use futures::{SinkExt, StreamExt};
 use std::path::Path;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
-use voiceswarm::backend::BackendConfig;
+use voiceswarm_backend::BackendConfig;
 
 /// A folder with a one-step call scenario (`call` is the call's JSON) and targets that judge
 /// only the error and call-failure rates.
 fn call_files(dir: &Path, call: &str) -> (String, String) {
     std::fs::create_dir_all(dir.join("audio")).unwrap();
-    for f in &voiceswarm::fixtures::AUDIO[..3] {
+    for f in &voiceswarm_model::fixtures::AUDIO[..3] {
         std::fs::write(dir.join(format!("audio/{}.wav", f.name)), f.wav).unwrap();
     }
     let scenario = dir.join("calls.json");
@@ -284,14 +284,17 @@ async fn hostile_bot(mode: Hostile) -> String {
                         }
                         Hostile::NeverReplies | Hostile::RefusesUpgrade => vec![],
                         Hostile::Floods => {
-                            let payload = voiceswarm::realtime::twilio::Twilio;
-                            let ids = voiceswarm::realtime::CallIds::new(0);
-                            use voiceswarm::realtime::Wire;
-                            let tone = voiceswarm::audio::speech::tone_frames(payload.format());
+                            let payload = voiceswarm_model::protocol::twilio::Twilio;
+                            let ids = voiceswarm_model::protocol::CallIds::new(0);
+                            use voiceswarm_model::protocol::Wire;
+                            let tone =
+                                voiceswarm_model::audio::speech::tone_frames(payload.format());
                             (0..2000)
                                 .map(|i| match payload.bot_media(&ids, &tone[i % tone.len()]) {
-                                    voiceswarm::realtime::WireMessage::Text(t) => Message::text(t),
-                                    voiceswarm::realtime::WireMessage::Binary(b) => {
+                                    voiceswarm_model::protocol::WireMessage::Text(t) => {
+                                        Message::text(t)
+                                    }
+                                    voiceswarm_model::protocol::WireMessage::Binary(b) => {
                                         Message::binary(b)
                                     }
                                 })

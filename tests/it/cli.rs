@@ -3,9 +3,10 @@
 
 use voiceswarm::cli::{self, Command};
 use voiceswarm::commands::run::{resolve::resolve, RunArgs};
-use voiceswarm::inputs::Input;
-use voiceswarm::plan::{goose::goose_config, Load, RunPlan, Source};
-use voiceswarm::scenario::{parse, Journeys};
+use voiceswarm_model::inputs::Input;
+use voiceswarm_engine::swarm::goose_config::goose_config;
+use voiceswarm_model::plan::{Load, RunPlan, Source};
+use voiceswarm_model::scenario::{parse, Journeys};
 
 #[test]
 fn help_is_consistent() {

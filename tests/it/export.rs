@@ -14,7 +14,7 @@ use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use voiceswarm::export::prometheus::BUCKETS_S;
+use voiceswarm_results::export::prometheus::BUCKETS_S;
 
 /// A child process killed on drop.
 struct Daemon(Child);

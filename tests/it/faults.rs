@@ -249,7 +249,7 @@ async fn a_hostile_backend_gets_failures_with_reasons_not_panics() {
         }))
         .route("/json", get(|| async { ([("content-type", "application/json")], "{\"reply\": ").into_response() }))
         .route("/wav", post(|| async {
-            let mut wav = voiceswarm::audio::wav_header(u32::MAX).to_vec();
+            let mut wav = voiceswarm_model::audio::wav_header(u32::MAX).to_vec();
             wav.truncate(30);
             ([("content-type", "audio/wav")], wav).into_response()
         }))

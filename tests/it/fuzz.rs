@@ -6,7 +6,7 @@
 use proptest::prelude::*;
 use std::path::Path;
 use voiceswarm::cli::{self, Command};
-use voiceswarm::inputs::Input;
+use voiceswarm_model::inputs::Input;
 
 /// Cases per property: VOICESWARM_FUZZ_CASES, else 2,000.
 fn config() -> ProptestConfig {
@@ -85,27 +85,27 @@ proptest! {
             b[0..4].copy_from_slice(b"RIFF");
             b[8..12].copy_from_slice(b"WAVE");
         }
-        if let Ok(info) = voiceswarm::audio::parse(&b) {
+        if let Ok(info) = voiceswarm_model::audio::parse(&b) {
             prop_assert!(info.data_offset + info.data_len <= b.len());
         }
     }
 
     #[test]
     fn targets_parsing_never_panics(text in text()) {
-        let _ = voiceswarm::stats::Targets::parse(&text, "t.json");
+        let _ = voiceswarm_model::stats::Targets::parse(&text, "t.json");
     }
 
     #[test]
     fn scenario_parsing_never_panics(text in text()) {
         let input = Input::File("/nonexistent/s.json".into());
-        if let Err(e) = voiceswarm::scenario::parse(&text, &input) {
+        if let Err(e) = voiceswarm_model::scenario::parse(&text, &input) {
             prop_assert!(e.to_string().starts_with("/nonexistent/s.json: "));
         }
     }
 
     #[test]
     fn times_never_panic_and_round_trip(s in "\\PC{0,16}", ms in 0u64..100_000_000) {
-        use voiceswarm::units::*;
+        use voiceswarm_model::units::*;
         let _ = parse_duration(&s);
         let _ = parse_percentile(&s);
         let _ = parse_percent(&s);
@@ -115,14 +115,14 @@ proptest! {
 
     #[test]
     fn server_timing_never_panics(s in "\\PC{0,64}") {
-        for e in voiceswarm::measure::server_timing::parse(&s) {
+        for e in voiceswarm_engine::measure::server_timing::parse(&s) {
             prop_assert!(e.dur_ms.is_none_or(|d| d >= 0.0));
         }
     }
 
     #[test]
     fn json_pointers_never_panic(ptr in "(/[a-z0-9~]{0,3}){0,4}", doc in jsonish()) {
-        if let (Ok(p), Ok(v)) = (voiceswarm::scenario::pointer::Pointer::parse(&ptr), serde_json::from_str::<serde_json::Value>(&doc)) {
+        if let (Ok(p), Ok(v)) = (voiceswarm_model::scenario::pointer::Pointer::parse(&ptr), serde_json::from_str::<serde_json::Value>(&doc)) {
             prop_assert_eq!(p.resolve(&v), v.pointer(&ptr));
         }
     }
@@ -138,7 +138,7 @@ proptest! {
 
     #[test]
     fn run_folders_never_panic(run in text(), histograms in text(), summary in text()) {
-        use voiceswarm::output::RunRecord;
+        use voiceswarm_results::folder::RunRecord;
         let dir = Path::new("/nonexistent/run");
         if let Ok(record) = RunRecord::parse(&run, &dir.join("run.json")) {
             let _ = record.identity(dir);

@@ -31,7 +31,7 @@ fn probe(dir: &Path, name: &str, ms: &str) -> PathBuf {
 /// schemas`) writes them again after a change.
 #[test]
 fn schemas_are_generated_from_the_types() {
-    for (name, schema) in voiceswarm::output::schema::all() {
+    for (name, schema) in voiceswarm_results::folder::schema::all() {
         let path = repo().join("schemas").join(name);
         let mut text = serde_json::to_string_pretty(&schema).unwrap();
         text.push('\n');
@@ -106,7 +106,7 @@ fn report_merges_folders_losslessly_and_judges_the_result() {
         sa["totals"]["requests"].as_u64().unwrap() + sb["totals"]["requests"].as_u64().unwrap()
     );
     // Merged histograms equal the union of the samples.
-    use voiceswarm::stats::recording::{EncodedRecording, Recording};
+    use voiceswarm_model::stats::recording::{EncodedRecording, Recording};
     let load = |p: &Path| -> Recording {
         let e: EncodedRecording =
             serde_json::from_str(&std::fs::read_to_string(p.join("histograms.json")).unwrap())

@@ -3,8 +3,8 @@
 
 use crate::support::{count, read_json, text, tmp, voiceswarm};
 use std::time::Duration;
-use voiceswarm::inputs::Input;
-use voiceswarm::scenario::parse;
+use voiceswarm_model::inputs::Input;
+use voiceswarm_model::scenario::parse;
 
 fn err(json: &str) -> String {
     parse(json, &Input::File("s.json".into()))
@@ -21,9 +21,10 @@ fn with_steps(steps: &str) -> String {
 #[test]
 fn the_default_file_loads() {
     let file = Input::File(crate::support::repo().join("scenarios/voice_assistant.json"));
-    let j = voiceswarm::scenario::load(&file, "--scenario-file").unwrap();
+    let j = voiceswarm_model::scenario::load(&file, "--scenario-file").unwrap();
     let built_in =
-        voiceswarm::scenario::load(&Input::BuiltIn("voice_assistant.json".into()), "").unwrap();
+        voiceswarm_model::scenario::load(&Input::BuiltIn("voice_assistant.json".into()), "")
+            .unwrap();
     assert_eq!(
         j.hash, built_in.hash,
         "the built-in journeys are the committed file"
@@ -245,7 +246,7 @@ fn bad_calls_are_refused_at_load_naming_the_json_path() {
     let dir = tmp();
     std::fs::write(
         dir.path().join("refund.wav"),
-        voiceswarm::fixtures::AUDIO[3].wav,
+        voiceswarm_model::fixtures::AUDIO[3].wav,
     )
     .unwrap();
     let call = |step: &str| {

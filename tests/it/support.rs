@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use voiceswarm::backend::{self, BackendConfig, BackendHandle};
+use voiceswarm_backend::{BackendConfig, BackendHandle};
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -12,7 +12,7 @@ pub fn repo() -> PathBuf {
 
 /// The reference backend, in this process, on 127.0.0.1:0.
 pub async fn backend(config: BackendConfig) -> BackendHandle {
-    backend::spawn(&config, "127.0.0.1:0")
+    voiceswarm_backend::spawn(&config, "127.0.0.1:0")
         .await
         .expect("backend starts")
 }

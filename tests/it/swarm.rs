@@ -7,7 +7,7 @@ use crate::support::{
 };
 use std::process::Command;
 use std::time::{Duration, Instant};
-use voiceswarm::backend::BackendConfig;
+use voiceswarm_backend::BackendConfig;
 
 const QUICK: &[&str] = &[
     "-u",

@@ -4,27 +4,32 @@
 
 pub mod resolve;
 
-use crate::arrivals::pool::OnFull;
-use crate::arrivals::rate::{parse_positive_rate, Shape};
-use crate::arrivals::schedule::Process;
-use crate::backend::BackendConfig;
-use crate::inputs::{Input, SCENARIO_PATH, TARGETS_PATH};
-use crate::measure::step::StepContext;
-use crate::output::RunFolder;
-use crate::plan::worker::WorkerArgs;
-use crate::plan::{ClientMode, Load, Profile};
-use crate::scenario::{self, Journeys};
-use crate::stats::Targets;
-use crate::swarm::attack::{attack, goose_error_line};
-use crate::swarm::Swarm;
-use crate::target::{check_reachable, SystemUnderTest};
-use crate::units::{parse_number_above_zero, parse_number_at_least};
-use crate::vocab::{metric, stage};
+use crate::sut::{check_reachable, SystemUnderTest};
 use anyhow::anyhow;
 use clap::Args;
 use goose::config::GooseConfiguration;
 use std::path::PathBuf;
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
+use voiceswarm_backend::BackendConfig;
+use voiceswarm_engine::measure::step::StepContext;
+use voiceswarm_engine::swarm::attack::{attack, goose_error_line};
+use voiceswarm_engine::swarm::ending::coordinated_omission_text;
+use voiceswarm_engine::swarm::{unselected_targets, Swarm};
+use voiceswarm_model::arrival::rate::{parse_positive_rate, Shape};
+use voiceswarm_model::arrival::schedule::Process;
+use voiceswarm_model::arrival::OnFull;
+use voiceswarm_model::inputs::{Input, SCENARIO_PATH, TARGETS_PATH};
+use voiceswarm_model::plan::worker::WorkerArgs;
+use voiceswarm_model::plan::{ClientMode, Load, Profile};
+use voiceswarm_model::scenario::{self, Journeys};
+use voiceswarm_model::stats::Recorder;
+use voiceswarm_model::stats::Targets;
+use voiceswarm_model::units::{parse_number_above_zero, parse_number_at_least};
+use voiceswarm_model::vocab::{metric, stage};
+use voiceswarm_results::export::Exporter;
+use voiceswarm_results::folder::RunFolder;
+use voiceswarm_results::load_run::LoadRun;
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -90,7 +95,7 @@ pub struct RunArgs {
     pub csv: Option<String>,
     /// What the run tested, e.g. version=1.4.2, deploy=abc123, env=staging (repeatable; adds to VOICESWARM_LABELS)
     #[arg(long = "label", value_name = "KEY=VALUE", help_heading = "Results",
-          value_parser = |s: &str| crate::plan::labels::parse_label(s).map(|_| s.to_string()))]
+          value_parser = |s: &str| voiceswarm_model::labels::parse_label(s).map(|_| s.to_string()))]
     pub labels: Vec<String>,
 
     /// Open arrivals: callers arrive at RATE (5/s, 120/m, 7200/h), each one journey, whatever the backend's speed
@@ -128,7 +133,7 @@ pub struct RunArgs {
     pub prometheus_listen: Option<std::net::SocketAddr>,
     /// After the run, keep /metrics up this long so a scrape collects the final figures
     #[arg(long, value_name = "TIME", default_value = "15s", help_heading = "Monitoring",
-          value_parser = crate::units::parse_duration)]
+          value_parser = voiceswarm_model::units::parse_duration)]
     pub prometheus_linger: std::time::Duration,
     /// Push the final figures to the Prometheus Pushgateway at URL (job voiceswarm, labelled)
     #[arg(long, value_name = "URL", help_heading = "Monitoring", value_parser = http_url)]
@@ -238,7 +243,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
         println!(
             "Arrivals: {} ({process:?}) for {}; {max_concurrency} users carry them ({how}); {on_full:?} when all are busy",
             rate.text,
-            crate::units::format_duration(rate.duration())
+            voiceswarm_model::units::format_duration(rate.duration())
         );
     }
     let sut = SystemUnderTest::reach(plan.host.as_deref(), &args.backend, "load goes to").await?;
@@ -251,14 +256,30 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
     }
     let folder = RunFolder::open(args.out.as_deref(), &args.reports_dir, &plan.label)
         .map_err(anyhow::Error::msg)?;
-    let swarm = Swarm {
-        plan,
-        journeys: &journeys,
-        targets,
+    let recorder = Arc::new(Recorder::for_this_machine());
+    let users_seen = Arc::new(AtomicUsize::new(0));
+    let exporter = Exporter::start(&plan, recorder.clone(), users_seen.clone(), &targets).await?;
+    let sink = LoadRun::new(
+        folder,
+        &sut.url,
+        plan.clone(),
+        targets.clone(),
         targets_text,
+        coordinated_omission_text(args.goose.co_mitigation.as_ref()),
+        unselected_targets(&plan, &journeys, &targets),
+        exporter,
+    );
+    let swarm = Swarm {
+        plan: &plan,
+        journeys: &journeys,
+        targets: &targets,
         goose_flags: args.goose,
+        recorder,
+        users_seen,
     };
-    let code = swarm.run(&sut.url, &folder).await;
+    let code = swarm.run(&sut.url, &sink).await;
+    let exported = sink.into_exporter().close().await;
+    let code = code.and_then(|c| exported.map(|()| c));
     sut.stop().await;
     code
 }

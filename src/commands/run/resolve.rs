@@ -3,19 +3,19 @@
 //! a lookup function, so tests need not touch the process environment.
 
 use super::RunArgs;
-use crate::arrivals::pool::OnFull;
-use crate::arrivals::rate::{parse_positive_rate, Shape};
-use crate::arrivals::schedule::Process;
-use crate::export::ExportPlan;
-use crate::inputs::Input;
-use crate::plan::goose::test_plan_given;
-use crate::plan::headers::ENV_API_KEY;
-use crate::plan::labels::{Labels, ENV_LABELS};
-use crate::plan::{Console, Headers, Load, Profile, RunPlan, Source};
-use crate::scenario::Journeys;
-use crate::units::{parse_duration, parse_number_above_zero};
 use std::collections::BTreeMap;
 use std::time::Duration;
+use voiceswarm_engine::swarm::goose_config::test_plan_given;
+use voiceswarm_model::arrival::rate::{parse_positive_rate, Shape};
+use voiceswarm_model::arrival::schedule::Process;
+use voiceswarm_model::arrival::OnFull;
+use voiceswarm_model::inputs::Input;
+use voiceswarm_model::labels::{Labels, ENV_LABELS};
+use voiceswarm_model::plan::exports::ExportPlan;
+use voiceswarm_model::plan::headers::ENV_API_KEY;
+use voiceswarm_model::plan::{Console, Headers, Load, Profile, RunPlan, Source};
+use voiceswarm_model::scenario::Journeys;
+use voiceswarm_model::units::{parse_duration, parse_number_above_zero};
 
 /// Environment variables read (between the scenario file and flags).
 pub const ENV_USERS: &str = "VOICESWARM_USERS";
@@ -145,7 +145,11 @@ fn shape(
 
 /// The name of the run folder: the worker, `web`, the profile, or `custom` when anything but a
 /// profile set the load.
-fn label(args: &RunArgs, plan_worker: Option<&crate::plan::Worker>, sources: &Sources) -> String {
+fn label(
+    args: &RunArgs,
+    plan_worker: Option<&voiceswarm_model::plan::Worker>,
+    sources: &Sources,
+) -> String {
     let overridden = sources.values().any(|s| *s != Source::Profile);
     if let Some(w) = plan_worker {
         format!("{}-worker{}", w.run_id, w.index)
@@ -179,7 +183,7 @@ fn arrivals(
     args: &RunArgs,
     journeys: &Journeys,
     run_time: Duration,
-    worker: Option<&crate::plan::Worker>,
+    worker: Option<&voiceswarm_model::plan::Worker>,
 ) -> Result<Option<Load>, String> {
     let rate = match (&args.arrival_rate, &args.arrival_plan) {
         (Some(r), _) => Shape::constant(
@@ -211,7 +215,7 @@ fn arrivals(
             let chosen = journeys
                 .only(selected.as_deref())
                 .map_err(|p| format!("--scenarios {p}: no journey of that name"))?;
-            crate::arrivals::pool_for(&rate, &chosen)
+            voiceswarm_engine::arrivals::pool_for(&rate, &chosen)
         }
     };
     let (rate, pool) = match worker {

@@ -1,0 +1,231 @@
+//! The reference backend's phone bot: `GET /ws/twilio` (Twilio Media Streams) and `/ws/raw`
+//! (PCM). It listens with voice activity detection and an endpointing silence, thinks through
+//! the same stages and worker pools as the HTTP API, speaks its reply as frames paced in real
+//! time, then a mark; caller speech during a reply is a barge-in: it stops and sends `clear`.
+//! Faults apply to calls too: dropped sockets, stalled replies, malformed frames.
+
+mod ear;
+mod recognise;
+mod voice;
+
+use super::state::AppState;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::Response;
+use bytes::Bytes;
+use ear::{Ear, Heard};
+use futures::future::BoxFuture;
+use futures::{SinkExt, StreamExt};
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use voice::Reply;
+use voiceswarm_model::audio::speech::{tone_frames, Format, FRAME};
+use voiceswarm_model::protocol::{CallIds, CallerEvent, Wire, WireMessage};
+
+pub async fn twilio(ws: WebSocketUpgrade, State(s): State<Arc<AppState>>) -> Response {
+    let wire: Arc<dyn Wire> = Arc::new(voiceswarm_model::protocol::twilio::Twilio);
+    ws.on_upgrade(move |socket| session(socket, s, wire))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuery {
+    sample_rate: Option<u32>,
+}
+
+pub async fn raw(
+    ws: WebSocketUpgrade,
+    State(s): State<Arc<AppState>>,
+    Query(q): Query<RawQuery>,
+) -> Response {
+    let rate = q.sample_rate.unwrap_or(16_000);
+    if !(8_000..=48_000).contains(&rate) || !rate.is_multiple_of(50) {
+        return super::handlers::error(
+            axum::http::StatusCode::BAD_REQUEST,
+            "sample_rate: expected 8000 to 48000, a multiple of 50",
+        );
+    }
+    let wire: Arc<dyn Wire> = Arc::new(voiceswarm_model::protocol::raw::Raw { sample_rate: rate });
+    ws.on_upgrade(move |socket| session(socket, s, wire))
+}
+
+/// A reply being spoken.
+struct Speaking {
+    start: Instant,
+    next: usize,
+    frames: usize,
+}
+
+/// One call's state at the bot.
+struct Bot {
+    s: Arc<AppState>,
+    wire: Arc<dyn Wire>,
+    ids: CallIds,
+    ear: Ear,
+    voice: Vec<Bytes>,
+    thinking: Option<BoxFuture<'static, Result<Reply, (axum::http::StatusCode, String)>>>,
+    speaking: Option<Speaking>,
+    replies: u64,
+}
+
+fn to_axum(m: WireMessage) -> Message {
+    match m {
+        WireMessage::Text(t) => Message::Text(t.into()),
+        WireMessage::Binary(b) => Message::Binary(b),
+    }
+}
+
+/// Waits for `at`, or forever when there is nothing to wait for.
+async fn until(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t.into()).await,
+        None => futures::future::pending().await,
+    }
+}
+
+impl Bot {
+    /// What the bot sends in answer to one message of the caller (None: the call is over).
+    fn heard(&mut self, event: CallerEvent) -> Option<Vec<WireMessage>> {
+        match event {
+            CallerEvent::Start {
+                call_sid,
+                stream_sid,
+                ..
+            } => {
+                self.ids.call_sid = call_sid;
+                self.ids.stream_sid = stream_sid;
+            }
+            CallerEvent::Media(audio) => return Some(self.listen(&audio)),
+            CallerEvent::Stop => return None,
+            CallerEvent::Connected | CallerEvent::Mark(_) | CallerEvent::Dtmf(_) => {}
+        }
+        Some(Vec::new())
+    }
+
+    fn listen(&mut self, audio: &[u8]) -> Vec<WireMessage> {
+        match self.ear.hear(audio) {
+            Heard::Nothing => Vec::new(),
+            Heard::SpeechStarted => {
+                // A new utterance supersedes a reply being thought of or spoken.
+                self.thinking = None;
+                match self.speaking.take() {
+                    Some(_) => vec![self.wire.bot_clear(&self.ids)],
+                    None => Vec::new(),
+                }
+            }
+            Heard::Utterance(utterance) => self.answer(utterance),
+        }
+    }
+
+    /// Starts thinking of a reply — or, on demand, stalls or sends a malformed frame.
+    fn answer(&mut self, utterance: Vec<u8>) -> Vec<WireMessage> {
+        let s = &self.s;
+        if s.sampler.chance(s.config.hang_rate) {
+            s.count(&s.counters.injected_hangs);
+            return Vec::new();
+        }
+        if s.sampler.chance(s.config.error_rate) {
+            s.count(&s.counters.injected_errors);
+            return vec![WireMessage::Text(
+                "{\"event\": \"media\", \"media\": {\"payload\": ".into(),
+            )];
+        }
+        let format = self.wire.format();
+        let call = self.ids.call_sid.clone();
+        self.thinking = Some(Box::pin(voice::think(s.clone(), format, call, utterance)));
+        Vec::new()
+    }
+
+    /// The reply's next frame, and its mark after the last one.
+    fn speak(&mut self) -> Vec<WireMessage> {
+        let Some(sp) = &mut self.speaking else {
+            return Vec::new();
+        };
+        let frame = &self.voice[sp.next % self.voice.len()];
+        let mut out = vec![self.wire.bot_media(&self.ids, frame)];
+        sp.next += 1;
+        if sp.next >= sp.frames {
+            self.replies += 1;
+            out.push(
+                self.wire
+                    .bot_mark(&self.ids, &format!("reply-{}", self.replies)),
+            );
+            self.speaking = None;
+        }
+        out
+    }
+}
+
+/// A call from its upgrade to its end.
+async fn session(socket: WebSocket, s: Arc<AppState>, wire: Arc<dyn Wire>) {
+    s.count(&s.counters.calls);
+    let format: Format = wire.format();
+    let endpoint = Duration::from_millis(s.config.endpoint_ms);
+    // On demand, the socket drops 1 to 4 s into the call.
+    let drop_at = s
+        .sampler
+        .chance(s.config.drop_rate)
+        .then(|| Instant::now() + Duration::from_secs_f64(1.0 + 3.0 * s.sampler.uniform()));
+    let mut bot = Bot {
+        ids: CallIds {
+            stream_sid: String::new(),
+            call_sid: String::new(),
+            account_sid: String::new(),
+        },
+        ear: Ear::new(format, endpoint),
+        voice: tone_frames(format),
+        thinking: None,
+        speaking: None,
+        replies: 0,
+        s,
+        wire,
+    };
+    let (mut tx, mut rx) = socket.split();
+    loop {
+        let next_frame = bot
+            .speaking
+            .as_ref()
+            .map(|sp| sp.start + FRAME * sp.next as u32);
+        let out = tokio::select! {
+            msg = rx.next() => {
+                let wire_msg = match msg {
+                    Some(Ok(Message::Text(t))) => WireMessage::Text(t.to_string()),
+                    Some(Ok(Message::Binary(b))) => WireMessage::Binary(b),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                };
+                // A message that is not the protocol's is ignored: a bot keeps the line open.
+                match bot.wire.parse_caller(&wire_msg) {
+                    Ok(event) => match bot.heard(event) {
+                        Some(out) => out,
+                        None => break,
+                    },
+                    Err(_) => continue,
+                }
+            }
+            reply = async { match &mut bot.thinking { Some(f) => f.await, None => futures::future::pending().await } } => {
+                bot.thinking = None;
+                match reply {
+                    Ok(r) => {
+                        bot.speaking = Some(Speaking { start: r.first_at, next: 0, frames: r.frames.max(1) });
+                        continue;
+                    }
+                    // A failing stage (--fail-component) ends the call, as a crashed bot would.
+                    Err(_) => break,
+                }
+            }
+            _ = until(next_frame) => bot.speak(),
+            _ = until(drop_at) => {
+                bot.s.count(&bot.s.counters.injected_drops);
+                return;
+            }
+        };
+        for m in out {
+            if tx.send(to_axum(m)).await.is_err() {
+                return;
+            }
+        }
+    }
+    let _ = tx.send(Message::Close(None)).await;
+}

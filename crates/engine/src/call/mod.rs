@@ -1,0 +1,324 @@
+//! A simulated phone caller: one call of a call step, as a Goose transaction. It connects to the
+//! bot's WebSocket, sends the protocol's opening, then a 20 ms frame of audio on schedule for the
+//! whole call (speech or silence, as a phone line does) while it hears the bot out, and hangs
+//! up. Every measurement goes to the recorder, and each call and turn into Goose's reports.
+
+pub mod connect;
+pub mod conversation;
+pub mod pacer;
+pub mod playback;
+
+use crate::measure::session;
+use crate::measure::step::StepContext;
+use conversation::{Conversation, Event};
+use futures::{SinkExt, StreamExt};
+use goose::prelude::*;
+use pacer::Pacer;
+use playback::Playback;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+use voiceswarm_model::protocol::{BotEvent, CallIds, Wire, WireMessage};
+use voiceswarm_model::scenario::CallPlan;
+use voiceswarm_model::vocab::{counter, metric, CallFailure};
+
+/// How a call ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Completed,
+    /// Hung up because the run ended: neither completed nor failed.
+    CutShort,
+    Failed(CallFailure, String),
+}
+
+/// A number for each call of this process (call ids).
+static CALLS: AtomicU64 = AtomicU64::new(0);
+
+fn to_tungstenite(m: WireMessage) -> Message {
+    match m {
+        WireMessage::Text(t) => Message::text(t),
+        WireMessage::Binary(b) => Message::binary(b),
+    }
+}
+
+/// What the call loop does with one message from the bot.
+fn hear(
+    wire: &dyn Wire,
+    msg: Message,
+    now: Instant,
+    conv: &mut Conversation<'_>,
+    playback: &mut Playback,
+) -> Result<Vec<String>, (CallFailure, String)> {
+    let wire_msg = match msg {
+        Message::Text(t) => WireMessage::Text(t.to_string()),
+        Message::Binary(b) => WireMessage::Binary(b),
+        Message::Close(_) => {
+            return Err((CallFailure::ClosedEarly, "the bot closed the call".into()))
+        }
+        Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return Ok(Vec::new()),
+    };
+    match wire
+        .parse_bot(&wire_msg)
+        .map_err(|e| (CallFailure::Protocol, e))?
+    {
+        BotEvent::Media(audio) => {
+            let speech = wire.format().is_speech(&audio);
+            let mid_reply = playback
+                .last_speech
+                .is_some_and(|t| now - t < conversation::REPLY_GAP);
+            playback
+                .push(now, &audio, speech, mid_reply)
+                .map_err(|queued| {
+                    (
+                        CallFailure::Flood,
+                        format!("{queued:?} of audio queued: far faster than real time"),
+                    )
+                })?;
+            conv.bot_audio(now, speech, playback);
+            Ok(Vec::new())
+        }
+        BotEvent::Mark(name) => {
+            playback.mark(now, name);
+            conv.bot_mark();
+            Ok(Vec::new())
+        }
+        BotEvent::Clear => {
+            conv.bot_clear(now);
+            Ok(playback.clear(now))
+        }
+    }
+}
+
+/// The call's sending side: media frames on schedule and mark echoes, numbered as the
+/// protocol counts them.
+struct Sender<'a> {
+    wire: &'a dyn Wire,
+    ids: CallIds,
+    seq: u64,
+    chunk: u64,
+}
+
+impl Sender<'_> {
+    async fn send(
+        &mut self,
+        ws: &mut connect::Socket,
+        m: WireMessage,
+    ) -> Result<(), (CallFailure, String)> {
+        ws.send(to_tungstenite(m))
+            .await
+            .map_err(|e| (CallFailure::ClosedEarly, format!("cannot send: {e}")))
+    }
+
+    async fn marks(
+        &mut self,
+        ws: &mut connect::Socket,
+        names: Vec<String>,
+    ) -> Result<(), (CallFailure, String)> {
+        for name in names {
+            self.seq += 1;
+            let m = self.wire.mark(&self.ids, &name, self.seq);
+            self.send(ws, m).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Records what the conversation measured; the call's outcome when it ended.
+async fn record(events: Vec<Event>, user: &mut GooseUser, ctx: &StepContext) -> Option<Outcome> {
+    let hint = user.weighted_users_index;
+    let mut outcome = None;
+    for e in events {
+        match e {
+            Event::VoiceToVoice(d) => {
+                ctx.recorder.record(hint, metric::CALL_VOICE_TO_VOICE, d);
+                let _ = user
+                    .record_custom_request_duration(
+                        "TURN",
+                        metric::CALL_VOICE_TO_VOICE,
+                        d,
+                        true,
+                        None,
+                        None,
+                    )
+                    .await;
+            }
+            Event::ReplyAudio(d) => ctx.recorder.record(hint, metric::CALL_REPLY_AUDIO, d),
+            Event::BargeIn(d) => ctx.recorder.record(hint, metric::CALL_BARGE_IN, d),
+            Event::BargeInIgnored => ctx.recorder.count(hint, counter::CALL_BARGE_IN_IGNORED, 1),
+            Event::Completed => outcome = Some(Outcome::Completed),
+            Event::Failed(kind, why) => outcome = Some(Outcome::Failed(kind, why)),
+        }
+    }
+    outcome
+}
+
+/// Sends every frame due by `now` (catching up after a late wake), recording its lateness.
+async fn send_due(
+    ws: &mut connect::Socket,
+    sender: &mut Sender<'_>,
+    pacer: &mut Pacer,
+    conv: &mut Conversation<'_>,
+    now: Instant,
+    hint: usize,
+    ctx: &StepContext,
+) -> Result<(), (CallFailure, String)> {
+    while let Some((k, lateness)) = pacer.take_due(now) {
+        let frame = conv.frame(now);
+        sender.seq += 1;
+        sender.chunk += 1;
+        let m = sender.wire.media(
+            &sender.ids,
+            &frame,
+            sender.seq,
+            sender.chunk,
+            Pacer::timestamp_ms(k),
+        );
+        ctx.recorder
+            .record(hint, metric::CALL_FRAME_LATENESS, lateness);
+        sender.send(ws, m).await?;
+    }
+    Ok(())
+}
+
+/// The conversation over an open socket, frame by frame, until it completes, fails, outlasts
+/// `max_duration` or the run ends.
+async fn converse(
+    ws: &mut connect::Socket,
+    sender: &mut Sender<'_>,
+    plan: &CallPlan,
+    user: &mut GooseUser,
+    ctx: &StepContext,
+) -> Outcome {
+    let start = Instant::now();
+    let mut pacer = Pacer::new(start);
+    let mut conv = Conversation::new(plan);
+    let mut playback = Playback::new(start, plan.wire.format());
+    let hint = user.weighted_users_index;
+    let fail = |(kind, why): (CallFailure, String)| Outcome::Failed(kind, why);
+    let outcome = loop {
+        tokio::select! {
+            biased;
+            msg = ws.next() => {
+                let now = Instant::now();
+                let result = match msg {
+                    Some(Ok(m)) => hear(plan.wire.as_ref(), m, now, &mut conv, &mut playback),
+                    Some(Err(e)) => Err((CallFailure::ClosedEarly, format!("the connection broke: {e}"))),
+                    None => Err((CallFailure::ClosedEarly, "the bot closed the call".into())),
+                };
+                match result {
+                    Ok(cleared) => if let Err(e) = sender.marks(ws, cleared).await { break fail(e) },
+                    Err(e) => break fail(e),
+                }
+            }
+            _ = crate::clock::sleep_until(pacer.next_due()) => {
+                let now = Instant::now();
+                if let Err(e) = send_due(ws, sender, &mut pacer, &mut conv, now, hint, ctx).await {
+                    break fail(e);
+                }
+                let due = playback.due_marks(now);
+                if let Err(e) = sender.marks(ws, due).await { break fail(e) }
+                conv.tick(now, &mut playback);
+                if let Some(outcome) = record(conv.take_events(), user, ctx).await {
+                    break outcome;
+                }
+                if now - start > plan.max_duration {
+                    break Outcome::Failed(CallFailure::MaxDuration, format!("still going after {:?}", plan.max_duration));
+                }
+                if ctx.deadline.get().is_some_and(|end| now >= *end) {
+                    break Outcome::CutShort;
+                }
+            }
+        }
+    };
+    // Measurements made before a failure still count (a reply heard before the socket broke).
+    let _ = record(conv.take_events(), user, ctx).await;
+    ctx.recorder
+        .count(hint, counter::CALL_STUTTERS, playback.stutters);
+    outcome
+}
+
+/// Runs one call of `plan` as the step `name`: connect, converse, hang up, record.
+pub async fn run(
+    user: &mut GooseUser,
+    name: &str,
+    plan: &CallPlan,
+    ctx: &StepContext,
+) -> TransactionResult {
+    if ctx.deadline.get().is_some_and(|end| Instant::now() >= *end) {
+        // The run is over: no new call. Wait for Goose to stop this user rather than spin.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        return Ok(());
+    }
+    let hint = user.weighted_users_index;
+    ctx.users_seen.fetch_max(hint + 1, Ordering::Relaxed);
+    ctx.recorder.with_shard(hint, |s| {
+        s.count(counter::REQUESTS, 1);
+        s.count(counter::CALLS_STARTED, 1);
+    });
+    let started = Instant::now();
+    let outcome = call(user, plan, ctx).await;
+    let took = started.elapsed();
+    ctx.recorder.with_shard(hint, |s| match &outcome {
+        Outcome::Completed => {
+            s.count(counter::CALLS_COMPLETED, 1);
+            s.record(name, took);
+        }
+        Outcome::CutShort => s.count(counter::CALLS_CUT_SHORT, 1),
+        Outcome::Failed(kind, _) => {
+            s.count(counter::CALLS_FAILED, 1);
+            s.count(counter::FAILURES, 1);
+            s.count(&kind.counter(), 1);
+        }
+    });
+    let error = match &outcome {
+        Outcome::Failed(kind, why) => Some(format!("{name}: {}: {why}", kind.name())),
+        _ => None,
+    };
+    user.record_custom_request_duration("CALL", name, took, error.is_none(), None, error.as_deref())
+        .await
+}
+
+/// Connects (timing the handshake), converses, and hangs up.
+async fn call(user: &mut GooseUser, plan: &CallPlan, ctx: &StepContext) -> Outcome {
+    let vars = session::vars(user);
+    let path = plan.path.render(vars, &ctx.data);
+    let custom = plan
+        .custom_parameters
+        .iter()
+        .map(|(k, t)| (k.clone(), t.render(vars, &ctx.data).into_owned()))
+        .collect();
+    let url = match connect::ws_url(&user.base_url, &path) {
+        Ok(u) => u,
+        Err(e) => return Outcome::Failed(CallFailure::Connect, e),
+    };
+    let connecting = Instant::now();
+    let mut ws = match connect::open(&url, &ctx.extra_headers, plan.turn_timeout).await {
+        Ok(ws) => ws,
+        Err(e) => return Outcome::Failed(CallFailure::Connect, e),
+    };
+    ctx.recorder.record(
+        user.weighted_users_index,
+        metric::CALL_CONNECT,
+        connecting.elapsed(),
+    );
+    let wire = plan.wire.as_ref();
+    let mut sender = Sender {
+        wire,
+        ids: CallIds::new(CALLS.fetch_add(1, Ordering::Relaxed)),
+        seq: 1,
+        chunk: 0,
+    };
+    for m in wire.opening(&sender.ids, &custom) {
+        if let Err((kind, why)) = sender.send(&mut ws, m).await {
+            return Outcome::Failed(kind, why);
+        }
+    }
+    let outcome = converse(&mut ws, &mut sender, plan, user, ctx).await;
+    if !matches!(outcome, Outcome::Failed(CallFailure::ClosedEarly, _)) {
+        sender.seq += 1;
+        let stop = wire.stop(&sender.ids, sender.seq);
+        let _ = ws.send(to_tungstenite(stop)).await;
+        let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+    }
+    outcome
+}

@@ -1,0 +1,207 @@
+//! A call step, compiled: the bot's path, the wire protocol, each turn's utterances as frames
+//! prepared in the protocol's form (resampled and encoded once, at load), pauses and limits.
+
+use super::error::{Ctx, ScenarioError};
+use super::model::CallDef;
+use super::template::Template;
+use crate::audio::speech::utterance_frames;
+use crate::protocol::{wire, PreparedFrame, Wire, PROTOCOLS};
+use crate::units::{parse_duration, parse_positive_duration};
+use bytes::Bytes;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// An utterance: its frames, ready to send.
+pub type Utterance = Arc<[PreparedFrame]>;
+
+/// One turn: what the caller may say (one picked at random), and when it barges in.
+#[derive(Debug, Clone)]
+pub struct TurnPlan {
+    pub utterances: Arc<[Utterance]>,
+    /// Start the next turn this long into the bot's reply.
+    pub barge_in_after: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CallPlan {
+    pub path: Template,
+    pub wire: Arc<dyn Wire>,
+    pub turns: Vec<TurnPlan>,
+    /// One frame of digital silence, sent between utterances as a phone line does.
+    pub silence: PreparedFrame,
+    /// The pause after a reply has played, before the next turn.
+    pub pause: (Duration, Duration),
+    pub turn_timeout: Duration,
+    pub custom_parameters: Vec<(String, Template)>,
+    pub max_duration: Duration,
+}
+
+fn time(ctx: &Ctx, at: &str, text: Option<&str>, default: &str) -> Result<Duration, ScenarioError> {
+    parse_positive_duration(text.unwrap_or(default)).map_err(|e| ctx.err(at, e))
+}
+
+fn protocol(ctx: &Ctx, at: &str, def: &CallDef) -> Result<Arc<dyn Wire>, ScenarioError> {
+    let name = def.protocol.as_deref().unwrap_or("twilio");
+    let rate = def.sample_rate.unwrap_or(16_000);
+    if def.sample_rate.is_some() && name != "raw" {
+        return Err(ctx.err(
+            format!("{at}.sample_rate"),
+            "only the raw protocol takes a sample rate (Twilio's is 8000)",
+        ));
+    }
+    if !(8_000..=48_000).contains(&rate) || !rate.is_multiple_of(50) {
+        return Err(ctx.err(
+            format!("{at}.sample_rate"),
+            format!("{rate}: expected 8000 to 48000 Hz, a multiple of 50"),
+        ));
+    }
+    wire(name, rate).ok_or_else(|| {
+        ctx.err(
+            format!("{at}.protocol"),
+            format!("'{name}' is not a protocol: use one of {PROTOCOLS}"),
+        )
+    })
+}
+
+/// Every audio list a turn names, as utterances in `format` (each list prepared once).
+fn utterances(
+    ctx: &Ctx,
+    at: &str,
+    def: &CallDef,
+    audio: &BTreeMap<String, Arc<[Bytes]>>,
+    wire: &Arc<dyn Wire>,
+) -> Result<BTreeMap<String, Arc<[Utterance]>>, ScenarioError> {
+    let mut out = BTreeMap::new();
+    for (i, turn) in def.turns.iter().enumerate() {
+        if out.contains_key(&turn.say) {
+            continue;
+        }
+        let here = format!("{at}.turns[{i}].say");
+        let files = audio.get(&turn.say).ok_or_else(|| {
+            let names: Vec<&str> = audio.keys().map(String::as_str).collect();
+            ctx.err(
+                &here,
+                format!(
+                    "no audio list '{}' (defined: {})",
+                    turn.say,
+                    if names.is_empty() {
+                        "none".into()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            )
+        })?;
+        let list: Vec<Utterance> = files
+            .iter()
+            .map(|wav| {
+                let frames = utterance_frames(wav, wire.format()).map_err(|e| ctx.err(&here, e))?;
+                Ok(frames.into_iter().map(|f| wire.prepare(f)).collect())
+            })
+            .collect::<Result<_, ScenarioError>>()?;
+        out.insert(turn.say.clone(), list.into());
+    }
+    Ok(out)
+}
+
+fn turns(
+    ctx: &Ctx,
+    at: &str,
+    def: &CallDef,
+    lists: &BTreeMap<String, Arc<[Utterance]>>,
+) -> Result<Vec<TurnPlan>, ScenarioError> {
+    let last = def.turns.len() - 1;
+    def.turns
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let barge = match &t.barge_in_after {
+                None => None,
+                Some(_) if i == last => return Err(ctx.err(
+                    format!("{at}.turns[{i}].barge_in_after"),
+                    "the last turn cannot barge in: there is no next utterance to interrupt with",
+                )),
+                Some(b) => Some(time(
+                    ctx,
+                    &format!("{at}.turns[{i}].barge_in_after"),
+                    Some(b),
+                    "",
+                )?),
+            };
+            Ok(TurnPlan {
+                utterances: lists[&t.say].clone(),
+                barge_in_after: barge,
+            })
+        })
+        .collect()
+}
+
+pub(super) fn compile_call(
+    ctx: &Ctx,
+    at: &str,
+    def: &CallDef,
+    audio: &BTreeMap<String, Arc<[Bytes]>>,
+    template: impl Fn(&str, &str) -> Result<Template, ScenarioError>,
+) -> Result<CallPlan, ScenarioError> {
+    if !def.path.starts_with('/') {
+        return Err(ctx.err(
+            format!("{at}.path"),
+            format!("'{}' must start with /", def.path),
+        ));
+    }
+    if def.turns.is_empty() {
+        return Err(ctx.err(
+            format!("{at}.turns"),
+            "a call needs at least one turn: {\"say\": \"<audio list>\"}",
+        ));
+    }
+    let wire = protocol(ctx, at, def)?;
+    let lists = utterances(ctx, at, def, audio, &wire)?;
+    let pause = match &def.pause {
+        None => (Duration::from_millis(300), Duration::from_millis(800)),
+        Some([a, b]) => {
+            let d = |i: usize, t: &str| {
+                parse_duration(t).map_err(|e| ctx.err(format!("{at}.pause[{i}]"), e))
+            };
+            let (lo, hi) = (d(0, a)?, d(1, b)?);
+            if hi < lo {
+                return Err(ctx.err(
+                    format!("{at}.pause"),
+                    "the second time must not be below the first",
+                ));
+            }
+            (lo, hi)
+        }
+    };
+    let custom_parameters = def
+        .custom_parameters
+        .iter()
+        .map(|(k, v)| {
+            Ok((
+                k.clone(),
+                template(&format!("{at}.custom_parameters.{k}"), v)?,
+            ))
+        })
+        .collect::<Result<_, ScenarioError>>()?;
+    Ok(CallPlan {
+        path: template(&format!("{at}.path"), &def.path)?,
+        silence: wire.prepare(wire.format().silence()),
+        turns: turns(ctx, at, def, &lists)?,
+        wire,
+        pause,
+        turn_timeout: time(
+            ctx,
+            &format!("{at}.turn_timeout"),
+            def.turn_timeout.as_deref(),
+            "10s",
+        )?,
+        custom_parameters,
+        max_duration: time(
+            ctx,
+            &format!("{at}.max_duration"),
+            def.max_duration.as_deref(),
+            "5m",
+        )?,
+    })
+}

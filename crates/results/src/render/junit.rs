@@ -1,0 +1,76 @@
+//! `junit.xml`: one test case per verdict — latency targets, error rate, throughput, Goose's
+//! thresholds, component errors — failing ones carrying what was observed, so any CI system shows
+//! which check broke.
+
+use super::words;
+use std::fmt::Write;
+use voiceswarm_model::stats::{Status, Summary};
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+pub fn render(s: &Summary) -> String {
+    let failures = s.verdicts.iter().filter(|v| v.fails()).count();
+    let skipped = s
+        .verdicts
+        .iter()
+        .filter(|v| !v.fails() && matches!(v.status, Status::Skipped | Status::NoData))
+        .count();
+    let tests = s.verdicts.len();
+    let mut o = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        o,
+        "<testsuites name=\"voiceswarm\" tests=\"{tests}\" failures=\"{failures}\">"
+    );
+    let _ = writeln!(
+        o,
+        "  <testsuite name=\"voiceswarm.{}\" tests=\"{tests}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{:.3}\">",
+        s.kind.name(),
+        s.totals.duration_s
+    );
+    if !s.labels.is_empty() {
+        o.push_str("    <properties>\n");
+        for (k, v) in s.labels.iter() {
+            let _ = writeln!(
+                o,
+                "      <property name=\"label.{}\" value=\"{}\"/>",
+                esc(k),
+                esc(v)
+            );
+        }
+        o.push_str("    </properties>\n");
+    }
+    for v in &s.verdicts {
+        let _ = write!(
+            o,
+            "    <testcase classname=\"voiceswarm.targets\" name=\"{}\">",
+            esc(&v.name)
+        );
+        if v.fails() {
+            let msg = format!(
+                "{}: observed {}, target {}",
+                v.name,
+                words::observed(v),
+                words::target(v)
+            );
+            let _ = write!(
+                o,
+                "\n      <failure message=\"{}\" type=\"{:?}\">{}</failure>\n    ",
+                esc(&msg),
+                v.status,
+                esc(&msg)
+            );
+        } else if matches!(v.status, Status::Skipped | Status::NoData) {
+            let why = v.reason.clone().unwrap_or_default();
+            let _ = write!(o, "\n      <skipped message=\"{}\"/>\n    ", esc(&why));
+        }
+        o.push_str("</testcase>\n");
+    }
+    o.push_str("  </testsuite>\n</testsuites>\n");
+    o
+}
