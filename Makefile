@@ -13,7 +13,7 @@ all: build
 
 build: $(BIN)
 
-$(BIN): Cargo.toml Cargo.lock $(shell find src -name '*.rs') $(wildcard scenarios/audio/*)
+$(BIN): Cargo.toml Cargo.lock $(shell find src crates -name '*.rs' -o -name Cargo.toml) $(wildcard scenarios/audio/*)
 	$(CARGO) build --release --locked
 	@touch $(BIN)
 
@@ -40,10 +40,10 @@ deps:
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 test: deps lint
-	$(CARGO) test --locked --lib --bins --tests
+	$(CARGO) test --locked --workspace --lib --bins --tests
 
 ci: test
 

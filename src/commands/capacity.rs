@@ -16,7 +16,8 @@ use voiceswarm_model::plan::{ClientMode, Console, Headers, Load, Profile, RunPla
 use voiceswarm_model::scenario::{self, Journeys};
 use voiceswarm_model::stats::{Target, Targets};
 use voiceswarm_model::units::{parse_number_at_least, parse_percent, parse_positive_duration};
-use voiceswarm_results::folder::{FolderKind, RunFolder, RunRecord};
+use voiceswarm_results::folder::{FolderKind, RunFolder};
+use voiceswarm_results::session::Session;
 
 #[derive(Debug, Args)]
 pub struct CapacityArgs {
@@ -181,8 +182,7 @@ pub async fn run(args: CapacityArgs) -> anyhow::Result<u8> {
         args.resolution
     );
     let clock = std::time::Instant::now();
-    let mut record = RunRecord::started(FolderKind::Capacity, &base, &sut.url);
-    record.write(&folder.dir)?;
+    let session = Session::open(folder, FolderKind::Capacity, &base, &sut.url)?;
     let stepper = Stepper {
         base: base.clone(),
         journeys: &journeys,
@@ -204,26 +204,15 @@ pub async fn run(args: CapacityArgs) -> anyhow::Result<u8> {
         }
     };
     let report = crate::capacity::search(&stepper, search, args.resolution).await?;
-    report.write(&folder)?;
+    report.write(session.folder())?;
     if let Some(step) = &report.judged_step {
         let targets_text = stepper.slos.to_file_text();
-        voiceswarm_results::render::write_results(
-            &folder.dir,
-            &step.summary,
-            &step.recording,
-            &targets_text,
-        )?;
+        session.save(&step.summary, &step.recording, &targets_text)?;
     }
     let code = u8::from(report.max_sustainable_users.is_none());
-    record.ended(
-        clock.elapsed().as_secs_f64(),
-        report.interrupted,
-        code as i32,
-    );
-    record.write(&folder.dir)?;
-    folder.link_latest();
+    let duration_s = clock.elapsed().as_secs_f64();
     println!("\n{}", report.verdict());
-    println!("Run folder: {}", folder.dir.display());
+    session.end(duration_s, report.interrupted, code as i32, None)?;
     sut.stop().await;
     Ok(code)
 }

@@ -19,6 +19,7 @@ pub const GOOSE_REPORTS: [&str; 3] = [REPORT_HTML, "report.json", "report.md"];
 /// A capacity search's steps and what it found, and its chart.
 pub const CAPACITY_JSON: &str = "capacity.json";
 pub const CAPACITY_HTML: &str = "capacity.html";
+pub const CAPACITY_SVG: &str = "capacity.svg";
 /// Runs over time, written beside the run folders by `voiceswarm trend`.
 pub const TREND_HTML: &str = "trend.html";
 pub const TREND_JSON: &str = "trend.json";

@@ -52,9 +52,21 @@ impl Session {
             .with_context(|| format!("{}: cannot write run.json", self.folder.dir.display()))
     }
 
-    /// Writes every result file of a judged summary (summary.json last), adds the verdict to
-    /// Goose's report.html when the folder has one, and prints the console summary.
+    /// Writes every result file of a judged summary and prints the console summary.
     pub fn write_results(
+        &self,
+        summary: &Summary,
+        recording: &Recording,
+        targets_text: &str,
+    ) -> anyhow::Result<()> {
+        self.save(summary, recording, targets_text)?;
+        print!("{}", console::render(summary));
+        Ok(())
+    }
+
+    /// Writes every result file of a judged summary (summary.json last) and adds the verdict to
+    /// Goose's report.html when the folder has one; prints nothing.
+    pub fn save(
         &self,
         summary: &Summary,
         recording: &Recording,
@@ -68,7 +80,6 @@ impl Session {
             html::add_to_report(&page, summary)
                 .with_context(|| format!("{}: cannot add the verdict", page.display()))?;
         }
-        print!("{}", console::render(summary));
         Ok(())
     }
 
