@@ -10,6 +10,7 @@ mod distributed;
 mod export;
 mod faults;
 mod fuzz;
+mod layers;
 mod newcomer;
 mod probe;
 mod report;

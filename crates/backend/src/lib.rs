@@ -73,8 +73,7 @@ fn router_with(state: Arc<AppState>) -> Router {
         .route("/search", post(handlers::search))
         .layer(middleware::from_fn_with_state(state.clone(), inject_faults));
     let calls = Router::new()
-        .route("/twilio", get(bot::twilio))
-        .route("/raw", get(bot::raw))
+        .route("/{protocol}", get(bot::call))
         .layer(middleware::from_fn_with_state(state.clone(), require_key));
     Router::new()
         .route("/health", get(handlers::health))

@@ -1,5 +1,5 @@
-//! The reference backend's phone bot: `GET /ws/twilio` (Twilio Media Streams) and `/ws/raw`
-//! (PCM). It listens with voice activity detection and an endpointing silence, thinks through
+//! The reference backend's phone bot: `GET /ws/<protocol>` for every protocol the model
+//! registers (Twilio Media Streams, raw PCM, …). It listens with voice activity detection and an endpointing silence, thinks through
 //! the same stages and worker pools as the HTTP API, speaks its reply as frames paced in real
 //! time, then a mark; caller speech during a reply is a barge-in: it stops and sends `clear`.
 //! Faults apply to calls too: dropped sockets, stalled replies, malformed frames.
@@ -10,7 +10,7 @@ mod voice;
 
 use super::state::AppState;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use bytes::Bytes;
 use ear::{Ear, Heard};
@@ -21,23 +21,21 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use voice::Reply;
 use voiceswarm_model::audio::speech::{tone_frames, Format, FRAME};
-use voiceswarm_model::protocol::{CallIds, CallerEvent, Wire, WireMessage};
-
-pub async fn twilio(ws: WebSocketUpgrade, State(s): State<Arc<AppState>>) -> Response {
-    let wire: Arc<dyn Wire> = Arc::new(voiceswarm_model::protocol::twilio::Twilio);
-    ws.on_upgrade(move |socket| session(socket, s, wire))
-}
+use voiceswarm_model::protocol::{self, CallIds, CallerEvent, Wire, WireMessage};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawQuery {
+pub struct CallQuery {
     sample_rate: Option<u32>,
 }
 
-pub async fn raw(
+/// `GET /ws/<protocol>`: a call in any registered protocol (`?sample_rate=` for those whose
+/// rate the caller chooses, 16000 by default).
+pub async fn call(
     ws: WebSocketUpgrade,
     State(s): State<Arc<AppState>>,
-    Query(q): Query<RawQuery>,
+    Path(name): Path<String>,
+    Query(q): Query<CallQuery>,
 ) -> Response {
     let rate = q.sample_rate.unwrap_or(16_000);
     if !(8_000..=48_000).contains(&rate) || !rate.is_multiple_of(50) {
@@ -46,7 +44,11 @@ pub async fn raw(
             "sample_rate: expected 8000 to 48000, a multiple of 50",
         );
     }
-    let wire: Arc<dyn Wire> = Arc::new(voiceswarm_model::protocol::raw::Raw { sample_rate: rate });
+    let Some(wire) = protocol::wire(&name, rate) else {
+        let known = protocol::names();
+        let message = format!("/ws/{name}: not a protocol; the bot speaks {known}");
+        return super::handlers::error(axum::http::StatusCode::NOT_FOUND, &message);
+    };
     ws.on_upgrade(move |socket| session(socket, s, wire))
 }
 

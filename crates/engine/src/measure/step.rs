@@ -5,11 +5,13 @@ use super::body::{self, BodyRead, KEEP_LIMIT};
 use super::clients::ClientFactory;
 use super::server_timing;
 use super::session::{self, CallerState};
+use goose::goose::GooseMethod;
 use goose::prelude::*;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use voiceswarm_model::scenario::journeys::Method;
 use voiceswarm_model::scenario::{CompiledBody, HttpStep};
 use voiceswarm_model::stats::recorder::Shard;
 use voiceswarm_model::stats::Recorder;
@@ -93,7 +95,7 @@ fn build_request<'a>(
     path: &'a str,
 ) -> Result<GooseRequest<'a>, Box<TransactionError>> {
     let vars = session::vars(user);
-    let mut builder = user.get_request_builder(&step.method, path)?;
+    let mut builder = user.get_request_builder(&goose_method(step.method), path)?;
     for (name, value) in &step.headers {
         builder = builder.header(name, value.render(vars, &ctx.data).into_owned());
     }
@@ -120,7 +122,7 @@ fn build_request<'a>(
         }
     };
     let mut request = GooseRequest::builder()
-        .method(step.method)
+        .method(goose_method(step.method))
         .path(path)
         .name(name)
         .set_request_builder(builder);
@@ -249,4 +251,16 @@ pub async fn measure(
         Ok(_) => {}
     }
     Ok(body::audio_duration(&read).unwrap_or_default())
+}
+
+/// Goose's name for a step's method.
+fn goose_method(m: Method) -> GooseMethod {
+    match m {
+        Method::Get => GooseMethod::Get,
+        Method::Post => GooseMethod::Post,
+        Method::Put => GooseMethod::Put,
+        Method::Patch => GooseMethod::Patch,
+        Method::Delete => GooseMethod::Delete,
+        Method::Head => GooseMethod::Head,
+    }
 }

@@ -146,8 +146,18 @@ impl Swarm<'_> {
             crate::signals::sigterm().await;
             goose::trigger_killswitch("SIGTERM received");
         });
-        if let Some(w) = &self.plan.worker {
-            w.wait_for_start().await;
+        if let Some((w, delay)) = self
+            .plan
+            .worker
+            .as_ref()
+            .and_then(|w| Some((w, w.start_delay()?)))
+        {
+            let secs = delay.as_secs_f64();
+            println!(
+                "Worker {} of {}: starting in {secs:.1}s with the others",
+                w.index, w.workers
+            );
+            tokio::time::sleep(delay).await;
         }
         let code = match dashboard_port {
             Some(port) => {

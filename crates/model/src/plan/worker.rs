@@ -117,22 +117,13 @@ impl Worker {
         total / self.workers as f64
     }
 
-    /// Sleeps until the common start time (if it is still ahead).
-    pub async fn wait_for_start(&self) {
-        if let Some(at) = self.start_at {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0.0, |d| d.as_secs_f64());
-            if at > now {
-                println!(
-                    "Worker {} of {}: starting in {:.1}s with the others",
-                    self.index,
-                    self.workers,
-                    at - now
-                );
-                tokio::time::sleep(std::time::Duration::from_secs_f64(at - now)).await;
-            }
-        }
+    /// How long until the common start time, if it is still ahead.
+    pub fn start_delay(&self) -> Option<std::time::Duration> {
+        let at = self.start_at?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        (at > now).then(|| std::time::Duration::from_secs_f64(at - now))
     }
 }
 

@@ -5,7 +5,7 @@ use super::error::{Ctx, ScenarioError};
 use super::model::CallDef;
 use super::template::Template;
 use crate::audio::speech::utterance_frames;
-use crate::protocol::{wire, PreparedFrame, Wire, PROTOCOLS};
+use crate::protocol::{self, wire, PreparedFrame, Wire};
 use crate::units::{parse_duration, parse_positive_duration};
 use bytes::Bytes;
 use std::collections::BTreeMap;
@@ -59,7 +59,10 @@ fn protocol(ctx: &Ctx, at: &str, def: &CallDef) -> Result<Arc<dyn Wire>, Scenari
     wire(name, rate).ok_or_else(|| {
         ctx.err(
             format!("{at}.protocol"),
-            format!("'{name}' is not a protocol: use one of {PROTOCOLS}"),
+            format!(
+                "'{name}' is not a protocol: use one of {}",
+                protocol::names()
+            ),
         )
     })
 }

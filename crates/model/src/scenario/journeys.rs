@@ -6,7 +6,6 @@ use super::pointer::Pointer;
 use super::template::{JsonTemplate, Template};
 use crate::inputs::Input;
 use bytes::Bytes;
-use goose::goose::GooseMethod;
 use reqwest::header::HeaderName;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -41,10 +40,21 @@ pub enum StepKind {
     Call(Arc<CallPlan>),
 }
 
+/// The HTTP methods a step may use (the engine maps each onto Goose's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Head,
+}
+
 /// An HTTP request, and what its response must hold.
 #[derive(Debug, Clone)]
 pub struct HttpStep {
-    pub method: GooseMethod,
+    pub method: Method,
     pub path: Template,
     pub headers: Vec<(HeaderName, Template)>,
     pub body: CompiledBody,

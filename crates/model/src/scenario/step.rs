@@ -3,13 +3,13 @@
 
 use super::call_step::compile_call;
 use super::error::{Ctx, ScenarioError};
+use super::journeys::Method;
 use super::journeys::{CompiledBody, CompiledStep, HttpStep, StepKind};
 use super::model::{Body, StepDef};
 use super::pointer::Pointer;
 use super::template::{JsonTemplate, Template};
 use crate::vocab::{is_metric_name, METRIC_NAME_HELP};
 use bytes::Bytes;
-use goose::goose::GooseMethod;
 use reqwest::header::{HeaderName, HeaderValue};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -119,14 +119,14 @@ fn metric_name(ctx: &Ctx, at: &str, name: &str) -> Result<(), ScenarioError> {
     }
 }
 
-fn method(ctx: &Ctx, at: &str, text: &str) -> Result<GooseMethod, ScenarioError> {
+fn method(ctx: &Ctx, at: &str, text: &str) -> Result<Method, ScenarioError> {
     Ok(match text.to_ascii_uppercase().as_str() {
-        "GET" => GooseMethod::Get,
-        "POST" => GooseMethod::Post,
-        "PUT" => GooseMethod::Put,
-        "PATCH" => GooseMethod::Patch,
-        "DELETE" => GooseMethod::Delete,
-        "HEAD" => GooseMethod::Head,
+        "GET" => Method::Get,
+        "POST" => Method::Post,
+        "PUT" => Method::Put,
+        "PATCH" => Method::Patch,
+        "DELETE" => Method::Delete,
+        "HEAD" => Method::Head,
         _ => {
             return Err(ctx.err(
                 format!("{at}.method"),

@@ -5,7 +5,7 @@ use super::histogram::{ms, percentile_us};
 use super::recording::Recording;
 use super::targets::Targets;
 use super::verdict::{percent, Verdict};
-use crate::plan::Labels;
+use crate::labels::Labels;
 use crate::vocab::counter::{self, CACHE_HIT, CACHE_MISS, ERRORS_PREFIX, FAILURES, REQUESTS};
 use crate::vocab::metric;
 use hdrhistogram::Histogram;
