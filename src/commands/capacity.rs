@@ -3,19 +3,19 @@
 
 use crate::capacity::search::Search;
 use crate::capacity::step::{Mode, Stepper};
+use crate::commands::shared::{known_metrics, load_targets, JourneyArgs, ResultsArgs};
 use crate::sut::SystemUnderTest;
 use anyhow::anyhow;
 use clap::Args;
-use std::path::PathBuf;
 use std::time::Duration;
 use voiceswarm_backend::BackendConfig;
 use voiceswarm_model::arrival::rate::parse_positive_rate;
-use voiceswarm_model::inputs::{Input, SCENARIO_PATH, TARGETS_PATH};
+use voiceswarm_model::inputs::Input;
 use voiceswarm_model::plan::headers::ENV_API_KEY;
 use voiceswarm_model::plan::{ClientMode, Console, Headers, Load, Profile, RunPlan};
 use voiceswarm_model::scenario::{self, Journeys};
 use voiceswarm_model::stats::{Target, Targets};
-use voiceswarm_model::units::{parse_number_at_least, parse_percent, parse_positive_duration};
+use voiceswarm_model::units::{parse_percent, parse_positive_duration};
 use voiceswarm_results::folder::{FolderKind, RunFolder};
 use voiceswarm_results::session::Session;
 
@@ -54,24 +54,10 @@ pub struct CapacityArgs {
     /// Stop bisecting when the gap between good and bad is at most this share of good
     #[arg(long, default_value = "10%", value_name = "PERCENT", value_parser = parse_percent)]
     pub resolution: f64,
-    /// The journeys [default: scenarios/voice_assistant.json, else the built-in ones]
-    #[arg(long, value_name = "FILE")]
-    pub scenario_file: Option<PathBuf>,
-    /// Targets file, for the default SLOs and error rate [default: scenarios/targets.json, else built in]
-    #[arg(long, value_name = "FILE")]
-    pub targets: Option<PathBuf>,
-    /// Multiply every think time (0: none)
-    #[arg(long, default_value_t = 1.0, value_name = "F", value_parser = |s: &str| parse_number_at_least(s, 0.0))]
-    pub think_scale: f64,
-    /// A header sent with every request (repeatable; never written to any file)
-    #[arg(long = "header", value_name = "NAME: VALUE")]
-    pub headers: Vec<String>,
-    /// Write the files into DIR [default: reports/<UTC time>-capacity/]
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Where run folders go
-    #[arg(long, default_value = "reports", value_name = "DIR")]
-    pub reports_dir: PathBuf,
+    #[command(flatten)]
+    pub journey: JourneyArgs,
+    #[command(flatten)]
+    pub results: ResultsArgs,
     #[command(flatten)]
     pub backend: BackendConfig,
 }
@@ -107,11 +93,12 @@ fn base_plan(args: &CapacityArgs, journeys: &Journeys, targets: &Input) -> anyho
         targets: targets.clone(),
         web: false,
         client: ClientMode::PerUser,
-        think_scale: args.think_scale,
+        think_scale: args.journey.think_scale,
         csv: None,
         html: None,
         worker: None,
-        headers: Headers::parse(&args.headers, api_key.as_deref()).map_err(anyhow::Error::msg)?,
+        headers: Headers::parse(&args.journey.headers, api_key.as_deref())
+            .map_err(anyhow::Error::msg)?,
         labels: Default::default(),
         export: Default::default(),
         console: Console {
@@ -150,13 +137,13 @@ fn slos(args: &CapacityArgs, targets: &Targets, name: &str) -> anyhow::Result<Ta
 
 /// `voiceswarm capacity`: 0 a capacity was found, 1 even the start load breaks an SLO.
 pub async fn run(args: CapacityArgs) -> anyhow::Result<u8> {
-    let journeys = scenario::load(
-        &Input::choose(args.scenario_file.as_deref(), SCENARIO_PATH),
-        "--scenario-file",
-    )?;
-    let targets_input = Input::choose(args.targets.as_deref(), TARGETS_PATH);
-    let (targets, _) = Targets::read(&targets_input, "--targets")?;
+    let journeys = scenario::load(&args.journey.scenario_input(), "--scenario-file")?;
+    let targets_input = args.journey.targets.input();
+    let (targets, _) = load_targets(&targets_input, &journeys)?;
     let slos = slos(&args, &targets, &targets_input.name())?;
+    // An --slo on a metric the journeys never record could never be met: refused, as in targets.
+    let known = known_metrics(&journeys);
+    slos.check_known("--slo", known.iter().map(String::as_str))?;
     if args.max_users < args.start_users {
         return Err(anyhow!(
             "--start-users {} --max-users {}: expected start <= max",
@@ -171,8 +158,12 @@ pub async fn run(args: CapacityArgs) -> anyhow::Result<u8> {
         Mode::Users
     };
     let sut = SystemUnderTest::reach(args.host.as_deref(), &args.backend, "measuring").await?;
-    let folder = RunFolder::open(args.out.as_deref(), &args.reports_dir, "capacity")
-        .map_err(anyhow::Error::msg)?;
+    let folder = RunFolder::open(
+        args.results.out.as_deref(),
+        &args.results.reports_dir,
+        "capacity",
+    )
+    .map_err(anyhow::Error::msg)?;
     let rules: Vec<String> = slos.metrics.iter().map(Target::rule).collect();
     println!(
         "capacity: SLOs {}; errors ≤ {}%; {}s per step; resolution {}%",

@@ -7,4 +7,5 @@ pub mod probe;
 pub mod report;
 pub mod run;
 pub mod serve;
+pub mod shared;
 pub mod trend;

@@ -2,16 +2,15 @@
 //! warm-up), then the whole voice turn, then Redis cache read/write; judged like a load run, with
 //! any component's failed calls a verdict of their own.
 
+use crate::commands::shared::{ResultsArgs, TargetsArgs};
 use crate::sut::SystemUnderTest;
 use clap::Args;
-use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use voiceswarm_backend::BackendConfig;
 use voiceswarm_engine::probe::cache::{self, CacheOutcome};
 use voiceswarm_engine::probe::Prober;
-use voiceswarm_model::inputs::{Input, TARGETS_PATH};
+use voiceswarm_model::plan::probe::ProbePlan;
 use voiceswarm_model::stats::{summarize, RunInfo, SummaryKind, Targets, Verdict};
 use voiceswarm_model::vocab::{counter::REQUESTS, metric, stage, Component};
 use voiceswarm_results::folder::{FolderKind, RunFolder};
@@ -34,29 +33,15 @@ pub struct ProbeArgs {
     /// Redis for the cache rows (else a private redis-server, if installed)
     #[arg(long, env = "REDIS_URL", value_name = "URL")]
     pub redis_url: Option<String>,
-    /// The latency targets [default: scenarios/targets.json, else the built-in ones]
-    #[arg(long, value_name = "FILE")]
-    pub targets: Option<PathBuf>,
-    /// Write the files into DIR (default: reports/<UTC time>-probe/)
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Where run folders go
-    #[arg(long, value_name = "DIR", default_value = "reports")]
-    pub reports_dir: PathBuf,
     /// How long each call may take
     #[arg(long, default_value = "30s", value_name = "TIME", value_parser = voiceswarm_model::units::parse_positive_duration)]
     pub call_timeout: Duration,
     #[command(flatten)]
+    pub targets: TargetsArgs,
+    #[command(flatten)]
+    pub results: ResultsArgs,
+    #[command(flatten)]
     pub backend: BackendConfig,
-}
-
-/// What run.json records of a probe.
-#[derive(Debug, Serialize)]
-struct ProbePlan {
-    components: Vec<&'static str>,
-    samples: u64,
-    warmup: u64,
-    targets: Input,
 }
 
 fn progress(c: Component, done: u64, total: u64) {
@@ -124,7 +109,7 @@ async fn measure(
 
 /// `voiceswarm probe`: the exit code.
 pub async fn run(args: ProbeArgs) -> anyhow::Result<u8> {
-    let targets_input = Input::choose(args.targets.as_deref(), TARGETS_PATH);
+    let targets_input = args.targets.input();
     let (targets, targets_text) = Targets::read(&targets_input, "--targets")?;
     // Call targets are a load run's (real-time calls): accepted, and skipped here.
     let known = metric::PROBED
@@ -142,10 +127,14 @@ pub async fn run(args: ProbeArgs) -> anyhow::Result<u8> {
     selected.sort();
     selected.dedup();
     let sut = SystemUnderTest::reach(args.host.as_deref(), &args.backend, "probing").await?;
-    let folder = RunFolder::open(args.out.as_deref(), &args.reports_dir, "probe")
-        .map_err(anyhow::Error::msg)?;
+    let folder = RunFolder::open(
+        args.results.out.as_deref(),
+        &args.results.reports_dir,
+        "probe",
+    )
+    .map_err(anyhow::Error::msg)?;
     let plan = ProbePlan {
-        components: selected.iter().map(|c| c.name()).collect(),
+        components: selected.iter().map(|c| c.name().to_string()).collect(),
         samples: args.samples,
         warmup: args.warmup,
         targets: targets_input,

@@ -125,6 +125,40 @@ fn bad_slos_are_exit_2() {
     assert_eq!(e.lines().count(), 1, "{e}");
 }
 
+/// A metric the journeys never record, in the targets file or an --slo, is refused before any
+/// step runs (it was a silent NO DATA): one line naming it, exit 2.
+#[test]
+fn an_unknown_metric_is_refused_before_any_step() {
+    let dir = tmp();
+    let targets = dir.path().join("targets.json");
+    std::fs::write(
+        &targets,
+        r#"{"metrics": {"pipeline:voice_trun": {"percentile": "p90", "limit": "500ms"}}}"#,
+    )
+    .unwrap();
+    let o = voiceswarm(
+        &["capacity", "--targets", targets.to_str().unwrap()],
+        Duration::from_secs(20),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("pipeline:voice_trun") && e.contains("unknown metric"),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 1, "{e}");
+    let o = voiceswarm(
+        &["capacity", "--slo", "pipeline:voice_trun p90<500ms"],
+        Duration::from_secs(20),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("--slo") && e.contains("pipeline:voice_trun"),
+        "{e}"
+    );
+}
+
 /// In arrival mode the search grows the rate: 4 workers of 50 ms serve 80 arrivals/s at most,
 /// so the highest rate within a 100 ms P90 and without drops is below that.
 #[test]

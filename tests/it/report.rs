@@ -66,6 +66,21 @@ fn summary_json_matches_its_schema_and_junit_is_well_formed() {
         assert!(!validator.is_valid(&broken), "{field} accepted");
     }
 
+    // run.json's plan is checked against the typed plan, not accepted whatever it holds.
+    let record = read_json(&run.join("run.json"));
+    let schema = read_json(&repo().join("schemas/run.schema.json"));
+    let validator = jsonschema::validator_for(&schema).expect("the schema is valid");
+    assert!(validator.is_valid(&record), "{record}");
+    for bad in [
+        serde_json::json!(42),
+        serde_json::json!({"samples": "many", "warmup": 5, "components": [], "targets": {"built_in": "targets.json"}}),
+        serde_json::json!({"label": "light"}),
+    ] {
+        let mut broken = record.clone();
+        broken["plan"] = bad.clone();
+        assert!(!validator.is_valid(&broken), "plan {bad} accepted");
+    }
+
     let xml = std::fs::read_to_string(run.join("junit.xml")).unwrap();
     let doc = roxmltree::Document::parse(&xml).expect("junit.xml is well-formed XML");
     let cases = doc

@@ -26,18 +26,33 @@ struct Clock {
     changed: Condvar,
 }
 
-fn clock() -> &'static Clock {
-    static CLOCK: OnceLock<&'static Clock> = OnceLock::new();
-    CLOCK.get_or_init(|| {
+/// The clock, once started; or why its thread could not start.
+static CLOCK: OnceLock<Result<&'static Clock, String>> = OnceLock::new();
+
+/// Starts the clock's thread (once per process). A run calls this before any frame or arrival
+/// is due, so a clock that cannot start fails the run with this message instead of leaving
+/// every call waiting for a wake that never comes.
+pub fn start() -> Result<(), String> {
+    let started = CLOCK.get_or_init(|| {
         let c: &'static Clock = Box::leak(Box::new(Clock {
             waiting: Mutex::new(Waiting::default()),
             changed: Condvar::new(),
         }));
-        let _ = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name("vs-frame-clock".into())
-            .spawn(move || c.run());
-        c
-    })
+            .spawn(move || c.run())
+            .map(|_| c)
+            .map_err(|e| format!("cannot start the frame clock's thread: {e}"))
+    });
+    started.as_ref().map(|_| ()).map_err(Clone::clone)
+}
+
+fn clock() -> &'static Clock {
+    match CLOCK.get() {
+        Some(Ok(c)) => c,
+        // Every run starts the clock before its first sleep (`start`), and stops on its error.
+        _ => panic!("the frame clock is used before clock::start() succeeded"),
+    }
 }
 
 impl Clock {
@@ -128,6 +143,7 @@ mod tests {
 
     #[tokio::test]
     async fn wakes_on_time_in_order() {
+        super::start().unwrap();
         let start = Instant::now();
         let mut late = Vec::new();
         for k in 1..=50u32 {
@@ -142,9 +158,19 @@ mod tests {
             "median lateness {:?}",
             late[25]
         );
-        // A cancelled sleep wakes nobody.
-        let far = sleep_until(Instant::now() + Duration::from_secs(60));
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_sleep_leaves_nothing_to_wake() {
+        start().unwrap();
+        let mut far = Box::pin(sleep_until(Instant::now() + Duration::from_secs(60)));
+        // Polled once, it waits on the clock with its waker…
+        assert!(futures::poll!(far.as_mut()).is_pending());
+        let id = far.id.expect("a pending sleep has an id");
+        assert!(clock().waiting.lock().wakers.contains_key(&id));
+        // …and dropped, its waker is gone: nothing will be woken for it.
         drop(far);
+        assert!(!clock().waiting.lock().wakers.contains_key(&id));
         sleep_until(Instant::now() + Duration::from_millis(1)).await;
     }
 }

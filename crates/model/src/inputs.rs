@@ -14,7 +14,7 @@ pub const SCENARIO_PATH: &str = "scenarios/voice_assistant.json";
 pub const TARGETS_PATH: &str = "scenarios/targets.json";
 
 /// One input file: on disk, or built in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Input {
     File(PathBuf),

@@ -4,6 +4,7 @@
 
 pub mod resolve;
 
+use crate::commands::shared::{load_targets, JourneyArgs, ResultsArgs};
 use crate::sut::{check_reachable, SystemUnderTest};
 use anyhow::anyhow;
 use clap::Args;
@@ -19,14 +20,11 @@ use voiceswarm_engine::swarm::{unselected_targets, Swarm};
 use voiceswarm_model::arrival::rate::{parse_positive_rate, Shape};
 use voiceswarm_model::arrival::schedule::Process;
 use voiceswarm_model::arrival::OnFull;
-use voiceswarm_model::inputs::{Input, SCENARIO_PATH, TARGETS_PATH};
 use voiceswarm_model::plan::worker::WorkerArgs;
 use voiceswarm_model::plan::{ClientMode, Load, Profile};
 use voiceswarm_model::scenario::{self, Journeys};
 use voiceswarm_model::stats::Recorder;
-use voiceswarm_model::stats::Targets;
-use voiceswarm_model::units::{parse_number_above_zero, parse_number_at_least};
-use voiceswarm_model::vocab::{metric, stage};
+use voiceswarm_model::units::parse_number_above_zero;
 use voiceswarm_results::export::Exporter;
 use voiceswarm_results::folder::RunFolder;
 use voiceswarm_results::load_run::LoadRun;
@@ -51,23 +49,6 @@ pub struct RunArgs {
     /// Serve the web UI (Goose's live dashboard, port 8089) and wait for Start on the page
     #[arg(long, help_heading = "Load")]
     pub web: bool,
-    /// The voice journeys [default: scenarios/voice_assistant.json, else the built-in ones]
-    #[arg(long, value_name = "FILE", help_heading = "Journeys and targets")]
-    pub scenario_file: Option<PathBuf>,
-    /// The latency targets [default: scenarios/targets.json, else the built-in ones]
-    #[arg(long, value_name = "FILE", help_heading = "Journeys and targets")]
-    pub targets: Option<PathBuf>,
-    /// Multiply every think time, listening included (0: no think time, for throughput tests)
-    #[arg(long, default_value_t = 1.0, value_name = "F", help_heading = "Journeys and targets",
-          value_parser = |s: &str| parse_number_at_least(s, 0.0))]
-    pub think_scale: f64,
-    /// A header sent with every request, e.g. 'Authorization: Bearer …' (repeatable; never written to any file)
-    #[arg(
-        long = "header",
-        value_name = "NAME: VALUE",
-        help_heading = "Journeys and targets"
-    )]
-    pub headers: Vec<String>,
     /// HTTP clients: one per user (like separate devices) or one shared (least memory)
     #[arg(
         long,
@@ -76,17 +57,10 @@ pub struct RunArgs {
         help_heading = "Journeys and targets"
     )]
     pub client: ClientMode,
-    /// Write the run's files into DIR [default: reports/<UTC time>-<profile>/]
-    #[arg(long, value_name = "DIR", help_heading = "Results")]
-    pub out: Option<PathBuf>,
-    /// Where run folders go
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "reports",
-        help_heading = "Results"
-    )]
-    pub reports_dir: PathBuf,
+    #[command(flatten)]
+    pub journey: JourneyArgs,
+    #[command(flatten)]
+    pub results: ResultsArgs,
     /// Also copy Goose's HTML report to FILE
     #[arg(long, value_name = "FILE", help_heading = "Results")]
     pub html: Option<PathBuf>,
@@ -189,27 +163,14 @@ async fn list(goose: GooseConfiguration, journeys: &Journeys) -> anyhow::Result<
     Ok(0)
 }
 
-/// The targets, checked against every metric the journeys can record.
-fn load_targets(input: &Input, journeys: &Journeys) -> anyhow::Result<(Targets, String)> {
-    let (targets, text) = Targets::read(input, "--targets")?;
-    let names = journeys.metric_names();
-    let known = names
-        .iter()
-        .map(String::as_str)
-        .chain(stage::METRICS.iter().copied())
-        .chain(metric::CONVENTIONAL.iter().copied());
-    targets.check_known(&input.name(), known)?;
-    Ok((targets, text))
-}
-
 /// `voiceswarm run`: the exit code (0 every target met, 1 one missed); errors are exit code 2.
 pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
-    let scenario_input = Input::choose(args.scenario_file.as_deref(), SCENARIO_PATH);
+    let scenario_input = args.journey.scenario_input();
     let journeys = scenario::load(&scenario_input, "--scenario-file")?;
     if args.goose.list {
         return list(args.goose, &journeys).await;
     }
-    let targets_input = Input::choose(args.targets.as_deref(), TARGETS_PATH);
+    let targets_input = args.journey.targets.input();
     let (targets, targets_text) = load_targets(&targets_input, &journeys)?;
     let plan = resolve::resolve(&args, &journeys, &targets_input, |k| std::env::var(k).ok())
         .map_err(anyhow::Error::msg)?;
@@ -254,8 +215,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
                 .map_err(|e| anyhow!("scenario '{}': {e}", s.name))?;
         }
     }
-    let folder = RunFolder::open(args.out.as_deref(), &args.reports_dir, &plan.label)
-        .map_err(anyhow::Error::msg)?;
+    let folder = RunFolder::open(
+        args.results.out.as_deref(),
+        &args.results.reports_dir,
+        &plan.label,
+    )
+    .map_err(anyhow::Error::msg)?;
     let recorder = Arc::new(Recorder::for_this_machine());
     let users_seen = Arc::new(AtomicUsize::new(0));
     let exporter = Exporter::start(&plan, recorder.clone(), users_seen.clone(), &targets).await?;

@@ -291,11 +291,11 @@ pub fn resolve(
         targets: targets.clone(),
         web: args.web,
         client: args.client,
-        think_scale: args.think_scale,
+        think_scale: args.journey.think_scale,
         csv: args.csv.clone(),
         html: args.html.clone(),
         worker,
-        headers: Headers::parse(&args.headers, env(ENV_API_KEY).as_deref())?,
+        headers: Headers::parse(&args.journey.headers, env(ENV_API_KEY).as_deref())?,
         labels: Labels::resolve(&args.labels, env(ENV_LABELS).as_deref())?,
         export: ExportPlan {
             prometheus_listen: args.prometheus_listen,

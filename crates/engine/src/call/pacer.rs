@@ -48,7 +48,8 @@ mod tests {
         let mut p = Pacer::new(t0);
         assert_eq!(p.take_due(t0), Some((0, Duration::ZERO)));
         assert_eq!(p.take_due(t0), None);
-        // Woken 45 ms late: frames 1 and 2 are due, 25 ms and 5 ms late; frame 3 is not.
+        // Woken at 65 ms: frames 1, 2 and 3 are due (at 20, 40 and 60 ms) and leave 45, 25 and
+        // 5 ms late; frame 4 (at 80 ms) is not due yet.
         let late = t0 + Duration::from_millis(65);
         assert_eq!(p.take_due(late), Some((1, Duration::from_millis(45))));
         assert_eq!(p.take_due(late), Some((2, Duration::from_millis(25))));

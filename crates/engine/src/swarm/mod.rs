@@ -71,6 +71,8 @@ pub fn step_context(
     recorder: Arc<Recorder>,
     config: &GooseConfiguration,
 ) -> anyhow::Result<StepContext> {
+    // Calls and arrivals sleep on the fine clock: no clock, no run.
+    crate::clock::start().map_err(anyhow::Error::msg)?;
     let clients = match plan.client {
         ClientMode::PerUser => Some(Arc::new(
             ClientFactory::new(config).map_err(anyhow::Error::msg)?,

@@ -7,7 +7,7 @@ pub mod schedule;
 use serde::Serialize;
 
 /// What happens to an arrival when every user of the pool is busy.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OnFull {
     /// It is counted as dropped: the generator could not offer it (the default)

@@ -32,11 +32,12 @@ pub fn parse_positive_rate(text: &str) -> Result<f64, String> {
 }
 
 /// A stretch of the plan: the rate goes linearly from `from` to `to` (per second) over `for_`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Stage {
     pub from: f64,
     pub to: f64,
     #[serde(rename = "duration_s", serialize_with = "seconds")]
+    #[schemars(with = "f64")]
     pub duration: Duration,
 }
 
@@ -65,7 +66,7 @@ impl Stage {
 }
 
 /// The arrival rate over the run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Shape {
     /// As written (`5/s`, or the plan).
     pub text: String,

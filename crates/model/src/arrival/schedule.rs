@@ -12,7 +12,7 @@ use serde::Serialize;
 use std::time::Duration;
 
 /// How arrivals are spread in time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Process {
     /// Exponential gaps: independent callers, as real ones arrive (the default)

@@ -7,12 +7,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Where a run's figures go besides its folder (run.json records it).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct ExportPlan {
     pub prometheus_listen: Option<SocketAddr>,
     #[serde(rename = "prometheus_linger_s", serialize_with = "seconds")]
+    #[schemars(with = "f64")]
     pub prometheus_linger: Duration,
     #[serde(serialize_with = "without_password")]
+    #[schemars(with = "Option<String>")]
     pub prometheus_push: Option<String>,
     pub cloudwatch_emf: Option<PathBuf>,
 }

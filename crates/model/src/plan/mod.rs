@@ -4,6 +4,7 @@
 
 pub mod exports;
 pub mod headers;
+pub mod probe;
 pub mod profile;
 pub mod worker;
 
@@ -22,7 +23,7 @@ use std::time::Duration;
 pub use worker::Worker;
 
 /// Where a plan value came from, lowest precedence first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     Default,
@@ -33,7 +34,7 @@ pub enum Source {
 }
 
 /// How users get HTTP clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum ClientMode {
     /// Every user has its own client and connections, like separate devices (Goose's default)
@@ -49,7 +50,7 @@ pub const ARRIVAL_POOL_RAMP: Duration = Duration::from_secs(1);
 pub const ARRIVAL_GRACE: Duration = Duration::from_secs(30);
 
 /// The shape of the load.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "shape", rename_all = "snake_case")]
 pub enum Load {
     /// `users` started at `spawn_rate` per second, each looping its journey until the run
@@ -58,6 +59,7 @@ pub enum Load {
         users: usize,
         spawn_rate: f64,
         #[serde(rename = "run_time_s", serialize_with = "seconds")]
+        #[schemars(with = "Option<f64>")]
         run_time: Option<Duration>,
         iterations: Option<usize>,
     },
@@ -82,7 +84,7 @@ fn seconds<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error>
 }
 
 /// What the console shows while a run goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Console {
     /// Goose's verbosity (`-v`): at 0 Goose prints warnings only and voiceswarm a status line.
     pub verbose: u8,
@@ -91,7 +93,7 @@ pub struct Console {
 }
 
 /// Everything a load run needs to know, decided once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct RunPlan {
     /// Names the run folder: the profile, `custom`, `web` or the worker.
     pub label: String,
@@ -118,12 +120,14 @@ pub struct RunPlan {
     /// Set when this process is one worker of a distributed run.
     pub worker: Option<Worker>,
     /// Sent with every request; serialised redacted.
+    #[schemars(with = "Vec<String>")]
     pub headers: Headers,
     /// What the run tested (`--label`, `VOICESWARM_LABELS`).
     pub labels: Labels,
     /// Where the figures go besides the run folder (Prometheus, CloudWatch).
     pub export: ExportPlan,
     pub console: Console,
+    #[schemars(with = "BTreeMap<String, Source>")]
     pub sources: BTreeMap<&'static str, Source>,
 }
 

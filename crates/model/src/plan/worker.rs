@@ -37,7 +37,7 @@ pub struct WorkerArgs {
 }
 
 /// What a worker is, resolved.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Worker {
     pub index: usize,
     pub workers: usize,
