@@ -14,7 +14,8 @@ all: build
 build: $(BIN)
 
 $(BIN): Cargo.toml Cargo.lock $(shell find src crates -name '*.rs' -o -name Cargo.toml) $(wildcard scenarios/audio/*)
-	$(CARGO) build --release --locked
+	@echo "Building voiceswarm (release): the first build compiles ~400 crates, about 5 minutes on 2 cores and 1.5 GB in target/; later builds take seconds."
+	@$(CARGO) build --release --locked --quiet
 	@touch $(BIN)
 
 light medium heavy stress: $(BIN)

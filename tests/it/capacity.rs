@@ -133,7 +133,7 @@ fn an_unknown_metric_is_refused_before_any_step() {
     let targets = dir.path().join("targets.json");
     std::fs::write(
         &targets,
-        r#"{"metrics": {"pipeline:voice_trun": {"percentile": "p90", "limit": "500ms"}}}"#,
+        r#"{"error_rate": "1%", "metrics": {"pipeline:voice_trun": {"percentile": "p90", "limit": "500ms"}}}"#,
     )
     .unwrap();
     let o = voiceswarm(
