@@ -144,12 +144,21 @@ where
     Cli::from_arg_matches(&matches)
 }
 
-/// A clap error as one line: `invalid value '0' for '--users <N>': expected …`.
+/// A clap error as one line: `invalid value '0' for '--users <N>': expected …`, with the
+/// accepted values when clap lists them (`[possible values: light, medium, heavy, stress]`).
 pub fn error_line(e: &clap::Error) -> String {
     let text = e.render().to_string();
     let first = text
         .lines()
         .find(|l| !l.trim().is_empty())
         .unwrap_or("invalid command line");
-    first.trim_start_matches("error: ").trim().to_string()
+    let line = first.trim_start_matches("error: ").trim().to_string();
+    match text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("[possible values:"))
+    {
+        Some(values) => format!("{line} {values}"),
+        None => line,
+    }
 }

@@ -32,7 +32,7 @@ use voiceswarm_results::load_run::LoadRun;
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Named load profile: light 10 users 2/s 2m, medium 50/5/5m, heavy 100/10/10m, stress 200/20/10m
-    #[arg(long, value_enum, help_heading = "Load")]
+    #[arg(long, value_enum, ignore_case = true, help_heading = "Load")]
     pub profile: Option<Profile>,
     /// Users started per second (Locust's name for Goose's -r) [default: 2, the light profile]
     #[arg(

@@ -13,6 +13,7 @@ use voiceswarm_model::inputs::Input;
 use voiceswarm_model::labels::{Labels, ENV_LABELS};
 use voiceswarm_model::plan::exports::ExportPlan;
 use voiceswarm_model::plan::headers::ENV_API_KEY;
+use voiceswarm_model::plan::profile::Preset;
 use voiceswarm_model::plan::{Console, Headers, Load, Profile, RunPlan, Source};
 use voiceswarm_model::scenario::Journeys;
 use voiceswarm_model::units::{parse_duration, parse_number_above_zero};
@@ -143,20 +144,24 @@ fn shape(
     Ok((users, spawn_rate, run_time))
 }
 
-/// The name of the run folder: the worker, `web`, the profile, or `custom` when anything but a
-/// profile set the load.
+/// The name of the run folder: the worker, `web`, the profile — given, or whose values the
+/// load has (`-u 10 -r 2 -t 2m` is the light profile, however it was said) — or `custom`.
 fn label(
     args: &RunArgs,
     plan_worker: Option<&voiceswarm_model::plan::Worker>,
     sources: &Sources,
+    load: &Preset,
 ) -> String {
     let overridden = sources.values().any(|s| *s != Source::Profile);
+    let profile = args.profile.unwrap_or(Profile::Light);
+    let arrivals = args.arrival_rate.is_some() || args.arrival_plan.is_some();
+    let profile_values = !arrivals && profile.preset() == *load;
     if let Some(w) = plan_worker {
         format!("{}-worker{}", w.run_id, w.index)
     } else if args.web {
         "web".into()
-    } else if args.profile.is_some() || !overridden {
-        args.profile.unwrap_or(Profile::Light).name().into()
+    } else if args.profile.is_some() || !overridden || profile_values {
+        profile.name().into()
     } else {
         "custom".into()
     }
@@ -281,7 +286,16 @@ pub fn resolve(
         }
     };
     Ok(RunPlan {
-        label: label(args, worker.as_ref(), &sources),
+        label: label(
+            args,
+            worker.as_ref(),
+            &sources,
+            &Preset {
+                users,
+                spawn_rate,
+                run_time,
+            },
+        ),
         profile: args.profile.unwrap_or(Profile::Light),
         load,
         journeys: selected_journeys(args, journeys)?,
