@@ -9,6 +9,7 @@ pub mod step;
 use search::{Next, Search, Stopped};
 use serde::Serialize;
 use step::{Measured, StepResult, Stepper};
+use voiceswarm_model::files::{CAPACITY_HTML, CAPACITY_JSON, CAPACITY_SVG};
 use voiceswarm_results::folder::{write_atomic, write_json, RunFolder};
 
 /// capacity.json.
@@ -175,9 +176,9 @@ impl CapacityReport {
             .max_sustainable_arrival_rate
             .or(self.max_sustainable_users.map(|u| u as f64));
         let svg = chart::svg(&self.steps, &names, knee);
-        write_json(&folder.join("capacity.json"), self)?;
-        write_atomic(&folder.join("capacity.svg"), svg.as_bytes())?;
+        write_json(&folder.join(CAPACITY_JSON), self)?;
+        write_atomic(&folder.join(CAPACITY_SVG), svg.as_bytes())?;
         let page = chart::html(&svg, &self.steps, &self.verdict());
-        write_atomic(&folder.join("capacity.html"), page.as_bytes())
+        write_atomic(&folder.join(CAPACITY_HTML), page.as_bytes())
     }
 }

@@ -5,6 +5,7 @@
 use anyhow::{anyhow, Context};
 use clap::Args;
 use std::path::{Path, PathBuf};
+use voiceswarm_model::files::{HISTOGRAMS_JSON, SUMMARY_JSON, TARGETS_JSON};
 use voiceswarm_model::inputs::Input;
 use voiceswarm_model::stats::recording::EncodedRecording;
 use voiceswarm_model::stats::regression::{self, Rule};
@@ -13,7 +14,7 @@ use voiceswarm_model::stats::{
     summarize, Recording, RunInfo, Status, Summary, SummaryKind, Targets, Verdict,
 };
 use voiceswarm_results::folder::{FolderKind, RunFolder, RunRecord};
-use voiceswarm_results::render::{baseline, console, HISTOGRAMS_JSON, SUMMARY_JSON, TARGETS_JSON};
+use voiceswarm_results::render::{baseline, console};
 use voiceswarm_results::session::Session;
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
+use voiceswarm_model::files::{TREND_HTML, TREND_JSON};
 use voiceswarm_model::labels::{parse_label, Labels};
 use voiceswarm_model::stats::regression::Rule;
 use voiceswarm_results::folder::write_atomic;
@@ -12,9 +13,6 @@ use voiceswarm_results::folder::write_json;
 use voiceswarm_results::trend::gate::{self, Gate};
 use voiceswarm_results::trend::scan::{scan, Skipped};
 use voiceswarm_results::trend::{page, parse_since, Filters, Point};
-
-pub const TREND_HTML: &str = "trend.html";
-pub const TREND_JSON: &str = "trend.json";
 
 #[derive(Debug, Args)]
 pub struct TrendArgs {

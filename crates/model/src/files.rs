@@ -16,8 +16,9 @@ pub const TARGETS_JSON: &str = "targets.json";
 pub const REPORT_HTML: &str = "report.html";
 /// Goose's own reports written into every load run's folder.
 pub const GOOSE_REPORTS: [&str; 3] = [REPORT_HTML, "report.json", "report.md"];
-/// A capacity search's steps and what it found, and its chart.
+/// A capacity search's steps and what it found, its chart, and the page with both.
 pub const CAPACITY_JSON: &str = "capacity.json";
+pub const CAPACITY_SVG: &str = "capacity.svg";
 pub const CAPACITY_HTML: &str = "capacity.html";
 /// Runs over time, written beside the run folders by `voiceswarm trend`.
 pub const TREND_HTML: &str = "trend.html";

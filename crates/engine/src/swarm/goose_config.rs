@@ -3,10 +3,8 @@
 
 use goose::config::GooseConfiguration;
 use std::path::Path;
+use voiceswarm_model::files::GOOSE_REPORTS;
 use voiceswarm_model::plan::{Load, RunPlan};
-
-/// Goose's reports written into every run folder.
-pub const GOOSE_REPORTS: [&str; 3] = ["report.html", "report.json", "report.md"];
 
 /// Whether `--test-plan` was given (Goose keeps the field crate-private; its serialised form
 /// shows it).

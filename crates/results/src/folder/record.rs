@@ -6,8 +6,7 @@ use super::atomic::write_json;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-
-pub const RUN_JSON: &str = "run.json";
+use voiceswarm_model::files::RUN_JSON;
 
 /// What made a folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

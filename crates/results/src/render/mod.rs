@@ -11,14 +11,8 @@ pub mod words;
 
 use crate::folder::{write_atomic, write_json};
 use std::path::Path;
+use voiceswarm_model::files::{HISTOGRAMS_JSON, JUNIT_XML, SUMMARY_JSON, SUMMARY_MD, TARGETS_JSON};
 use voiceswarm_model::stats::{Recording, Summary};
-
-/// The post-processing files of a run folder.
-pub const SUMMARY_JSON: &str = "summary.json";
-pub const SUMMARY_MD: &str = "summary.md";
-pub const JUNIT_XML: &str = "junit.xml";
-pub const HISTOGRAMS_JSON: &str = "histograms.json";
-pub const TARGETS_JSON: &str = "targets.json";
 
 /// Writes histograms.json, a copy of the targets judged (so `voiceswarm report` can judge the
 /// folder again), summary.md, junit.xml, and last summary.json, whose presence says the others

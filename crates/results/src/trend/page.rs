@@ -10,6 +10,7 @@ use crate::render::html::esc;
 use std::collections::BTreeSet;
 use std::fmt::Write;
 use std::path::Path;
+use voiceswarm_model::files::REPORT_HTML;
 
 const W: f64 = 900.0;
 const H: f64 = 300.0;
@@ -276,7 +277,7 @@ fn report_href(folder: &str, page_dir: &Path) -> String {
         Ok(rel) => rel.to_path_buf(),
         Err(_) => std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf()),
     };
-    dir.join("report.html").display().to_string()
+    dir.join(REPORT_HTML).display().to_string()
 }
 
 fn runs_table(o: &mut String, points: &[Point], skipped: &[Skipped], page_dir: &Path) {
