@@ -4,7 +4,7 @@
 
 use super::step::StepResult;
 use std::fmt::Write;
-use voiceswarm_results::render::html::esc;
+use voiceswarm_results::render::page::{esc, page};
 
 const W: f64 = 760.0;
 const H: f64 = 420.0;
@@ -205,11 +205,10 @@ pub fn html(svg: &str, steps: &[StepResult], verdict: &str) -> String {
             }
         );
     }
-    format!(
-        "<!doctype html><meta charset=\"utf-8\"><title>voiceswarm capacity</title>\
-         <style>body{{font-family:sans-serif;margin:2em}}td,th{{border:1px solid #ccc;padding:4px 8px}}table{{border-collapse:collapse}}</style>\
-         <h1>Capacity search</h1><p>{}</p>{svg}<h2>Steps, in the order run</h2>\
+    let body = format!(
+        "<h1>Capacity search</h1><p>{}</p>{svg}<h2>Steps, in the order run</h2>\
          <table><tr><th>Load</th><th>Requests/s</th><th>Errors</th><th>P50/P90/P99 (ms)</th><th>SLOs</th></tr>{rows}</table>",
         esc(verdict)
-    )
+    );
+    page("voiceswarm capacity", &body)
 }

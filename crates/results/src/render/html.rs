@@ -2,27 +2,20 @@
 //! report.html with every verdict, the judged metrics' full-response percentiles, and one
 //! sentence on what Goose's own (header) times mean.
 
+use super::page::STYLE;
 use super::words;
 use std::fmt::Write;
 use std::path::Path;
 use voiceswarm_model::stats::Summary;
 
-/// Text made safe for HTML content and attribute values.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-const STYLE: &str = "<style>.voiceswarm{border:2px solid #444;padding:0 1em 1em;margin:1em 0}\
-.voiceswarm .met{color:#1a7f37}.voiceswarm .failed{color:#cf222e}\
-.voiceswarm table{border-collapse:collapse}.voiceswarm td,.voiceswarm th{border:1px solid #ccc;padding:3px 8px}</style>";
+pub use super::page::esc;
 
 /// The section: verdict line, verdict table, judged metrics, and the note on Goose's times.
 pub fn section(s: &Summary) -> String {
     let mut o = String::from(STYLE);
-    o.push_str("<div class=\"voiceswarm\" id=\"voiceswarm-verdict\"><h2>voiceswarm verdict</h2>");
+    o.push_str(
+        "<div class=\"voiceswarm verdict\" id=\"voiceswarm-verdict\"><h2>voiceswarm verdict</h2>",
+    );
     let (class, verdict) = if s.passed {
         ("met", "✓ All performance targets MET".to_string())
     } else {

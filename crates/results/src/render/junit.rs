@@ -2,17 +2,10 @@
 //! thresholds, component errors — failing ones carrying what was observed, so any CI system shows
 //! which check broke.
 
+use super::page::esc;
 use super::words;
 use std::fmt::Write;
 use voiceswarm_model::stats::{Status, Summary};
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
-}
 
 pub fn render(s: &Summary) -> String {
     let failures = s.verdicts.iter().filter(|v| v.fails()).count();

@@ -7,6 +7,7 @@ pub mod console;
 pub mod html;
 pub mod junit;
 pub mod markdown;
+pub mod page;
 pub mod words;
 
 use crate::folder::{write_atomic, write_json};

@@ -6,7 +6,7 @@
 use super::gate::Gate;
 use super::scan::Skipped;
 use super::Point;
-use crate::render::html::esc;
+use crate::render::page::{esc, page};
 use std::collections::BTreeSet;
 use std::fmt::Write;
 use std::path::Path;
@@ -20,11 +20,6 @@ const TOP: f64 = 30.0;
 const BOTTOM: f64 = 80.0;
 /// At most this many runs are named under a chart; every point is titled.
 const X_LABELS: usize = 12;
-
-const STYLE: &str = "<style>body{font-family:sans-serif;margin:1em 2em;color:#222}\
-.ok{color:#1a7f37}.bad{color:#cf222e}table{border-collapse:collapse}\
-td,th{border:1px solid #ccc;padding:3px 8px;font-size:90%}svg{display:block;margin:1em 0}\
-circle:hover{r:6}</style>";
 
 /// One line on a chart: a value per run (None: the run has none).
 struct Series<'a> {
@@ -248,11 +243,11 @@ fn totals_charts(o: &mut String, points: &[Point]) {
 fn gate_section(o: &mut String, gate: &Gate) {
     let (class, head) = if gate.regressed {
         (
-            "bad",
+            "failed",
             format!("✗ REGRESSION: {} finding(s)", gate.findings.len()),
         )
     } else {
-        ("ok", "✓ No regression".to_string())
+        ("met", "✓ No regression".to_string())
     };
     let _ = write!(o, "<h2 class=\"{class}\">{}</h2>", esc(&head));
     if let Some(n) = &gate.newest {
@@ -265,7 +260,7 @@ fn gate_section(o: &mut String, gate: &Gate) {
     }
     let _ = write!(o, "<p><small>Rule: {}</small></p><ul>", esc(&gate.rule));
     for f in &gate.findings {
-        let _ = write!(o, "<li class=\"bad\">{}</li>", esc(&f.line()));
+        let _ = write!(o, "<li class=\"failed\">{}</li>", esc(&f.line()));
     }
     o.push_str("</ul>");
 }
@@ -284,9 +279,9 @@ fn runs_table(o: &mut String, points: &[Point], skipped: &[Skipped], page_dir: &
     o.push_str("<h2>Runs, newest first</h2><table><tr><th>Started</th><th>Folder</th><th>Profile</th><th>Host</th><th>Labels</th><th>Result</th><th>Error rate</th></tr>");
     for p in points.iter().rev() {
         let (class, result) = if p.passed {
-            ("ok", "✓ met")
+            ("met", "✓ met")
         } else {
-            ("bad", "✗ missed")
+            ("failed", "✗ missed")
         };
         let _ = write!(
             o,
@@ -317,10 +312,7 @@ fn runs_table(o: &mut String, points: &[Point], skipped: &[Skipped], page_dir: &
 
 /// The page for `points` (oldest first), to be written into `page_dir`.
 pub fn render(points: &[Point], skipped: &[Skipped], gate: &Gate, page_dir: &Path) -> String {
-    let mut o = format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>voiceswarm trend</title>{STYLE}</head><body><h1>voiceswarm trend: {} run(s)</h1>",
-        points.len()
-    );
+    let mut o = format!("<h1>voiceswarm trend: {} run(s)</h1>", points.len());
     gate_section(&mut o, gate);
     let judged: BTreeSet<&String> = points.iter().flat_map(|p| p.targets.keys()).collect();
     let (measured, unmeasured): (Vec<&String>, Vec<&String>) = judged
@@ -339,6 +331,5 @@ pub fn render(points: &[Point], skipped: &[Skipped], gate: &Gate, page_dir: &Pat
     }
     totals_charts(&mut o, points);
     runs_table(&mut o, points, skipped, page_dir);
-    o.push_str("</body></html>\n");
-    o
+    page("voiceswarm trend", &o)
 }
