@@ -17,6 +17,7 @@ use voiceswarm_model::scenario::{self, Journeys};
 use voiceswarm_model::stats::{Target, Targets};
 use voiceswarm_model::units::{parse_number_at_least, parse_percent, parse_positive_duration};
 use voiceswarm_results::folder::{FolderKind, RunFolder, RunRecord};
+use voiceswarm_results::render::{self, Judged};
 
 #[derive(Debug, Args)]
 pub struct CapacityArgs {
@@ -207,12 +208,11 @@ pub async fn run(args: CapacityArgs) -> anyhow::Result<u8> {
     report.write(&folder)?;
     if let Some(step) = &report.judged_step {
         let targets_text = stepper.slos.to_file_text();
-        voiceswarm_results::render::write_results(
-            &folder.dir,
-            &step.summary,
-            &step.recording,
-            &targets_text,
-        )?;
+        let run = Judged {
+            summary: &step.summary,
+            recording: &step.recording,
+        };
+        render::write_results(&folder.dir, run, &render::run_outputs(&targets_text, false))?;
     }
     let code = u8::from(report.max_sustainable_users.is_none());
     record.ended(

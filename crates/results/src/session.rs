@@ -3,11 +3,10 @@
 //! the judged summary and every file rendered from it, the console summary and `latest`.
 
 use crate::folder::{FolderKind, RunFolder, RunRecord};
-use crate::render::{self, console, html};
+use crate::render::{self, Judged};
 use anyhow::Context;
 use serde::Serialize;
 use std::path::Path;
-use voiceswarm_model::files::REPORT_HTML;
 use voiceswarm_model::stats::{Recording, Summary};
 
 /// One folder's results, from its first record to its last.
@@ -52,8 +51,9 @@ impl Session {
             .with_context(|| format!("{}: cannot write run.json", self.folder.dir.display()))
     }
 
-    /// Writes every result file of a judged summary (summary.json last), adds the verdict to
-    /// Goose's report.html when the folder has one, and prints the console summary.
+    /// Writes every output of a judged summary through the run outputs' one list (summary.json
+    /// the last file; the verdict added to Goose's report.html when the folder has one), then
+    /// prints the console summary.
     pub fn write_results(
         &self,
         summary: &Summary,
@@ -61,15 +61,9 @@ impl Session {
         targets_text: &str,
     ) -> anyhow::Result<()> {
         let dir = &self.folder.dir;
-        render::write_results(dir, summary, recording, targets_text)
-            .with_context(|| format!("{}: cannot write the results", dir.display()))?;
-        let page = self.folder.join(REPORT_HTML);
-        if page.exists() {
-            html::add_to_report(&page, summary)
-                .with_context(|| format!("{}: cannot add the verdict", page.display()))?;
-        }
-        print!("{}", console::render(summary));
-        Ok(())
+        let run = Judged { summary, recording };
+        render::write_results(dir, run, &render::run_outputs(targets_text, true))
+            .with_context(|| format!("{}: cannot write the results", dir.display()))
     }
 
     /// Ends the record (how long, interrupted or not, the exit code, the most users), links

@@ -3,7 +3,7 @@
 //! each; then every other verdict, the totals, and the final verdict line. One function per
 //! section.
 
-use super::words;
+use super::{words, Judged, Renderer};
 use std::fmt::Write;
 use voiceswarm_model::stats::summary::{MetricStats, Summary};
 use voiceswarm_model::stats::{Check, Status, Verdict};
@@ -267,5 +267,18 @@ fn verdict_line(o: &mut String, s: &Summary) {
     }
     if !goals.is_empty() {
         let _ = writeln!(o, "  goal missed (not a failure): {}", goals.join(", "));
+    }
+}
+
+/// The console summary, printed.
+pub struct Console;
+
+impl Renderer<Judged<'_>> for Console {
+    fn file_name(&self) -> Option<&str> {
+        None
+    }
+
+    fn render(&self, run: &Judged) -> std::io::Result<String> {
+        Ok(render(run.summary))
     }
 }

@@ -3,9 +3,10 @@
 //! sentence on what Goose's own (header) times mean.
 
 use super::page::STYLE;
-use super::words;
+use super::{words, Judged, Renderer};
 use std::fmt::Write;
 use std::path::Path;
+use voiceswarm_model::files::REPORT_HTML;
 use voiceswarm_model::stats::Summary;
 
 pub use super::page::esc;
@@ -85,4 +86,23 @@ pub fn add_to_report(path: &Path, s: &Summary) -> std::io::Result<()> {
     out.push_str(&section);
     out.push_str(&page[at..]);
     crate::folder::write_atomic(path, out.as_bytes())
+}
+
+/// voiceswarm's verdict, added to the top of Goose's report.html.
+pub struct VerdictSection;
+
+impl Renderer<Judged<'_>> for VerdictSection {
+    fn file_name(&self) -> Option<&str> {
+        Some(REPORT_HTML)
+    }
+
+    /// The section alone.
+    fn render(&self, run: &Judged) -> std::io::Result<String> {
+        Ok(section(run.summary))
+    }
+
+    /// Adds the section to the report in `dir`, when there is one.
+    fn write(&self, run: &Judged, dir: &Path) -> std::io::Result<()> {
+        add_to_report(&dir.join(REPORT_HTML), run.summary)
+    }
 }

@@ -3,7 +3,7 @@
 //! which check broke.
 
 use super::page::esc;
-use super::words;
+use super::{words, Judged, Renderer};
 use std::fmt::Write;
 use voiceswarm_model::stats::{Status, Summary};
 
@@ -66,4 +66,17 @@ pub fn render(s: &Summary) -> String {
     }
     o.push_str("  </testsuite>\n</testsuites>\n");
     o
+}
+
+/// `junit.xml`.
+pub struct JUnit;
+
+impl Renderer<Judged<'_>> for JUnit {
+    fn file_name(&self) -> Option<&str> {
+        Some(voiceswarm_model::files::JUNIT_XML)
+    }
+
+    fn render(&self, run: &Judged) -> std::io::Result<String> {
+        Ok(render(run.summary))
+    }
 }

@@ -1,6 +1,6 @@
 //! `summary.md`: the summary as Markdown tables, for pasting into a pull request.
 
-use super::words;
+use super::{words, Judged, Renderer};
 use std::fmt::Write;
 use voiceswarm_model::stats::Summary;
 
@@ -65,4 +65,17 @@ pub fn render(s: &Summary) -> String {
     }
     o.push('\n');
     o
+}
+
+/// `summary.md`.
+pub struct Markdown;
+
+impl Renderer<Judged<'_>> for Markdown {
+    fn file_name(&self) -> Option<&str> {
+        Some(voiceswarm_model::files::SUMMARY_MD)
+    }
+
+    fn render(&self, run: &Judged) -> std::io::Result<String> {
+        Ok(render(run.summary))
+    }
 }
