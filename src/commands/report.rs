@@ -11,7 +11,7 @@ use voiceswarm_model::stats::recording::EncodedRecording;
 use voiceswarm_model::stats::regression::{self, Rule};
 use voiceswarm_model::stats::summary::Arrivals;
 use voiceswarm_model::stats::{
-    summarize, Recording, RunInfo, Status, Summary, SummaryKind, Targets, Verdict,
+    summarize, JourneysNotRun, Recording, RunInfo, Status, Summary, SummaryKind, Targets, Verdict,
 };
 use voiceswarm_results::folder::{FolderKind, RunFolder, RunRecord};
 use voiceswarm_results::render::{baseline, console};
@@ -170,6 +170,7 @@ fn judge(runs: &[SavedRun], merged: &Recording, targets: &Targets) -> Summary {
             .filter(|v| v.status == Status::Skipped)
             .map(|v| (v.name.clone(), v.reason.clone().unwrap_or_default()))
             .collect(),
+        not_run: JourneysNotRun::in_all(runs.iter().map(|r| r.summary.not_run.as_ref())),
         facts: carried_facts(runs),
         arrivals: Arrivals::merged(runs.iter().filter_map(|r| r.summary.arrivals.as_ref())),
         notes: runs.iter().flat_map(|r| r.summary.notes.clone()).collect(),

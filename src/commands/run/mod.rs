@@ -15,7 +15,7 @@ use voiceswarm_backend::BackendConfig;
 use voiceswarm_engine::measure::step::StepContext;
 use voiceswarm_engine::swarm::attack::{attack, goose_error_line};
 use voiceswarm_engine::swarm::ending::coordinated_omission_text;
-use voiceswarm_engine::swarm::{unselected_targets, Swarm};
+use voiceswarm_engine::swarm::{given_journeys, unselected_targets, Swarm};
 use voiceswarm_model::arrival::rate::{parse_positive_rate, Shape};
 use voiceswarm_model::arrival::schedule::Process;
 use voiceswarm_model::arrival::OnFull;
@@ -268,7 +268,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
         coordinated_omission_text(args.goose.co_mitigation.as_ref()),
         unselected_targets(&plan, &journeys, &targets),
         exporter,
-    );
+    )
+    .given_journeys(given_journeys(&plan, &journeys));
     let swarm = Swarm {
         plan: &plan,
         journeys: &journeys,

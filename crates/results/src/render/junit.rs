@@ -12,7 +12,9 @@ pub fn render(s: &Summary) -> String {
     let skipped = s
         .verdicts
         .iter()
-        .filter(|v| !v.fails() && matches!(v.status, Status::Skipped | Status::NoData))
+        .filter(|v| {
+            !v.fails() && matches!(v.status, Status::Skipped | Status::NotRun | Status::NoData)
+        })
         .count();
     let tests = s.verdicts.len();
     let mut o = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -58,7 +60,7 @@ pub fn render(s: &Summary) -> String {
                 v.status,
                 esc(&msg)
             );
-        } else if matches!(v.status, Status::Skipped | Status::NoData) {
+        } else if matches!(v.status, Status::Skipped | Status::NotRun | Status::NoData) {
             let why = v.reason.clone().unwrap_or_default();
             let _ = write!(o, "\n      <skipped message=\"{}\"/>\n    ", esc(&why));
         }
