@@ -107,3 +107,97 @@ fn json_that_cannot_be_written_is_an_error_and_leaves_no_file() {
         "[\n  1,\n  2\n]\n"
     );
 }
+
+/// Two journeys, one user: `voice` got none, so stt:transcribe is not run.
+fn one_user_two_journeys() -> Summary {
+    let r = Recorder::new(1);
+    for us in [40_000, 42_000, 44_000] {
+        r.record_us(0, "llm:complete", us);
+    }
+    r.record_us(0, "session:create", 700);
+    r.count(0, voiceswarm_model::vocab::counter::REQUESTS, 4);
+    let rec = r.snapshot();
+    let targets = Targets::parse(
+        r#"{"error_rate":"1%","metrics":{"stt:transcribe":{"limit":"100ms"},
+            "llm:complete":{"limit":"300ms","percentile":"p75"}}}"#,
+        "t",
+    )
+    .expect("targets");
+    let set = |m: &[&str]| m.iter().map(|s| s.to_string()).collect();
+    let journeys = vec![
+        ("chat".to_string(), set(&["llm:complete", "session:create"])),
+        ("voice".to_string(), set(&["stt:transcribe"])),
+    ];
+    let info = RunInfo {
+        duration_s: 1.0,
+        not_run: voiceswarm_model::stats::JourneysNotRun::find(&journeys, 1, &rec),
+        ..Default::default()
+    };
+    summarize(&rec, &targets, &info)
+}
+
+#[test]
+fn the_console_is_one_table_a_row_per_metric_then_one_verdict_line() {
+    let text = console::render(&one_user_two_journeys());
+    let lines: Vec<&str> = text.lines().collect();
+    let head = lines
+        .iter()
+        .position(|l| l.starts_with("metric (ms)"))
+        .expect("a table");
+    for col in [
+        "count", "mean", "P50", "P90", "P95", "P99", "max", "target", "result",
+    ] {
+        assert!(lines[head].contains(col), "{col}: {text}");
+    }
+    // Targets first (a P75 target shows its value), then the metric without one.
+    assert!(lines[head + 1].starts_with("llm:complete"), "{text}");
+    assert!(lines[head + 1].contains("P75 < 300ms (P75 "), "{text}");
+    assert!(lines[head + 1].ends_with('✓'), "{text}");
+    assert!(lines[head + 2].starts_with("stt:transcribe"), "{text}");
+    assert!(lines[head + 2].ends_with("– not run"), "{text}");
+    assert!(lines[head + 3].starts_with("session:create"), "{text}");
+    assert!(
+        lines[head + 3].trim_end().ends_with("0.70"),
+        "no target, no mark: {text}"
+    );
+    assert!(!text.contains("Count:"), "no per-metric blocks: {text}");
+    let not_run: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.starts_with("Not run: "))
+        .collect();
+    assert_eq!(not_run.len(), 1, "{text}");
+    assert!(
+        not_run[0].contains("voice got no user (1 user for 2 journeys"),
+        "{text}"
+    );
+    assert_eq!(
+        lines.last(),
+        Some(&"✓ All performance targets MET (1 not run: stt:transcribe)")
+    );
+}
+
+#[test]
+fn summary_md_keeps_the_seed_s_block_of_every_judged_metric() {
+    let md = markdown::render(&one_user_two_journeys());
+    let block = md.split("```text\n").nth(1).expect("the blocks");
+    for line in [
+        "llm:complete:",
+        "  Count: 3",
+        "  Mean: ",
+        "  Median: ",
+        "  P90: ",
+    ] {
+        assert!(block.contains(line), "{line}: {md}");
+    }
+    assert!(
+        block.contains("  P75: ") && block.contains("✓ (Target: 300ms)"),
+        "{md}"
+    );
+    for line in ["  P95: ", "  P99: ", "  Min: 40.", "  Max: 44."] {
+        assert!(block.contains(line), "{line}: {md}");
+    }
+    assert!(
+        md.contains("| `stt:transcribe` | not run: no user ran its journey"),
+        "{md}"
+    );
+}
