@@ -203,6 +203,21 @@ fn load_targets(input: &Input, journeys: &Journeys) -> anyhow::Result<(Targets, 
 }
 
 /// `voiceswarm run`: the exit code (0 every target met, 1 one missed); errors are exit code 2.
+/// `--cloudwatch-emf FILE` is refused before the run rather than after it: the figures would
+/// have nowhere to go.
+fn check_emf_file(file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    if let Some(file) = file {
+        let parent = file.parent().filter(|p| !p.as_os_str().is_empty());
+        if parent.is_some_and(|p| !p.is_dir()) || file.is_dir() {
+            return Err(anyhow!(
+                "--cloudwatch-emf {}: not a file in an existing folder",
+                file.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let scenario_input = Input::choose(args.scenario_file.as_deref(), SCENARIO_PATH);
     let journeys = scenario::load(&scenario_input, "--scenario-file")?;
@@ -213,16 +228,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let (targets, targets_text) = load_targets(&targets_input, &journeys)?;
     let plan = resolve::resolve(&args, &journeys, &targets_input, |k| std::env::var(k).ok())
         .map_err(anyhow::Error::msg)?;
-    if let Some(file) = &plan.export.cloudwatch_emf {
-        // Refused now rather than after the run: the figures would have nowhere to go.
-        let parent = file.parent().filter(|p| !p.as_os_str().is_empty());
-        if parent.is_some_and(|p| !p.is_dir()) || file.is_dir() {
-            return Err(anyhow!(
-                "--cloudwatch-emf {}: not a file in an existing folder",
-                file.display()
-            ));
-        }
-    }
+    check_emf_file(plan.export.cloudwatch_emf.as_deref())?;
     println!(
         "Journeys: {} ({} scenarios); targets: {}",
         scenario_input.name(),
