@@ -4,7 +4,7 @@
 pub const RUN_JSON: &str = "run.json";
 /// The judged summary; written last, so its presence says the other files are complete.
 pub const SUMMARY_JSON: &str = "summary.json";
-/// The summary as Markdown tables (every metric's block in the seed's format).
+/// The summary as Markdown tables, and every judged metric's block in the seed's format.
 pub const SUMMARY_MD: &str = "summary.md";
 /// One JUnit test case per verdict.
 pub const JUNIT_XML: &str = "junit.xml";
