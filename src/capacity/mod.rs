@@ -1,16 +1,19 @@
 //! Capacity search: the search (`search.rs`) driven by real steps (`step.rs`), what it found as
-//! capacity.json, and its chart (`chart.rs`). The command's flags and order are
+//! capacity.json, and its chart and page (`page.rs`). The command's flags and order are
 //! `commands::capacity`.
 
-mod chart;
+mod page;
 pub mod search;
 pub mod step;
 
 use search::{Next, Search, Stopped};
 use serde::Serialize;
 use step::{Measured, StepResult, Stepper};
-use voiceswarm_model::files::{CAPACITY_HTML, CAPACITY_JSON, CAPACITY_SVG};
-use voiceswarm_results::folder::{write_atomic, write_json, RunFolder};
+use voiceswarm_model::files::CAPACITY_JSON;
+use voiceswarm_model::stats::Target;
+use voiceswarm_results::folder::RunFolder;
+use voiceswarm_results::render::data::Json;
+use voiceswarm_results::render::Renderer;
 
 /// capacity.json.
 #[derive(Debug, Serialize)]
@@ -35,6 +38,9 @@ pub struct CapacityReport {
     /// files go into the folder beside capacity.json.
     #[serde(skip)]
     pub judged_step: Option<Measured>,
+    /// The SLOs as targets (the chart draws the limits of those judged at P90).
+    #[serde(skip)]
+    pub slo_targets: Vec<Target>,
 }
 
 /// A step's load in words: `40 users`, `12.5 arrivals/s`.
@@ -143,6 +149,7 @@ pub async fn search(
         steps_run: steps.len(),
         steps,
         judged_step,
+        slo_targets: stepper.slos.metrics.clone(),
     })
 }
 
@@ -167,18 +174,14 @@ impl CapacityReport {
 
     /// Writes capacity.json, capacity.svg and capacity.html into `folder`.
     pub fn write(&self, folder: &RunFolder) -> std::io::Result<()> {
-        let names: Vec<String> = self
-            .slos
-            .iter()
-            .filter_map(|rule| rule.split_whitespace().next().map(String::from))
-            .collect();
-        let knee = self
-            .max_sustainable_arrival_rate
-            .or(self.max_sustainable_users.map(|u| u as f64));
-        let svg = chart::svg(&self.steps, &names, knee);
-        write_json(&folder.join(CAPACITY_JSON), self)?;
-        write_atomic(&folder.join(CAPACITY_SVG), svg.as_bytes())?;
-        let page = chart::html(&svg, &self.steps, &self.verdict());
-        write_atomic(&folder.join(CAPACITY_HTML), page.as_bytes())
+        let outputs: [&dyn Renderer<CapacityReport>; 3] = [
+            &Json(CAPACITY_JSON),
+            &page::CapacityChart,
+            &page::CapacityPage,
+        ];
+        for output in outputs {
+            output.write(self, &folder.dir)?;
+        }
+        Ok(())
     }
 }

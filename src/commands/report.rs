@@ -5,15 +5,16 @@
 use anyhow::{anyhow, Context};
 use clap::Args;
 use std::path::{Path, PathBuf};
+use voiceswarm_model::files::{HISTOGRAMS_JSON, SUMMARY_JSON, TARGETS_JSON};
 use voiceswarm_model::inputs::Input;
 use voiceswarm_model::stats::recording::EncodedRecording;
 use voiceswarm_model::stats::regression::{self, Rule};
 use voiceswarm_model::stats::summary::Arrivals;
 use voiceswarm_model::stats::{
-    summarize, Recording, RunInfo, Status, Summary, SummaryKind, Targets, Verdict,
+    summarize, JourneysNotRun, Recording, RunInfo, Status, Summary, SummaryKind, Targets, Verdict,
 };
 use voiceswarm_results::folder::{FolderKind, RunFolder, RunRecord};
-use voiceswarm_results::render::{baseline, console, HISTOGRAMS_JSON, SUMMARY_JSON, TARGETS_JSON};
+use voiceswarm_results::render::{baseline, console};
 use voiceswarm_results::session::Session;
 
 #[derive(Debug, Args)]
@@ -169,6 +170,7 @@ fn judge(runs: &[SavedRun], merged: &Recording, targets: &Targets) -> Summary {
             .filter(|v| v.status == Status::Skipped)
             .map(|v| (v.name.clone(), v.reason.clone().unwrap_or_default()))
             .collect(),
+        not_run: JourneysNotRun::in_all(runs.iter().map(|r| r.summary.not_run.as_ref())),
         facts: carried_facts(runs),
         arrivals: Arrivals::merged(runs.iter().filter_map(|r| r.summary.arrivals.as_ref())),
         notes: runs.iter().flat_map(|r| r.summary.notes.clone()).collect(),

@@ -5,16 +5,14 @@ use anyhow::Context;
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
+use voiceswarm_model::files::{TREND_HTML, TREND_JSON};
 use voiceswarm_model::labels::{parse_label, Labels};
 use voiceswarm_model::stats::regression::Rule;
-use voiceswarm_results::folder::write_atomic;
-use voiceswarm_results::folder::write_json;
+use voiceswarm_results::render::data::Json;
+use voiceswarm_results::render::Renderer;
 use voiceswarm_results::trend::gate::{self, Gate};
 use voiceswarm_results::trend::scan::{scan, Skipped};
 use voiceswarm_results::trend::{page, parse_since, Filters, Point};
-
-pub const TREND_HTML: &str = "trend.html";
-pub const TREND_JSON: &str = "trend.json";
 
 #[derive(Debug, Args)]
 pub struct TrendArgs {
@@ -113,8 +111,12 @@ pub fn run(args: TrendArgs) -> anyhow::Result<u8> {
     let gate = gate::judge(&points, rule, args.baseline_runs as usize);
     let out = args.out.clone().unwrap_or_else(|| dirs[0].clone());
     std::fs::create_dir_all(&out).with_context(|| format!("--out {}", out.display()))?;
-    let html = page::render(&points, &skipped, &gate, &out);
-    write_atomic(&out.join(TREND_HTML), html.as_bytes())
+    let page = page::TrendPage {
+        skipped: &skipped,
+        gate: &gate,
+        page_dir: &out,
+    };
+    page.write(points.as_slice(), &out)
         .with_context(|| format!("{}: cannot write", out.join(TREND_HTML).display()))?;
     let file = TrendFile {
         schema_version: 1,
@@ -124,7 +126,8 @@ pub fn run(args: TrendArgs) -> anyhow::Result<u8> {
         skipped: &skipped,
         gate: &gate,
     };
-    write_json(&out.join(TREND_JSON), &file)
+    Json(TREND_JSON)
+        .write(&file, &out)
         .with_context(|| format!("{}: cannot write", out.join(TREND_JSON).display()))?;
     print_outcome(&points, &skipped, &gate);
     println!(

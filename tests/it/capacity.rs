@@ -4,6 +4,7 @@
 
 use crate::support::{read_json, text, tmp, voiceswarm};
 use std::time::Duration;
+use voiceswarm_results::chart::nice_scale;
 
 fn scenario(dir: &std::path::Path) -> String {
     let f = dir.join("s.json");
@@ -14,6 +15,32 @@ fn scenario(dir: &std::path::Path) -> String {
     )
     .unwrap();
     f.to_str().unwrap().to_string()
+}
+
+/// The knee and the SLO's dashed 100 ms limit sit where the chart's scales put them: the load on
+/// 0..a nice top across the plot's 70..690 px, milliseconds on 0..a nice top up its 370..56 px
+/// (one legend row).
+fn knee_and_slo_land_on_the_scales(svg: &str, c: &serde_json::Value, users: u64) {
+    let steps = c["steps"].as_array().unwrap();
+    let loads = steps.iter().map(|s| s["users"].as_f64().unwrap());
+    let (_, x_top) = nice_scale(loads.fold(0.0, f64::max), 5);
+    let x = 70.0 + users as f64 / x_top * 620.0;
+    assert!(
+        svg.contains(&format!(
+            r#"<line x1="{x:.1}" x2="{x:.1}" y1="56.0" y2="370.0""#
+        )),
+        "knee at {x:.1}: {svg}"
+    );
+    let p90s = steps
+        .iter()
+        .flat_map(|s| s["metrics"].as_array().unwrap().iter());
+    let p90s = p90s.map(|m| m["p90_ms"].as_f64().unwrap());
+    let (_, y_top) = nice_scale(p90s.fold(100.0, f64::max), 5);
+    let y = 370.0 - 100.0 / y_top * 314.0;
+    assert!(
+        svg.contains(&format!(r#"d="M70.0 {y:.1} L"#)) && svg.contains("company:lookup SLO 100 ms"),
+        "the SLO at {y:.1}: {svg}"
+    );
 }
 
 #[test]
@@ -60,6 +87,7 @@ fn finds_the_known_capacity_within_15_percent() {
     assert!(all.contains("Maximum sustainable load:"), "{all}");
     let svg = std::fs::read_to_string(out.join("capacity.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains(&format!("capacity: {users} users")));
+    knee_and_slo_land_on_the_scales(&svg, &c, users);
     assert!(std::fs::read_to_string(out.join("capacity.html"))
         .unwrap()
         .contains("<svg"));

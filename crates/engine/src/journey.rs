@@ -5,6 +5,7 @@ use crate::measure::step::{measure, StepContext};
 use goose::prelude::{GooseUser, TransactionError};
 use std::time::Duration;
 use voiceswarm_model::scenario::{CompiledStep, StepKind};
+use voiceswarm_model::vocab::counter;
 
 /// Runs `step` as `user`: how long the audio it returned plays (zero for a call), or None when
 /// the run's planned end has passed — no step starts then, or every caller released from
@@ -17,6 +18,8 @@ pub async fn run_step(
     if ctx.past_deadline() {
         return Ok(None);
     }
+    let started = counter::step_started(&step.name);
+    ctx.recorder.count(user.weighted_users_index, &started, 1);
     match &step.kind {
         StepKind::Http(http) => measure(user, &step.name, http, ctx).await.map(Some),
         // A call's future is kilobytes (its frames and protocol state); boxed on its own, it

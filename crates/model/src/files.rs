@@ -4,7 +4,7 @@
 pub const RUN_JSON: &str = "run.json";
 /// The judged summary; written last, so its presence says the other files are complete.
 pub const SUMMARY_JSON: &str = "summary.json";
-/// The summary as Markdown tables (every metric's block in the seed's format).
+/// The summary as Markdown tables, and every judged metric's block in the seed's format.
 pub const SUMMARY_MD: &str = "summary.md";
 /// One JUnit test case per verdict.
 pub const JUNIT_XML: &str = "junit.xml";
@@ -16,10 +16,10 @@ pub const TARGETS_JSON: &str = "targets.json";
 pub const REPORT_HTML: &str = "report.html";
 /// Goose's own reports written into every load run's folder.
 pub const GOOSE_REPORTS: [&str; 3] = [REPORT_HTML, "report.json", "report.md"];
-/// A capacity search's steps and what it found, and its chart.
+/// A capacity search's steps and what it found, its chart, and the page with both.
 pub const CAPACITY_JSON: &str = "capacity.json";
-pub const CAPACITY_HTML: &str = "capacity.html";
 pub const CAPACITY_SVG: &str = "capacity.svg";
+pub const CAPACITY_HTML: &str = "capacity.html";
 /// Runs over time, written beside the run folders by `voiceswarm trend`.
 pub const TREND_HTML: &str = "trend.html";
 pub const TREND_JSON: &str = "trend.json";

@@ -169,6 +169,15 @@ pub mod counter {
     pub const ARRIVALS_STARTED: &str = "arrivals:started";
     pub const ARRIVALS_DROPPED: &str = "arrivals:dropped";
     pub const ARRIVALS_QUEUED: &str = "arrivals:queued";
+
+    /// Prefix of the counters of steps started, by step: `steps:company:lookup`. A journey
+    /// whose steps all failed still shows it ran.
+    pub const STEPS_PREFIX: &str = "steps:";
+
+    /// The counter of the step `name` started.
+    pub fn step_started(name: &str) -> String {
+        format!("{STEPS_PREFIX}{name}")
+    }
 }
 
 /// Why a call failed; each kind is counted as `errors:call_<kind>`.

@@ -12,7 +12,10 @@ use std::path::Path;
 use voiceswarm_model::files::REPORT_HTML;
 use voiceswarm_model::plan::RunPlan;
 use voiceswarm_model::run::{Ending, RunSink};
-use voiceswarm_model::stats::{summarize, RunInfo, Summary, SummaryKind, Targets, Verdict};
+use voiceswarm_model::stats::not_run::JourneyMetrics;
+use voiceswarm_model::stats::{
+    summarize, JourneysNotRun, RunInfo, Summary, SummaryKind, Targets, Verdict,
+};
 
 /// What judging and saving a load run needs besides the run itself.
 pub struct LoadRun {
@@ -25,6 +28,8 @@ pub struct LoadRun {
     pub coordinated_omission: String,
     /// Targets deliberately not judged, with the reason (journeys left out by --scenarios).
     pub skipped: BTreeMap<String, String>,
+    /// What each journey the users are given to records, to tell which got no user.
+    pub journeys: JourneyMetrics,
     /// Where the figures go besides the folder (Prometheus, CloudWatch).
     pub exporter: Exporter,
     /// The session of the run in progress.
@@ -53,10 +58,18 @@ impl LoadRun {
             targets_text,
             coordinated_omission,
             skipped,
+            journeys: Vec::new(),
             exporter,
             current: Mutex::new(None),
             worst: Mutex::new(0),
         }
+    }
+
+    /// Judges with `journeys` (each with what it records) the journeys Goose gives users to:
+    /// with fewer users, those that got none have their targets not run rather than failed.
+    pub fn given_journeys(mut self, journeys: JourneyMetrics) -> Self {
+        self.journeys = journeys;
+        self
     }
 
     /// The folder of run `n`: the first in the folder itself, later web runs beside it.
@@ -69,6 +82,11 @@ impl LoadRun {
 
     /// The judged summary of one ending.
     fn judge(&self, ending: &Ending) -> Summary {
+        // Arrivals pick a journey per caller: users are not given journeys.
+        let not_run = match ending.arrivals {
+            Some(_) => None,
+            None => JourneysNotRun::find(&self.journeys, ending.max_users, &ending.recording),
+        };
         let info = RunInfo {
             kind: SummaryKind::Run,
             label: self.plan.label.clone(),
@@ -79,6 +97,7 @@ impl LoadRun {
             interrupted: ending.interrupted,
             coordinated_omission: self.coordinated_omission.clone(),
             skipped: self.skipped.clone(),
+            not_run,
             arrivals: ending.arrivals.clone(),
             facts: ending
                 .thresholds

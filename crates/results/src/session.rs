@@ -3,11 +3,10 @@
 //! the judged summary and every file rendered from it, the console summary and `latest`.
 
 use crate::folder::{FolderKind, RunFolder, RunRecord};
-use crate::render::{self, console, html};
+use crate::render::{self, Judged};
 use anyhow::Context;
 use serde::Serialize;
 use std::path::Path;
-use voiceswarm_model::files::REPORT_HTML;
 use voiceswarm_model::stats::{Recording, Summary};
 
 /// One folder's results, from its first record to its last.
@@ -52,35 +51,42 @@ impl Session {
             .with_context(|| format!("{}: cannot write run.json", self.folder.dir.display()))
     }
 
-    /// Writes every result file of a judged summary and prints the console summary.
+    /// Writes every output of a judged summary through the run outputs' one list (summary.json
+    /// the last file; the verdict added to Goose's report.html when the folder has one), then
+    /// prints the console summary.
     pub fn write_results(
         &self,
         summary: &Summary,
         recording: &Recording,
         targets_text: &str,
     ) -> anyhow::Result<()> {
-        self.save(summary, recording, targets_text)?;
-        print!("{}", console::render(summary));
-        Ok(())
+        self.write_outputs(summary, recording, &render::run_outputs(targets_text, true))
     }
 
-    /// Writes every result file of a judged summary (summary.json last) and adds the verdict to
-    /// Goose's report.html when the folder has one; prints nothing.
+    /// The same files, without the console summary (capacity prints its own report).
     pub fn save(
         &self,
         summary: &Summary,
         recording: &Recording,
         targets_text: &str,
     ) -> anyhow::Result<()> {
+        self.write_outputs(
+            summary,
+            recording,
+            &render::run_outputs(targets_text, false),
+        )
+    }
+
+    fn write_outputs(
+        &self,
+        summary: &Summary,
+        recording: &Recording,
+        outputs: &[Box<render::RunOutput>],
+    ) -> anyhow::Result<()> {
         let dir = &self.folder.dir;
-        render::write_results(dir, summary, recording, targets_text)
-            .with_context(|| format!("{}: cannot write the results", dir.display()))?;
-        let page = self.folder.join(REPORT_HTML);
-        if page.exists() {
-            html::add_to_report(&page, summary)
-                .with_context(|| format!("{}: cannot add the verdict", page.display()))?;
-        }
-        Ok(())
+        let run = Judged { summary, recording };
+        render::write_results(dir, run, outputs)
+            .with_context(|| format!("{}: cannot write the results", dir.display()))
     }
 
     /// Ends the record (how long, interrupted or not, the exit code, the most users), links

@@ -16,7 +16,7 @@ use voiceswarm_backend::BackendConfig;
 use voiceswarm_engine::measure::step::StepContext;
 use voiceswarm_engine::swarm::attack::{attack, goose_error_line};
 use voiceswarm_engine::swarm::ending::coordinated_omission_text;
-use voiceswarm_engine::swarm::{unselected_targets, Swarm};
+use voiceswarm_engine::swarm::{given_journeys, unselected_targets, Swarm};
 use voiceswarm_model::arrival::rate::{parse_positive_rate, Shape};
 use voiceswarm_model::arrival::schedule::Process;
 use voiceswarm_model::arrival::OnFull;
@@ -164,6 +164,21 @@ async fn list(goose: GooseConfiguration, journeys: &Journeys) -> anyhow::Result<
 }
 
 /// `voiceswarm run`: the exit code (0 every target met, 1 one missed); errors are exit code 2.
+/// `--cloudwatch-emf FILE` is refused before the run rather than after it: the figures would
+/// have nowhere to go.
+fn check_emf_file(file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    if let Some(file) = file {
+        let parent = file.parent().filter(|p| !p.as_os_str().is_empty());
+        if parent.is_some_and(|p| !p.is_dir()) || file.is_dir() {
+            return Err(anyhow!(
+                "--cloudwatch-emf {}: not a file in an existing folder",
+                file.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let scenario_input = args.journey.scenario_input();
     let journeys = scenario::load(&scenario_input, "--scenario-file")?;
@@ -174,16 +189,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let (targets, targets_text) = load_targets(&targets_input, &journeys)?;
     let plan = resolve::resolve(&args, &journeys, &targets_input, |k| std::env::var(k).ok())
         .map_err(anyhow::Error::msg)?;
-    if let Some(file) = &plan.export.cloudwatch_emf {
-        // Refused now rather than after the run: the figures would have nowhere to go.
-        let parent = file.parent().filter(|p| !p.as_os_str().is_empty());
-        if parent.is_some_and(|p| !p.is_dir()) || file.is_dir() {
-            return Err(anyhow!(
-                "--cloudwatch-emf {}: not a file in an existing folder",
-                file.display()
-            ));
-        }
-    }
+    check_emf_file(plan.export.cloudwatch_emf.as_deref())?;
     println!(
         "Journeys: {} ({} scenarios); targets: {}",
         scenario_input.name(),
@@ -233,7 +239,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
         coordinated_omission_text(args.goose.co_mitigation.as_ref()),
         unselected_targets(&plan, &journeys, &targets),
         exporter,
-    );
+    )
+    .given_journeys(given_journeys(&plan, &journeys));
     let swarm = Swarm {
         plan: &plan,
         journeys: &journeys,

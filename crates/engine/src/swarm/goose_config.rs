@@ -3,9 +3,8 @@
 
 use goose::config::GooseConfiguration;
 use std::path::Path;
-use voiceswarm_model::plan::{Load, RunPlan};
-
 use voiceswarm_model::files::GOOSE_REPORTS;
+use voiceswarm_model::plan::{Load, RunPlan};
 
 /// Whether `--test-plan` was given (Goose keeps the field crate-private; its serialised form
 /// shows it).

@@ -24,6 +24,7 @@ use voiceswarm_model::plan::ClientMode;
 use voiceswarm_model::plan::{Load, RunPlan};
 use voiceswarm_model::run::RunSink;
 use voiceswarm_model::scenario::Journeys;
+use voiceswarm_model::stats::not_run::{journey_metrics, JourneyMetrics};
 use voiceswarm_model::stats::{Recorder, Targets};
 
 /// What a swarm runs: the plan, its journeys, the targets the live status line judges, the
@@ -61,6 +62,15 @@ pub fn unselected_targets(
             )
         })
         .collect()
+}
+
+/// What each journey Goose gives users to (those `--scenarios` selects) records, so the results
+/// can tell which got no user; nothing when the selection selects none.
+pub fn given_journeys(plan: &RunPlan, journeys: &Journeys) -> JourneyMetrics {
+    journeys
+        .only(plan.journeys.as_deref())
+        .map(|chosen| journey_metrics(&chosen))
+        .unwrap_or_default()
 }
 
 /// The context every step of a run shares, recording into `recorder`; per-user clients are

@@ -2,6 +2,7 @@
 //! Verdicts are made here and nowhere else.
 
 pub mod histogram;
+pub mod not_run;
 pub mod recorder;
 pub mod recording;
 pub mod regression;
@@ -9,6 +10,7 @@ pub mod summary;
 pub mod targets;
 pub mod verdict;
 
+pub use not_run::JourneysNotRun;
 pub use recorder::Recorder;
 pub use recording::Recording;
 pub use summary::{summarize, RunInfo, Summary, SummaryKind};

@@ -2,6 +2,7 @@
 //! throughput, cache), every verdict, and the overall result and exit code.
 
 use super::histogram::{ms, percentile_us};
+use super::not_run::JourneysNotRun;
 use super::recording::Recording;
 use super::targets::Targets;
 use super::verdict::{percent, Verdict};
@@ -233,6 +234,9 @@ pub struct Summary {
     /// Present when callers arrived on a schedule (`--arrival-rate`, `--arrival-plan`).
     pub arrivals: Option<Arrivals>,
     pub verdicts: Vec<Verdict>,
+    /// The journeys no user ran (fewer users than journeys): their targets are not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_run: Option<JourneysNotRun>,
     pub passed: bool,
     /// The names of the verdicts that fail the run.
     pub missed: Vec<String>,
@@ -254,6 +258,8 @@ pub struct RunInfo {
     pub coordinated_omission: String,
     /// Metrics deliberately not measured, with the reason.
     pub skipped: BTreeMap<String, String>,
+    /// The journeys no user ran: their targets without data are not run, not failed.
+    pub not_run: Option<JourneysNotRun>,
     /// The arrivals of an arrival run (counts are filled in from the recording).
     pub arrivals: Option<Arrivals>,
     /// Verdicts that are facts of the run rather than of the recording (Goose's thresholds,
@@ -270,7 +276,11 @@ fn judge(rec: &Recording, targets: &Targets, totals: &Totals, info: &RunInfo) ->
         .iter()
         .map(|t| {
             let skipped = info.skipped.get(&t.metric).map(String::as_str);
-            Verdict::latency(t, rec.histograms.get(&t.metric), skipped)
+            let v = Verdict::latency(t, rec.histograms.get(&t.metric), skipped);
+            match &info.not_run {
+                Some(n) if n.metrics.contains(&t.metric) => v.not_run(&n.reason()),
+                _ => v,
+            }
         })
         .collect();
     verdicts.push(Verdict::error_rate(
@@ -343,6 +353,7 @@ pub fn summarize(rec: &Recording, targets: &Targets, info: &RunInfo) -> Summary 
         totals,
         arrivals: info.arrivals.clone().map(|a| a.counted(rec)),
         verdicts,
+        not_run: info.not_run.clone(),
         passed,
         missed,
         exit_code: if passed { 0 } else { 1 },
@@ -533,5 +544,30 @@ mod tests {
         let v = s.verdicts.iter().find(|v| v.name == "cache:read").unwrap();
         assert_eq!(v.status, Status::Skipped);
         assert!(s.passed);
+    }
+
+    #[test]
+    fn targets_of_journeys_no_user_ran_are_not_run_and_do_not_fail() {
+        let r = Recorder::new(1);
+        r.record_us(0, "llm:complete", 1_000);
+        r.count(0, REQUESTS, 1);
+        let rec = r.snapshot();
+        let set = |m: &[&str]| m.iter().map(|s| s.to_string()).collect();
+        let journeys = vec![
+            ("chat".to_string(), set(&["llm:complete"])),
+            ("voice".to_string(), set(&["stt:transcribe"])),
+        ];
+        let mut i = info();
+        i.not_run = JourneysNotRun::find(&journeys, 1, &rec);
+        let s = summarize(&rec, &targets(), &i);
+        let v = s.verdict("stt:transcribe").unwrap();
+        assert_eq!(v.status, Status::NotRun);
+        assert!(v
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("1 user for 2 journeys"));
+        assert!(s.passed, "{:?}", s.missed);
+        assert_eq!(s.not_run.unwrap().names, ["voice"]);
     }
 }

@@ -20,6 +20,9 @@ pub enum Status {
     NoData,
     /// Not measured on purpose (e.g. no Redis to probe); never claimed met.
     Skipped,
+    /// No user ran the journeys that record it (fewer users than journeys): neither met nor
+    /// failed, and said so.
+    NotRun,
 }
 
 /// What was checked, with the figures of that kind of check.
@@ -79,7 +82,7 @@ impl Verdict {
         match self.status {
             Status::Missed => true,
             Status::NoData => !matches!(self.check, Check::Latency { optional: true, .. }),
-            Status::Met | Status::Skipped => false,
+            Status::Met | Status::Skipped | Status::NotRun => false,
         }
     }
 
@@ -99,10 +102,21 @@ impl Verdict {
         matches!(self.check, Check::Latency { .. })
     }
 
-    /// A verdict that is neither met nor missed but not judged at all (skipped, or optional
-    /// without data): it is not counted among the judged targets.
+    /// A verdict that is neither met nor missed but not judged at all (skipped, not run, or
+    /// optional without data): it is not counted among the judged targets.
     pub fn judged(&self) -> bool {
-        !(self.status == Status::Skipped || (self.status == Status::NoData && !self.fails()))
+        !(matches!(self.status, Status::Skipped | Status::NotRun)
+            || (self.status == Status::NoData && !self.fails()))
+    }
+
+    /// A target without data whose journeys no user ran is not run, for `why`; any other
+    /// verdict stays as it is.
+    pub fn not_run(mut self, why: &str) -> Self {
+        if self.status == Status::NoData && self.is_latency() {
+            self.status = Status::NotRun;
+            self.reason = Some(why.to_string());
+        }
+        self
     }
 
     /// A latency target judged on `hist` (None or empty: no samples); `skipped` says why the
@@ -302,6 +316,22 @@ mod tests {
         assert!(v.fails() && v.judged());
         let v = Verdict::latency(&target(1.0, None, false), None, Some("no Redis"));
         assert_eq!((v.status, v.fails()), (Status::Skipped, false));
+    }
+
+    #[test]
+    fn only_a_target_without_data_can_be_not_run() {
+        let v = Verdict::latency(&target(1.0, None, false), None, None).not_run("no user");
+        assert_eq!(
+            (v.status, v.fails(), v.judged()),
+            (Status::NotRun, false, false)
+        );
+        assert_eq!(v.reason.as_deref(), Some("no user"));
+        let mut h = new_histogram();
+        h.record(10).unwrap();
+        let v = Verdict::latency(&target(1.0, None, false), Some(&h), None).not_run("no user");
+        assert_eq!(v.status, Status::Missed);
+        let v = Verdict::error_rate(0, 0, 1.0).not_run("no user");
+        assert_eq!(v.status, Status::NoData);
     }
 
     #[test]

@@ -6,7 +6,10 @@
 //! and versions) and metric + profile + host + the run's labels (what charts split by).
 
 use super::Identity;
+use crate::folder::write_atomic;
+use crate::render::{Judged, Renderer};
 use serde_json::{json, Map, Value};
+use std::path::{Path, PathBuf};
 use voiceswarm_model::stats::Summary;
 
 pub const NAMESPACE: &str = "voiceswarm";
@@ -74,4 +77,28 @@ pub fn lines(summary: &Summary, id: &Identity, timestamp_ms: i64) -> Vec<String>
     }
     out.push(line(id, RUN_METRIC, &values, timestamp_ms).to_string());
     out
+}
+
+/// The EMF lines of a judged run, stamped `timestamp_ms`, written to `path` (`--cloudwatch-emf`).
+pub struct Emf {
+    pub id: Identity,
+    pub timestamp_ms: i64,
+    pub path: PathBuf,
+}
+
+impl Renderer<Judged<'_>> for Emf {
+    /// None: the file is where `--cloudwatch-emf` says, not in the run folder.
+    fn file_name(&self) -> Option<&str> {
+        None
+    }
+
+    fn render(&self, run: &Judged) -> std::io::Result<String> {
+        let mut text = lines(run.summary, &self.id, self.timestamp_ms).join("\n");
+        text.push('\n');
+        Ok(text)
+    }
+
+    fn write(&self, run: &Judged, _dir: &Path) -> std::io::Result<()> {
+        write_atomic(&self.path, self.render(run)?.as_bytes())
+    }
 }

@@ -8,8 +8,9 @@ pub mod listen;
 pub mod prometheus;
 pub mod push;
 
-use crate::folder::write_atomic;
+use crate::render::{Judged, Renderer};
 use anyhow::Context;
+use std::path::Path;
 use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,7 +96,7 @@ impl Exporter {
     }
 
     /// The run is judged: `/metrics` shows its final figures and verdicts, the EMF file is
-    /// written, the push starts.
+    /// written (its renderer, `cloudwatch::Emf`), the push starts.
     pub fn finished(
         &self,
         summary: &Summary,
@@ -108,10 +109,16 @@ impl Exporter {
             users,
         });
         if let Some(path) = &self.plan.cloudwatch_emf {
-            let now = chrono::Utc::now().timestamp_millis();
-            let mut text = cloudwatch::lines(summary, &self.id, now).join("\n");
-            text.push('\n');
-            write_atomic(path, text.as_bytes())
+            let emf = cloudwatch::Emf {
+                id: self.id.clone(),
+                timestamp_ms: chrono::Utc::now().timestamp_millis(),
+                path: path.clone(),
+            };
+            let run = Judged {
+                summary,
+                recording: &fin.recording,
+            };
+            emf.write(&run, Path::new("."))
                 .with_context(|| format!("--cloudwatch-emf {}: cannot write", path.display()))?;
         }
         if let Some(l) = &self.live {

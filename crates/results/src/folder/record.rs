@@ -6,7 +6,6 @@ use super::atomic::write_json;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-
 pub use voiceswarm_model::files::RUN_JSON;
 
 /// What made a folder.

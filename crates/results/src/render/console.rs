@@ -1,9 +1,10 @@
-//! The console PERFORMANCE SUMMARY, in the seed's format: per judged metric Count, Mean, Median,
-//! P90 with ✓/✗ against its target (and goal), P95, P99, Min, Max; the other metrics one line
-//! each; then every other verdict, the totals, and the final verdict line. One function per
-//! section.
+//! The console PERFORMANCE SUMMARY, as a Locust user expects it: ONE table, a row per metric —
+//! count, mean, P50, P90, P95, P99, max, its target and ✓/✗ (targets first, those without data
+//! too, then the metrics without one; the backend's `server:*` in one line) — then every other
+//! verdict, the totals, which journeys got no user, and the final verdict line. The seed's
+//! per-metric blocks are in summary.md. One function per section.
 
-use super::words;
+use super::{words, Judged, Renderer};
 use std::fmt::Write;
 use voiceswarm_model::stats::summary::{MetricStats, Summary};
 use voiceswarm_model::stats::{Check, Status, Verdict};
@@ -11,14 +12,10 @@ use voiceswarm_model::stats::{Check, Status, Verdict};
 pub fn render(s: &Summary) -> String {
     let mut o = String::new();
     header(&mut o, s);
-    let judged = |m: &&MetricStats| s.verdict(&m.name).is_some_and(|v| v.is_latency());
-    for m in s.metrics.iter().filter(judged) {
-        metric_block(&mut o, m, s.verdict(&m.name));
-    }
-    other_metrics(&mut o, s.metrics.iter().filter(|m| !judged(m)));
-    unmeasured(&mut o, s);
+    table(&mut o, s);
     other_verdicts(&mut o, s);
     totals(&mut o, s);
+    not_run(&mut o, s);
     verdict_line(&mut o, s);
     o
 }
@@ -43,84 +40,120 @@ fn header(o: &mut String, s: &Summary) {
     }
 }
 
-/// `(Target: 100ms)`, `(Target: 500ms, Goal: 335ms — goal missed)`, as the seed writes them.
-fn target_in_brackets(v: &Verdict) -> String {
-    let Check::Latency {
-        limit_ms, goal_ms, ..
-    } = &v.check
-    else {
-        return String::new();
-    };
-    let goal = match goal_ms {
-        Some(g) if v.goal_missed() => format!(", Goal: {g}ms — goal missed"),
-        Some(g) => format!(", Goal: {g}ms"),
-        None => String::new(),
-    };
-    format!("(Target: {limit_ms}ms{goal})")
+/// One row of the table: a metric's figures (None: no samples), its target and the result.
+struct Row<'a> {
+    name: &'a str,
+    stats: Option<&'a MetricStats>,
+    target: String,
+    result: String,
 }
 
-fn metric_block(o: &mut String, m: &MetricStats, verdict: Option<&Verdict>) {
-    let _ = writeln!(o, "\n{}:", m.name);
-    let _ = writeln!(o, "  Count: {}", m.count);
-    let _ = writeln!(o, "  Mean: {:.2}ms", m.mean_ms);
-    let _ = writeln!(o, "  Median: {:.2}ms", m.median_ms);
-    let judged = verdict.and_then(|v| match v.check {
+/// The percentiles the table shows; a target on another one shows its observed value.
+const COLUMNS: [f64; 4] = [50.0, 90.0, 95.0, 99.0];
+
+/// What a latency target asks, as the table says it: `P90 < 500ms, goal 335ms`, `P75 < 80ms
+/// (P75 72.10ms)` for a percentile the table has no column for.
+fn target_cell(v: &Verdict) -> String {
+    let target = words::target(v);
+    match v.check {
         Check::Latency {
             percentile,
-            observed_ms,
+            observed_ms: Some(x),
             ..
-        } => Some((v, percentile, observed_ms.unwrap_or_default())),
-        _ => None,
-    });
-    match judged {
-        Some((v, 90.0, _)) => {
-            let _ = writeln!(
-                o,
-                "  P90: {:.2}ms {} {}",
-                m.p90_ms,
-                words::mark(v),
-                target_in_brackets(v)
-            );
-        }
-        Some((v, p, observed)) => {
-            let _ = writeln!(o, "  P90: {:.2}ms", m.p90_ms);
-            let _ = writeln!(
-                o,
-                "  P{p}: {observed:.2}ms {} {}",
-                words::mark(v),
-                target_in_brackets(v)
-            );
-        }
-        None => {
-            let _ = writeln!(o, "  P90: {:.2}ms", m.p90_ms);
-        }
+        } if !COLUMNS.contains(&percentile) => format!("{target} (P{percentile} {x:.2}ms)"),
+        _ => target,
     }
-    let _ = writeln!(o, "  P95: {:.2}ms", m.p95_ms);
-    let _ = writeln!(o, "  P99: {:.2}ms", m.p99_ms);
-    let _ = writeln!(o, "  Min: {:.2}ms", m.min_ms);
-    let _ = writeln!(o, "  Max: {:.2}ms", m.max_ms);
 }
 
-/// Metrics without a target, one line each.
-/// The metrics without a target, one row each; the backend's own Server-Timing metrics
-/// (`server:*`) folded into one line, as they are the system's view of the same requests.
-fn other_metrics<'a>(o: &mut String, metrics: impl Iterator<Item = &'a MetricStats>) {
-    let (server, metrics): (Vec<_>, Vec<_>) = metrics.partition(|m| m.name.starts_with("server:"));
-    let mut header = false;
-    for m in metrics {
-        if !header {
-            let _ = writeln!(
-                o,
-                "\nOther metrics (ms)          count      mean    median       P90       P99       max"
-            );
-            header = true;
-        }
-        let _ = writeln!(
-            o,
-            "  {:<24} {:>7} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
-            m.name, m.count, m.mean_ms, m.median_ms, m.p90_ms, m.p99_ms, m.max_ms
-        );
+/// How a target came out: `✓`, `✓ met, goal missed`, `✗ missed`, `✗ no data`, `– not run`,
+/// `– skipped: no Redis`.
+fn result_cell(v: &Verdict) -> String {
+    match v.status {
+        Status::Met if !v.goal_missed() => words::mark(v).to_string(),
+        Status::Skipped => format!(
+            "{} skipped: {}",
+            words::mark(v),
+            v.reason.as_deref().unwrap_or("not measured")
+        ),
+        _ => format!("{} {}", words::mark(v), words::status(v)),
     }
+}
+
+/// The rows: every latency target (with data or not) first, then the metrics without one; the
+/// backend's own Server-Timing metrics (`server:*`) are left to one line after the table.
+fn rows(s: &Summary) -> Vec<Row<'_>> {
+    let stats = |name: &str| s.metrics.iter().find(|m| m.name == name);
+    let mut rows: Vec<Row> = s
+        .verdicts
+        .iter()
+        .filter(|v| v.is_latency())
+        .map(|v| Row {
+            name: &v.name,
+            stats: stats(&v.name),
+            target: target_cell(v),
+            result: result_cell(v),
+        })
+        .collect();
+    rows.sort_by(|a, b| a.name.cmp(b.name));
+    let judged = |m: &&MetricStats| s.verdict(&m.name).is_some_and(|v| v.is_latency());
+    let others = s
+        .metrics
+        .iter()
+        .filter(|m| !judged(m) && !m.name.starts_with("server:"));
+    rows.extend(others.map(|m| Row {
+        name: &m.name,
+        stats: Some(m),
+        target: String::new(),
+        result: String::new(),
+    }));
+    rows
+}
+
+/// A row's figures: count, mean, P50, P90, P95, P99, max (dashes without samples).
+fn figures(m: Option<&MetricStats>) -> String {
+    match m {
+        Some(m) => format!(
+            "{:>7} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.2} {:>8.2}",
+            m.count, m.mean_ms, m.median_ms, m.p90_ms, m.p95_ms, m.p99_ms, m.max_ms
+        ),
+        None => format!("{:>7}{}", "–", format!(" {:>8}", "–").repeat(6)),
+    }
+}
+
+/// The one table, a row per metric: count, mean, P50, P90, P95, P99, max, target, ✓/✗.
+fn table(o: &mut String, s: &Summary) {
+    let rows = rows(s);
+    let name_w = rows.iter().map(|r| r.name.len()).fold(11, usize::max);
+    let target_w = rows
+        .iter()
+        .map(|r| r.target.chars().count())
+        .fold(6, usize::max);
+    let head = format!(
+        "{:<name_w$} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}  {:<target_w$}  result",
+        "metric (ms)", "count", "mean", "P50", "P90", "P95", "P99", "max", "target"
+    );
+    let _ = writeln!(o, "\n{head}");
+    for r in &rows {
+        let line = format!(
+            "{:<name_w$} {}  {:<target_w$}  {}",
+            r.name,
+            figures(r.stats),
+            r.target,
+            r.result
+        );
+        let _ = writeln!(o, "{}", line.trim_end());
+    }
+    server_line(o, s);
+}
+
+/// The backend's Server-Timing metrics (`server:*`) in one line: the system's view of the same
+/// requests, in full in summary.md.
+fn server_line(o: &mut String, s: &Summary) {
+    let server: Vec<&MetricStats> = s
+        .metrics
+        .iter()
+        .filter(|m| m.name.starts_with("server:"))
+        .collect();
     if !server.is_empty() {
         let total = match server.iter().find(|m| m.name == "server:total") {
             Some(t) => format!("; server:total P90 {:.2}", t.p90_ms),
@@ -128,35 +161,8 @@ fn other_metrics<'a>(o: &mut String, metrics: impl Iterator<Item = &'a MetricSta
         };
         let _ = writeln!(
             o,
-            "  server:* ({} metrics, the backend's Server-Timing{total}): in summary.md",
+            "server:* ({} metrics, the backend's Server-Timing{total}): in summary.md",
             server.len()
-        );
-    }
-}
-
-/// Latency targets without samples: skipped, no data, optional.
-fn unmeasured(o: &mut String, s: &Summary) {
-    let list: Vec<&Verdict> = s
-        .verdicts
-        .iter()
-        .filter(|v| v.is_latency() && matches!(v.status, Status::NoData | Status::Skipped))
-        .collect();
-    if list.is_empty() {
-        return;
-    }
-    let _ = writeln!(o);
-    for v in list {
-        let _ = writeln!(
-            o,
-            "{}: {} {} {}{}",
-            v.name,
-            words::mark(v),
-            words::status(v).to_uppercase(),
-            target_in_brackets(v),
-            v.reason
-                .as_ref()
-                .map(|r| format!(": {r}"))
-                .unwrap_or_default()
         );
     }
 }
@@ -234,6 +240,20 @@ fn totals(o: &mut String, s: &Summary) {
     }
 }
 
+/// The journeys no user ran, in one line.
+fn not_run(o: &mut String, s: &Summary) {
+    if let Some(n) = &s.not_run {
+        let _ = writeln!(
+            o,
+            "Not run: {} got no user ({}: Goose gives each user one journey, by weight); their \
+             targets are not judged",
+            n.names.join(", "),
+            n.users_for_journeys()
+        );
+    }
+}
+
+/// The final verdict, with what was not measured or not run beside it.
 fn verdict_line(o: &mut String, s: &Summary) {
     let _ = writeln!(o);
     let names = |keep: fn(&Verdict) -> bool| -> Vec<&str> {
@@ -244,28 +264,48 @@ fn verdict_line(o: &mut String, s: &Summary) {
             .collect()
     };
     let skipped = names(|v| v.status == Status::Skipped);
+    let not_run = names(|v| v.status == Status::NotRun);
     let goals = names(Verdict::goal_missed);
+    let mut aside = Vec::new();
+    if !skipped.is_empty() {
+        aside.push(format!(
+            "{} not measured: {}",
+            skipped.len(),
+            skipped.join(", ")
+        ));
+    }
+    if !not_run.is_empty() {
+        aside.push(format!("{} not run: {}", not_run.len(), not_run.join(", ")));
+    }
+    let aside = match aside.is_empty() {
+        true => String::new(),
+        false => format!(" ({})", aside.join("; ")),
+    };
     if s.passed {
-        let _ = write!(o, "✓ All performance targets MET");
-        if !skipped.is_empty() {
-            let _ = write!(
-                o,
-                " ({} not measured: {})",
-                skipped.len(),
-                skipped.join(", ")
-            );
-        }
-        let _ = writeln!(o);
+        let _ = writeln!(o, "✓ All performance targets MET{aside}");
     } else {
         let judged = s.verdicts.iter().filter(|v| v.judged()).count();
         let _ = writeln!(
             o,
-            "✗ {} of {judged} targets MISSED: {}",
+            "✗ {} of {judged} targets MISSED: {}{aside}",
             s.missed.len(),
             s.missed.join(", ")
         );
     }
     if !goals.is_empty() {
         let _ = writeln!(o, "  goal missed (not a failure): {}", goals.join(", "));
+    }
+}
+
+/// The console summary, printed.
+pub struct Console;
+
+impl Renderer<Judged<'_>> for Console {
+    fn file_name(&self) -> Option<&str> {
+        None
+    }
+
+    fn render(&self, run: &Judged) -> std::io::Result<String> {
+        Ok(render(run.summary))
     }
 }

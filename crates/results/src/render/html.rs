@@ -2,27 +2,21 @@
 //! report.html with every verdict, the judged metrics' full-response percentiles, and one
 //! sentence on what Goose's own (header) times mean.
 
-use super::words;
+use super::page::STYLE;
+use super::{words, Judged, Renderer};
 use std::fmt::Write;
 use std::path::Path;
+use voiceswarm_model::files::REPORT_HTML;
 use voiceswarm_model::stats::Summary;
 
-/// Text made safe for HTML content and attribute values.
-pub fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-const STYLE: &str = "<style>.voiceswarm{border:2px solid #444;padding:0 1em 1em;margin:1em 0}\
-.voiceswarm .met{color:#1a7f37}.voiceswarm .failed{color:#cf222e}\
-.voiceswarm table{border-collapse:collapse}.voiceswarm td,.voiceswarm th{border:1px solid #ccc;padding:3px 8px}</style>";
+pub use super::page::esc;
 
 /// The section: verdict line, verdict table, judged metrics, and the note on Goose's times.
 pub fn section(s: &Summary) -> String {
     let mut o = String::from(STYLE);
-    o.push_str("<div class=\"voiceswarm\" id=\"voiceswarm-verdict\"><h2>voiceswarm verdict</h2>");
+    o.push_str(
+        "<div class=\"voiceswarm verdict\" id=\"voiceswarm-verdict\"><h2>voiceswarm verdict</h2>",
+    );
     let (class, verdict) = if s.passed {
         ("met", "✓ All performance targets MET".to_string())
     } else {
@@ -92,4 +86,23 @@ pub fn add_to_report(path: &Path, s: &Summary) -> std::io::Result<()> {
     out.push_str(&section);
     out.push_str(&page[at..]);
     crate::folder::write_atomic(path, out.as_bytes())
+}
+
+/// voiceswarm's verdict, added to the top of Goose's report.html.
+pub struct VerdictSection;
+
+impl Renderer<Judged<'_>> for VerdictSection {
+    fn file_name(&self) -> Option<&str> {
+        Some(REPORT_HTML)
+    }
+
+    /// The section alone.
+    fn render(&self, run: &Judged) -> std::io::Result<String> {
+        Ok(section(run.summary))
+    }
+
+    /// Adds the section to the report in `dir`, when there is one.
+    fn write(&self, run: &Judged, dir: &Path) -> std::io::Result<()> {
+        add_to_report(&dir.join(REPORT_HTML), run.summary)
+    }
 }

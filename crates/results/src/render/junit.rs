@@ -2,24 +2,19 @@
 //! thresholds, component errors — failing ones carrying what was observed, so any CI system shows
 //! which check broke.
 
-use super::words;
+use super::page::esc;
+use super::{words, Judged, Renderer};
 use std::fmt::Write;
 use voiceswarm_model::stats::{Status, Summary};
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
-}
 
 pub fn render(s: &Summary) -> String {
     let failures = s.verdicts.iter().filter(|v| v.fails()).count();
     let skipped = s
         .verdicts
         .iter()
-        .filter(|v| !v.fails() && matches!(v.status, Status::Skipped | Status::NoData))
+        .filter(|v| {
+            !v.fails() && matches!(v.status, Status::Skipped | Status::NotRun | Status::NoData)
+        })
         .count();
     let tests = s.verdicts.len();
     let mut o = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -65,7 +60,7 @@ pub fn render(s: &Summary) -> String {
                 v.status,
                 esc(&msg)
             );
-        } else if matches!(v.status, Status::Skipped | Status::NoData) {
+        } else if matches!(v.status, Status::Skipped | Status::NotRun | Status::NoData) {
             let why = v.reason.clone().unwrap_or_default();
             let _ = write!(o, "\n      <skipped message=\"{}\"/>\n    ", esc(&why));
         }
@@ -73,4 +68,17 @@ pub fn render(s: &Summary) -> String {
     }
     o.push_str("  </testsuite>\n</testsuites>\n");
     o
+}
+
+/// `junit.xml`.
+pub struct JUnit;
+
+impl Renderer<Judged<'_>> for JUnit {
+    fn file_name(&self) -> Option<&str> {
+        Some(voiceswarm_model::files::JUNIT_XML)
+    }
+
+    fn render(&self, run: &Judged) -> std::io::Result<String> {
+        Ok(render(run.summary))
+    }
 }

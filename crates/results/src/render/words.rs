@@ -13,7 +13,7 @@ pub fn mark(v: &Verdict) -> &'static str {
 }
 
 /// The status in words: `met`, `met, goal missed`, `missed`, `no data`, `no data (optional)`,
-/// `skipped`.
+/// `skipped`, `not run`.
 pub fn status(v: &Verdict) -> &'static str {
     match v.status {
         Status::Met if v.goal_missed() => "met, goal missed",
@@ -22,6 +22,7 @@ pub fn status(v: &Verdict) -> &'static str {
         Status::NoData if v.fails() => "no data",
         Status::NoData => "no data (optional)",
         Status::Skipped => "skipped",
+        Status::NotRun => "not run",
     }
 }
 

@@ -4,11 +4,11 @@
 //! second.
 
 use super::Point;
-use crate::folder::record::{FolderKind, RUN_JSON};
-use crate::render::SUMMARY_JSON;
+use crate::folder::record::FolderKind;
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use voiceswarm_model::files::{RUN_JSON, SUMMARY_JSON};
 use voiceswarm_model::stats::summary::Summary;
 
 /// What a run's run.json says about it, besides its summary.
