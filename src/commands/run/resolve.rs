@@ -238,6 +238,39 @@ fn arrivals(
     }))
 }
 
+/// The shape of the load: open arrivals, Goose's test plan, or users (a worker's share of them).
+fn load(
+    args: &RunArgs,
+    journeys: &Journeys,
+    preset: &Preset,
+    worker: Option<&voiceswarm_model::plan::Worker>,
+) -> Result<Load, String> {
+    if let Some(arrivals) = arrivals(args, journeys, preset.run_time, worker)? {
+        return Ok(arrivals);
+    }
+    if test_plan_given(&args.goose) {
+        return Ok(Load::TestPlan);
+    }
+    let (users, spawn_rate) = match worker {
+        // Each worker runs its share; run.json records the share.
+        Some(w) => (w.users(preset.users), w.rate(preset.spawn_rate)),
+        None => (preset.users, preset.spawn_rate),
+    };
+    if let (Some(w), 0) = (worker, users) {
+        return Err(format!(
+            "--workers {}: more workers than users; worker {} would run none",
+            w.workers, w.index
+        ));
+    }
+    let iterations = args.goose.iterations;
+    Ok(Load::Users {
+        users,
+        spawn_rate,
+        run_time: (!args.web && iterations.is_none()).then_some(preset.run_time),
+        iterations,
+    })
+}
+
 /// The plan for `args` running `journeys` judged by `targets`, with environment lookups through `env`.
 pub fn resolve(
     args: &RunArgs,
@@ -261,41 +294,14 @@ pub fn resolve(
         h
     });
     let worker = args.worker.resolve()?;
-    let load = if let Some(arrivals) = arrivals(args, journeys, run_time, worker.as_ref())? {
-        arrivals
-    } else if test_plan_given(&args.goose) {
-        Load::TestPlan
-    } else {
-        let (users, spawn_rate) = match &worker {
-            // Each worker runs its share; run.json records the share.
-            Some(w) => (w.users(users), w.rate(spawn_rate)),
-            None => (users, spawn_rate),
-        };
-        if let (Some(w), 0) = (&worker, users) {
-            return Err(format!(
-                "--workers {}: more workers than users; worker {} would run none",
-                w.workers, w.index
-            ));
-        }
-        let iterations = args.goose.iterations;
-        Load::Users {
-            users,
-            spawn_rate,
-            run_time: (!args.web && iterations.is_none()).then_some(run_time),
-            iterations,
-        }
+    let preset = Preset {
+        users,
+        spawn_rate,
+        run_time,
     };
+    let load = load(args, journeys, &preset, worker.as_ref())?;
     Ok(RunPlan {
-        label: label(
-            args,
-            worker.as_ref(),
-            &sources,
-            &Preset {
-                users,
-                spawn_rate,
-                run_time,
-            },
-        ),
+        label: label(args, worker.as_ref(), &sources, &preset),
         profile: args.profile.unwrap_or(Profile::Light),
         load,
         journeys: selected_journeys(args, journeys)?,
