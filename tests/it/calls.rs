@@ -285,7 +285,7 @@ async fn hostile_bot(mode: Hostile) -> String {
                         Hostile::NeverReplies | Hostile::RefusesUpgrade => vec![],
                         Hostile::Floods => {
                             let payload = voiceswarm_model::protocol::twilio::Twilio;
-                            let ids = voiceswarm_model::protocol::CallIds::new(0);
+                            let ids = voiceswarm_model::protocol::CallIds::twilio(0);
                             use voiceswarm_model::protocol::Wire;
                             let tone =
                                 voiceswarm_model::audio::speech::tone_frames(payload.format());

@@ -163,6 +163,8 @@ pub mod counter {
     pub const CALL_STUTTERS: &str = "calls:stutters";
     /// Barge-ins the bot never answered (neither cleared nor stopped its audio).
     pub const CALL_BARGE_IN_IGNORED: &str = "calls:barge_in_ignored";
+    /// Calls made again after a failed call, once the redial pause was over.
+    pub const CALL_REDIALS: &str = "calls:redials";
 
     /// Open arrivals: due, started by a user, dropped (no user free), queued (waited for one).
     pub const ARRIVALS_SCHEDULED: &str = "arrivals:scheduled";

@@ -1,11 +1,13 @@
 //! The reference backend's phone bot: `GET /ws/<protocol>` for every protocol the model
-//! registers (Twilio Media Streams, raw PCM, …). It listens with voice activity detection and an endpointing silence, thinks through
+//! registers (Twilio, Telnyx, Plivo, Vonage, Exotel, raw PCM). It listens with voice activity
+//! detection and an endpointing silence (media put back in order where a protocol numbers it), thinks through
 //! the same stages and worker pools as the HTTP API, speaks its reply as frames paced in real
 //! time, then a mark; caller speech during a reply is a barge-in: it stops and sends `clear`.
 //! Faults apply to calls too: dropped sockets, stalled replies, malformed frames.
 
 mod ear;
 mod recognise;
+mod reorder;
 mod voice;
 
 use super::state::AppState;
@@ -69,6 +71,8 @@ struct Bot {
     thinking: Option<BoxFuture<'static, Result<Reply, (axum::http::StatusCode, String)>>>,
     speaking: Option<Speaking>,
     replies: u64,
+    /// Media in sequence order, for protocols that number it and do not promise its order.
+    reorder: reorder::Reorder,
 }
 
 fn to_axum(m: WireMessage) -> Message {
@@ -91,16 +95,27 @@ impl Bot {
     fn heard(&mut self, event: CallerEvent) -> Option<Vec<WireMessage>> {
         match event {
             CallerEvent::Start {
-                call_sid,
-                stream_sid,
-                ..
+                call_id, stream_id, ..
             } => {
-                self.ids.call_sid = call_sid;
-                self.ids.stream_sid = stream_sid;
+                self.ids.call_id = call_id;
+                self.ids.stream_id = stream_id;
             }
-            CallerEvent::Media(audio) => return Some(self.listen(&audio)),
+            CallerEvent::Media { audio, seq: None } => return Some(self.listen(&audio)),
+            CallerEvent::Media {
+                audio,
+                seq: Some(n),
+            } => {
+                let mut out = Vec::new();
+                for a in self.reorder.push(n, audio) {
+                    out.extend(self.listen(&a));
+                }
+                return Some(out);
+            }
             CallerEvent::Stop => return None,
-            CallerEvent::Connected | CallerEvent::Mark(_) | CallerEvent::Dtmf(_) => {}
+            CallerEvent::Connected
+            | CallerEvent::Mark(_)
+            | CallerEvent::Cleared
+            | CallerEvent::Dtmf(_) => {}
         }
         Some(Vec::new())
     }
@@ -134,7 +149,7 @@ impl Bot {
             )];
         }
         let format = self.wire.format();
-        let call = self.ids.call_sid.clone();
+        let call = self.ids.call_id.clone();
         self.thinking = Some(Box::pin(voice::think(s.clone(), format, call, utterance)));
         Vec::new()
     }
@@ -149,10 +164,8 @@ impl Bot {
         sp.next += 1;
         if sp.next >= sp.frames {
             self.replies += 1;
-            out.push(
-                self.wire
-                    .bot_mark(&self.ids, &format!("reply-{}", self.replies)),
-            );
+            let name = format!("reply-{}", self.replies);
+            out.extend(self.wire.bot_mark(&self.ids, &name));
             self.speaking = None;
         }
         out
@@ -170,11 +183,8 @@ async fn session(socket: WebSocket, s: Arc<AppState>, wire: Arc<dyn Wire>) {
         .chance(s.config.drop_rate)
         .then(|| Instant::now() + Duration::from_secs_f64(1.0 + 3.0 * s.sampler.uniform()));
     let mut bot = Bot {
-        ids: CallIds {
-            stream_sid: String::new(),
-            call_sid: String::new(),
-            account_sid: String::new(),
-        },
+        ids: CallIds::default(),
+        reorder: Default::default(),
         ear: Ear::new(format, endpoint),
         voice: tone_frames(format),
         thinking: None,

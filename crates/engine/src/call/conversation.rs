@@ -17,7 +17,13 @@ pub const STOPPED: Duration = Duration::from_millis(200);
 /// What a conversation measured or decided, for the call loop to record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    VoiceToVoice(Duration),
+    /// Turn `turn` (0 for the first): its last speech frame left at `since`, the bot's first
+    /// reply frame arrived at `at`.
+    VoiceToVoice {
+        turn: usize,
+        since: Instant,
+        at: Instant,
+    },
     ReplyAudio(Duration),
     BargeIn(Duration),
     BargeInIgnored,
@@ -124,7 +130,11 @@ impl<'a> Conversation<'a> {
             return;
         }
         if let Phase::Awaiting { since, .. } = self.phase {
-            self.events.push(Event::VoiceToVoice(now - since));
+            self.events.push(Event::VoiceToVoice {
+                turn: self.turn,
+                since,
+                at: now,
+            });
             playback.start_reply();
             let barge_at = self.plan.turns[self.turn].barge_in_after.map(|d| now + d);
             self.phase = Phase::Hearing {

@@ -5,12 +5,16 @@ use super::error::{Ctx, ScenarioError};
 use super::model::CallDef;
 use super::template::Template;
 use crate::audio::speech::utterance_frames;
-use crate::protocol::{self, wire, PreparedFrame, Wire};
+use crate::protocol::{self, PreparedFrame, Wire};
 use crate::units::{parse_duration, parse_positive_duration};
 use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// After a failed call, a caller waits this long before calling again, unless the call step
+/// sets its `redial_pause` (0s: at once).
+pub const REDIAL_PAUSE: Duration = Duration::from_secs(1);
 
 /// An utterance: its frames, ready to send.
 pub type Utterance = Arc<[PreparedFrame]>;
@@ -35,6 +39,8 @@ pub struct CallPlan {
     pub turn_timeout: Duration,
     pub custom_parameters: Vec<(String, Template)>,
     pub max_duration: Duration,
+    /// After a failed call, the caller waits this long before its next call.
+    pub redial_pause: Duration,
 }
 
 fn time(ctx: &Ctx, at: &str, text: Option<&str>, default: &str) -> Result<Duration, ScenarioError> {
@@ -43,20 +49,7 @@ fn time(ctx: &Ctx, at: &str, text: Option<&str>, default: &str) -> Result<Durati
 
 fn protocol(ctx: &Ctx, at: &str, def: &CallDef) -> Result<Arc<dyn Wire>, ScenarioError> {
     let name = def.protocol.as_deref().unwrap_or("twilio");
-    let rate = def.sample_rate.unwrap_or(16_000);
-    if def.sample_rate.is_some() && name != "raw" {
-        return Err(ctx.err(
-            format!("{at}.sample_rate"),
-            "only the raw protocol takes a sample rate (Twilio's is 8000)",
-        ));
-    }
-    if !(8_000..=48_000).contains(&rate) || !rate.is_multiple_of(50) {
-        return Err(ctx.err(
-            format!("{at}.sample_rate"),
-            format!("{rate}: expected 8000 to 48000 Hz, a multiple of 50"),
-        ));
-    }
-    wire(name, rate).ok_or_else(|| {
+    let p = protocol::protocol(name).ok_or_else(|| {
         ctx.err(
             format!("{at}.protocol"),
             format!(
@@ -64,7 +57,16 @@ fn protocol(ctx: &Ctx, at: &str, def: &CallDef) -> Result<Arc<dyn Wire>, Scenari
                 protocol::names()
             ),
         )
-    })
+    })?;
+    if let (Some(_), protocol::Rates::Fixed(r)) = (def.sample_rate, p.rates) {
+        return Err(ctx.err(
+            format!("{at}.sample_rate"),
+            format!("{name} takes no sample rate (its rate is {r} Hz)"),
+        ));
+    }
+    let rate = def.sample_rate.unwrap_or(p.rates.default_rate());
+    p.wire(rate)
+        .map_err(|e| ctx.err(format!("{at}.sample_rate"), e))
 }
 
 /// Every audio list a turn names, as utterances in `format` (each list prepared once).
@@ -147,11 +149,21 @@ pub(super) fn compile_call(
     audio: &BTreeMap<String, Arc<[Bytes]>>,
     template: impl Fn(&str, &str) -> Result<Template, ScenarioError>,
 ) -> Result<CallPlan, ScenarioError> {
-    if !def.path.starts_with('/') {
-        return Err(ctx.err(
-            format!("{at}.path"),
-            format!("'{}' must start with /", def.path),
-        ));
+    let wire = protocol(ctx, at, def)?;
+    let path = match &def.path {
+        Some(p) => p.clone(),
+        // The reference bot's path; a protocol whose rate the caller chooses names it there.
+        None => match protocol::protocol(wire.name()).map(|p| p.rates) {
+            Some(protocol::Rates::Fixed(_)) | None => format!("/ws/{}", wire.name()),
+            Some(_) => format!(
+                "/ws/{}?sample_rate={}",
+                wire.name(),
+                wire.format().sample_rate()
+            ),
+        },
+    };
+    if !path.starts_with('/') {
+        return Err(ctx.err(format!("{at}.path"), format!("'{path}' must start with /")));
     }
     if def.turns.is_empty() {
         return Err(ctx.err(
@@ -159,7 +171,6 @@ pub(super) fn compile_call(
             "a call needs at least one turn: {\"say\": \"<audio list>\"}",
         ));
     }
-    let wire = protocol(ctx, at, def)?;
     let lists = utterances(ctx, at, def, audio, &wire)?;
     let pause = match &def.pause {
         None => (Duration::from_millis(300), Duration::from_millis(800)),
@@ -188,7 +199,7 @@ pub(super) fn compile_call(
         })
         .collect::<Result<_, ScenarioError>>()?;
     Ok(CallPlan {
-        path: template(&format!("{at}.path"), &def.path)?,
+        path: template(&format!("{at}.path"), &path)?,
         silence: wire.prepare(wire.format().silence()),
         turns: turns(ctx, at, def, &lists)?,
         wire,
@@ -206,5 +217,9 @@ pub(super) fn compile_call(
             def.max_duration.as_deref(),
             "5m",
         )?,
+        redial_pause: match def.redial_pause.as_deref() {
+            None => REDIAL_PAUSE,
+            Some(t) => parse_duration(t).map_err(|e| ctx.err(format!("{at}.redial_pause"), e))?,
+        },
     })
 }
