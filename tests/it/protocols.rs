@@ -372,8 +372,15 @@ fn every_protocol_against_the_reference_bot() {
         .iter()
         .map(|p| {
             // The path by default: /ws/<name> (with ?sample_rate= where the caller chooses it).
-            let call =
-                call_json(p, &format!("/ws/{p}")).replace(&format!(r#""path": "/ws/{p}", "#), "");
+            // A key pressed in the third turn: the bot answers it like an utterance (an IVR).
+            let call = call_json(p, &format!("/ws/{p}"))
+                .replace(&format!(r#""path": "/ws/{p}", "#), "")
+                .replacen(
+                    r#"{"say": "speech"}, {"say": "speech"}]"#,
+                    r#"{"dtmf": "1"}, {"say": "speech"}]"#,
+                    1,
+                );
+            assert!(call.contains("dtmf"), "{call}");
             (*p, None, call)
         })
         .collect();
@@ -401,7 +408,7 @@ fn every_protocol_against_the_reference_bot() {
         );
         let mut v2v: Vec<f64> = turns
             .iter()
-            .filter(|l| l["event"] == "turn" && l["protocol"] == *p)
+            .filter(|l| l["event"] == "turn" && l["protocol"] == *p && l["dtmf"].is_null())
             .map(|l| l["voice_to_voice_ms"].as_f64().unwrap() - 250.0)
             .collect();
         v2v.sort_by(f64::total_cmp);
@@ -420,6 +427,13 @@ fn every_protocol_against_the_reference_bot() {
         );
     }
     assert!(crate::support::count(&s, "call:barge_in") >= names.len() as u64);
+    // Every completed call pressed a key and heard the menu answer.
+    let keyed = turns.iter().filter(|l| l["dtmf"] == true).count();
+    assert!(keyed >= names.len(), "{keyed} DTMF turns");
+    assert_eq!(
+        crate::support::count(&s, "call:dtmf_to_voice"),
+        keyed as u64
+    );
     eprintln!(
         "every protocol against the reference bot: {:?}",
         started.elapsed()

@@ -23,6 +23,9 @@ pub enum CallLine {
         /// When the bot's first speech frame of its reply arrived.
         first_reply_received_ns: u64,
         voice_to_voice_ms: f64,
+        /// The turn pressed keys (DTMF): the time is from the last key to the reply.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        dtmf: bool,
     },
     /// A call's end: `completed`, `cut_short` or `failed` (with its kind and why).
     Call {

@@ -112,10 +112,8 @@ impl Bot {
                 return Some(out);
             }
             CallerEvent::Stop => return None,
-            CallerEvent::Connected
-            | CallerEvent::Mark(_)
-            | CallerEvent::Cleared
-            | CallerEvent::Dtmf(_) => {}
+            CallerEvent::Dtmf(key) => return Some(self.press(key)),
+            CallerEvent::Connected | CallerEvent::Mark(_) | CallerEvent::Cleared => {}
         }
         Some(Vec::new())
     }
@@ -152,6 +150,16 @@ impl Bot {
         let call = self.ids.call_id.clone();
         self.thinking = Some(Box::pin(voice::think(s.clone(), format, call, utterance)));
         Vec::new()
+    }
+
+    /// A key pressed: answered like an utterance (an IVR menu); it interrupts a reply.
+    fn press(&mut self, key: String) -> Vec<WireMessage> {
+        let call = self.ids.call_id.clone();
+        self.thinking = Some(Box::pin(voice::press(self.s.clone(), call, key)));
+        match self.speaking.take() {
+            Some(_) => vec![self.wire.bot_clear(&self.ids)],
+            None => Vec::new(),
+        }
     }
 
     /// The reply's next frame, and its mark after the last one.

@@ -182,7 +182,7 @@ impl CallLog {
             .map_or(0, |d| d.as_nanos() as u64)
     }
 
-    fn turn(&mut self, turn: usize, since: Instant, at: Instant) -> CallLine {
+    fn turn(&mut self, turn: usize, since: Instant, at: Instant, dtmf: bool) -> CallLine {
         self.turns += 1;
         CallLine::Turn {
             protocol: self.protocol.into(),
@@ -192,6 +192,7 @@ impl CallLog {
             last_speech_sent_ns: self.wall_ns(since),
             first_reply_received_ns: self.wall_ns(at),
             voice_to_voice_ms: (at - since).as_secs_f64() * 1000.0,
+            dtmf,
         }
     }
 
@@ -227,22 +228,24 @@ async fn record(
     let mut outcome = None;
     for e in events {
         match e {
-            Event::VoiceToVoice { turn, since, at } => {
+            Event::VoiceToVoice {
+                turn,
+                since,
+                at,
+                keys,
+            } => {
                 let d = at - since;
-                let line = log.turn(turn, since, at);
+                let line = log.turn(turn, since, at, keys);
                 if let Some(l) = &ctx.turn_log {
                     l.write(&line);
                 }
-                ctx.recorder.record(hint, metric::CALL_VOICE_TO_VOICE, d);
+                let name = match keys {
+                    true => metric::CALL_DTMF_TO_VOICE,
+                    false => metric::CALL_VOICE_TO_VOICE,
+                };
+                ctx.recorder.record(hint, name, d);
                 let _ = user
-                    .record_custom_request_duration(
-                        "TURN",
-                        metric::CALL_VOICE_TO_VOICE,
-                        d,
-                        true,
-                        None,
-                        None,
-                    )
+                    .record_custom_request_duration("TURN", name, d, true, None, None)
                     .await;
             }
             Event::ReplyAudio(d) => ctx.recorder.record(hint, metric::CALL_REPLY_AUDIO, d),
@@ -265,6 +268,14 @@ async fn send_due(
     hint: usize,
     ctx: &StepContext,
 ) -> Result<(), (CallFailure, String)> {
+    if let Some(keys) = conv.keys(now) {
+        for key in keys.chars() {
+            sender.seq += 1;
+            if let Some(m) = sender.wire.dtmf(&sender.ids, &key.to_string(), sender.seq) {
+                sender.send(ws, m).await?;
+            }
+        }
+    }
     while let Some((k, lateness)) = pacer.take_due(now) {
         let frame = conv.frame(now);
         sender.seq += 1;

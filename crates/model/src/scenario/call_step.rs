@@ -22,7 +22,10 @@ pub type Utterance = Arc<[PreparedFrame]>;
 /// One turn: what the caller may say (one picked at random), and when it barges in.
 #[derive(Debug, Clone)]
 pub struct TurnPlan {
+    /// Empty for a turn that presses keys.
     pub utterances: Arc<[Utterance]>,
+    /// The keys this turn presses instead of speaking (DTMF).
+    pub dtmf: Option<String>,
     /// Start the next turn this long into the bot's reply.
     pub barge_in_after: Option<Duration>,
 }
@@ -79,17 +82,18 @@ fn utterances(
 ) -> Result<BTreeMap<String, Arc<[Utterance]>>, ScenarioError> {
     let mut out = BTreeMap::new();
     for (i, turn) in def.turns.iter().enumerate() {
-        if out.contains_key(&turn.say) {
+        let Some(say) = &turn.say else { continue };
+        if out.contains_key(say) {
             continue;
         }
         let here = format!("{at}.turns[{i}].say");
-        let files = audio.get(&turn.say).ok_or_else(|| {
+        let files = audio.get(say).ok_or_else(|| {
             let names: Vec<&str> = audio.keys().map(String::as_str).collect();
             ctx.err(
                 &here,
                 format!(
                     "no audio list '{}' (defined: {})",
-                    turn.say,
+                    say,
                     if names.is_empty() {
                         "none".into()
                     } else {
@@ -105,9 +109,41 @@ fn utterances(
                 Ok(frames.into_iter().map(|f| wire.prepare(f)).collect())
             })
             .collect::<Result<_, ScenarioError>>()?;
-        out.insert(turn.say.clone(), list.into());
+        out.insert(say.clone(), list.into());
     }
     Ok(out)
+}
+
+/// A turn's keys: `say` or `dtmf`, one of them; digits a phone has; a protocol that carries them.
+fn keys(
+    ctx: &Ctx,
+    at: &str,
+    t: &super::model::TurnDef,
+    wire: &Arc<dyn Wire>,
+) -> Result<Option<String>, ScenarioError> {
+    let Some(d) = &t.dtmf else {
+        return match t.say {
+            Some(_) => Ok(None),
+            None => Err(ctx.err(
+                at,
+                "a turn says something or presses keys: {\"say\": \"<audio list>\"} or {\"dtmf\": \"1\"}",
+            )),
+        };
+    };
+    let field = format!("{at}.dtmf");
+    if t.say.is_some() {
+        return Err(ctx.err(
+            field,
+            "a turn either says something or presses keys, not both",
+        ));
+    }
+    if d.is_empty() || !d.chars().all(|c| "0123456789*#ABCD".contains(c)) {
+        return Err(ctx.err(field, format!("'{d}': keys are 0-9, *, # and A-D")));
+    }
+    if wire.dtmf(&wire.ids(0), "1", 0).is_none() {
+        return Err(ctx.err(field, format!("{} carries no keys (DTMF)", wire.name())));
+    }
+    Ok(Some(d.clone()))
 }
 
 fn turns(
@@ -115,6 +151,7 @@ fn turns(
     at: &str,
     def: &CallDef,
     lists: &BTreeMap<String, Arc<[Utterance]>>,
+    wire: &Arc<dyn Wire>,
 ) -> Result<Vec<TurnPlan>, ScenarioError> {
     let last = def.turns.len() - 1;
     def.turns
@@ -134,8 +171,13 @@ fn turns(
                     "",
                 )?),
             };
+            let dtmf = keys(ctx, &format!("{at}.turns[{i}]"), t, wire)?;
             Ok(TurnPlan {
-                utterances: lists[&t.say].clone(),
+                utterances: match &t.say {
+                    Some(say) => lists[say].clone(),
+                    None => Arc::from([]),
+                },
+                dtmf,
                 barge_in_after: barge,
             })
         })
@@ -201,7 +243,7 @@ pub(super) fn compile_call(
     Ok(CallPlan {
         path: template(&format!("{at}.path"), &path)?,
         silence: wire.prepare(wire.format().silence()),
-        turns: turns(ctx, at, def, &lists)?,
+        turns: turns(ctx, at, def, &lists, &wire)?,
         wire,
         pause,
         turn_timeout: time(

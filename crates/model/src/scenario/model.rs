@@ -155,8 +155,13 @@ pub struct CallDef {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TurnDef {
-    /// The audio list an utterance is picked from.
-    pub say: String,
+    /// The audio list an utterance is picked from (or `dtmf`).
+    #[serde(default)]
+    pub say: Option<String>,
+    /// Keys to press instead of speaking (DTMF, e.g. `"1"` or `"42#"`), on protocols that
+    /// carry them; the bot's answer is measured as `call:dtmf_to_voice`.
+    #[serde(default)]
+    pub dtmf: Option<String>,
     /// Barge in: this long into the bot's reply, start speaking the next turn.
     #[serde(default)]
     pub barge_in_after: Option<String>,
