@@ -80,6 +80,9 @@ pub mod metric {
     pub const CALL_VOICE_TO_VOICE: &str = "call:voice_to_voice";
     /// The caller's last key pressed (DTMF) → the bot's first speech frame received, per turn.
     pub const CALL_DTMF_TO_VOICE: &str = "call:dtmf_to_voice";
+    /// The caller's last speech frame sent → the bot's own end of speech (OpenAI Realtime's
+    /// `speech_stopped`), per turn, where the protocol says it.
+    pub const CALL_ENDPOINTING: &str = "call:endpointing";
     /// How long each of the bot's replies plays.
     pub const CALL_REPLY_AUDIO: &str = "call:reply_audio";
     /// The caller starts speaking over the bot → the bot clears or stops its audio.

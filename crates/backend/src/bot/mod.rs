@@ -39,17 +39,22 @@ pub async fn call(
     Path(name): Path<String>,
     Query(q): Query<CallQuery>,
 ) -> Response {
-    let rate = q.sample_rate.unwrap_or(16_000);
-    if !(8_000..=48_000).contains(&rate) || !rate.is_multiple_of(50) {
-        return super::handlers::error(
-            axum::http::StatusCode::BAD_REQUEST,
-            "sample_rate: expected 8000 to 48000, a multiple of 50",
-        );
-    }
-    let Some(wire) = protocol::wire(&name, rate) else {
+    let Some(p) = protocol::protocol(&name) else {
         let known = protocol::names();
         let message = format!("/ws/{name}: not a protocol; the bot speaks {known}");
         return super::handlers::error(axum::http::StatusCode::NOT_FOUND, &message);
+    };
+    // A protocol with a fixed rate ignores the query; the others take theirs by default.
+    let rate = match p.rates {
+        protocol::Rates::Fixed(r) => r,
+        other => q.sample_rate.unwrap_or(other.default_rate()),
+    };
+    let wire = match p.wire(rate) {
+        Ok(w) => w,
+        Err(e) => {
+            let message = format!("sample_rate: {e}");
+            return super::handlers::error(axum::http::StatusCode::BAD_REQUEST, &message);
+        }
     };
     ws.on_upgrade(move |socket| session(socket, s, wire))
 }

@@ -17,6 +17,8 @@ pub const STOPPED: Duration = Duration::from_millis(200);
 /// What a conversation measured or decided, for the call loop to record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
+    /// The bot said where it heard the caller's speech end (Realtime's `speech_stopped`).
+    Endpointing(Duration),
     /// Turn `turn` (0 for the first): its last speech frame left at `since`, the bot's first
     /// reply frame arrived at `at`.
     VoiceToVoice {
@@ -169,6 +171,16 @@ impl<'a> Conversation<'a> {
                 barge_at,
                 marked: false,
             };
+        }
+    }
+
+    /// The bot said the caller's speech has ended (its endpoint), at `now`.
+    pub fn bot_endpoint(&mut self, now: Instant) {
+        if let Phase::Awaiting {
+            since, keys: false, ..
+        } = self.phase
+        {
+            self.events.push(Event::Endpointing(now - since));
         }
     }
 

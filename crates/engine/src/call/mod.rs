@@ -91,6 +91,11 @@ fn hear(
             conv.bot_mark();
             Ok(Answer::default())
         }
+        BotEvent::SpeechStopped => {
+            conv.bot_endpoint(now);
+            Ok(Answer::default())
+        }
+        BotEvent::Other => Ok(Answer::default()),
         BotEvent::Clear => {
             conv.bot_clear(now);
             Ok(Answer {
@@ -248,6 +253,7 @@ async fn record(
                     .record_custom_request_duration("TURN", name, d, true, None, None)
                     .await;
             }
+            Event::Endpointing(d) => ctx.recorder.record(hint, metric::CALL_ENDPOINTING, d),
             Event::ReplyAudio(d) => ctx.recorder.record(hint, metric::CALL_REPLY_AUDIO, d),
             Event::BargeIn(d) => ctx.recorder.record(hint, metric::CALL_BARGE_IN, d),
             Event::BargeInIgnored => ctx.recorder.count(hint, counter::CALL_BARGE_IN_IGNORED, 1),
