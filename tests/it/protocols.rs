@@ -450,3 +450,155 @@ fn every_protocol_against_the_reference_bot() {
         started.elapsed()
     );
 }
+
+/// What a hostile bot sends once the call is under way, in `protocol`'s shape (None: the
+/// dialect has no such message).
+fn hostile_message(protocol: &str, mode: &str) -> Option<tokio_tungstenite::tungstenite::Message> {
+    use tokio_tungstenite::tungstenite::Message;
+    let huge = format!(
+        r#"{{"event":"media","media":{{"payload":"{}"}}}}"#,
+        "A".repeat(1 << 20)
+    );
+    let m = match (mode, protocol) {
+        ("unknown", "vonage") => Message::text(r#"{"action":"teleport"}"#),
+        ("unknown", "openai-realtime") => Message::text(r#"{"type":"teleport"}"#),
+        ("unknown", _) => Message::text(r#"{"event":"teleport"}"#),
+        ("bad_base64", "vonage") => Message::binary(vec![1u8, 2, 3]),
+        ("bad_base64", "plivo") => Message::text(
+            r#"{"event":"playAudio","media":{"contentType":"audio/x-mulaw","sampleRate":8000,"payload":"%%%"}}"#,
+        ),
+        ("bad_base64", "openai-realtime") => {
+            Message::text(r#"{"type":"response.output_audio.delta","delta":"%%%"}"#)
+        }
+        ("bad_base64", _) => Message::text(r#"{"event":"media","media":{"payload":"%%%"}}"#),
+        ("wrong_encoding", "plivo") => Message::text(
+            r#"{"event":"playAudio","media":{"contentType":"audio/x-l16","sampleRate":16000,"payload":"AAAA"}}"#,
+        ),
+        ("wrong_encoding", "openai-realtime") => Message::text(
+            r#"{"type":"session.updated","session":{"audio":{"input":{"format":{"type":"audio/pcmu"}}}}}"#,
+        ),
+        ("wrong_encoding", _) => return None,
+        ("huge", _) => Message::text(huge),
+        _ => return None,
+    };
+    Some(m)
+}
+
+/// A bot on 127.0.0.1:0 that answers `/<protocol>/<mode>` by sending its hostile message after
+/// the caller's tenth message.
+// The handshake callback's error type is tungstenite's, not ours.
+#[allow(clippy::result_large_err)]
+async fn hostile_dialect_bot() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                use futures::{SinkExt, StreamExt};
+                let path = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+                let seen = path.clone();
+                let callback =
+                    move |req: &tokio_tungstenite::tungstenite::handshake::server::Request,
+                          resp| {
+                        *seen.lock().unwrap() = req.uri().path().to_string();
+                        Ok(resp)
+                    };
+                let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(tcp, callback).await else {
+                    return;
+                };
+                let path = path.lock().unwrap().clone();
+                let mut parts = path.trim_start_matches('/').split('/');
+                let (protocol, mode) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+                let mut n = 0;
+                while let Some(Ok(_)) = ws.next().await {
+                    n += 1;
+                    if n == 10 {
+                        if let Some(m) = hostile_message(protocol, mode) {
+                            if ws.send(m).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+/// Hostile bots in every dialect: an unknown event, bad base64, the wrong encoding announced
+/// (where the dialect announces one) and a message over 1 MiB each fail the call with a named
+/// kind — no panic, and the run folder is whole.
+#[tokio::test]
+async fn hostile_bots_in_every_dialect_fail_calls_of_a_named_kind() {
+    let host = hostile_dialect_bot().await;
+    let names: Vec<String> = voiceswarm_model::protocol::names()
+        .split(", ")
+        .filter(|p| *p != "twilio" && *p != "raw")
+        .map(str::to_string)
+        .collect();
+    for (mode, kind) in [
+        ("unknown", "call_protocol"),
+        ("bad_base64", "call_protocol"),
+        ("wrong_encoding", "call_protocol"),
+        ("huge", "call_oversized"),
+    ] {
+        let journeys: Vec<(&str, Option<&str>, String)> = names
+            .iter()
+            .filter(|p| hostile_message(p, mode).is_some())
+            .map(|p| {
+                let call = format!(
+                    r#"{{"path": "/{p}/{mode}", "protocol": "{p}", "turns": [{{"say": "speech"}}], "turn_timeout": "2s"}}"#
+                );
+                (p.as_str(), None, call)
+            })
+            .collect();
+        let dir = tmp();
+        let (scenario, targets) = files(dir.path(), &journeys);
+        let out = dir.path().join("run");
+        let (host, users) = (host.clone(), journeys.len().to_string());
+        let o = tokio::task::spawn_blocking(move || {
+            voiceswarm(
+                &[
+                    "run",
+                    "-H",
+                    &host,
+                    "--scenario-file",
+                    &scenario,
+                    "--targets",
+                    &targets,
+                    "-u",
+                    &users,
+                    "-r",
+                    &users,
+                    "--iterations",
+                    "1",
+                    "--out",
+                    out.to_str().unwrap(),
+                ],
+                Duration::from_secs(60),
+            )
+        })
+        .await
+        .unwrap();
+        let all = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{mode}: {all}");
+        assert!(!all.contains("panicked"), "{mode}: {all}");
+        crate::support::assert_folder_matches_schemas(&dir.path().join("run"));
+        let s = read_json(&dir.path().join("run/summary.json"));
+        assert_eq!(
+            s["totals"]["errors_by_kind"][kind],
+            journeys.len(),
+            "{mode}: {}",
+            s["totals"]
+        );
+        let ends = lines(&dir.path().join("run/calls.jsonl"));
+        for p in journeys.iter().map(|j| j.0) {
+            assert!(
+                ends.iter()
+                    .any(|l| l["protocol"] == p && l["failure"] == kind),
+                "{mode}/{p}: {ends:?}"
+            );
+        }
+    }
+}

@@ -293,7 +293,7 @@ fn bad_calls_are_refused_at_load_naming_the_json_path() {
         (
             r#"{"name": "call:x", "call": {"path": "/ws", "protocol": "twilio", "sample_rate": 16000, "turns": [{"say": "speech"}]}}"#,
             "call.sample_rate",
-            "only the raw protocol",
+            "takes no sample rate",
         ),
         (
             r#"{"name": "call:x", "call": {"path": "/ws", "turns": [{"say": "speech"}], "turn_timeout": "soon"}}"#,

@@ -193,6 +193,8 @@ pub enum CallFailure {
     Flood,
     /// The call outlasted its `max_duration`.
     MaxDuration,
+    /// A message over 1 MiB (no frame of a call is near that).
+    Oversized,
 }
 
 impl CallFailure {
@@ -204,6 +206,7 @@ impl CallFailure {
             CallFailure::Protocol => "call_protocol",
             CallFailure::Flood => "call_flood",
             CallFailure::MaxDuration => "call_max_duration",
+            CallFailure::Oversized => "call_oversized",
         }
     }
 

@@ -106,6 +106,18 @@ fn hear(
     }
 }
 
+/// A read that failed: a message over the 1 MiB limit, or the connection itself.
+fn broke(e: tokio_tungstenite::tungstenite::Error) -> (CallFailure, String) {
+    use tokio_tungstenite::tungstenite::Error;
+    match e {
+        Error::Capacity(c) => (CallFailure::Oversized, format!("a message over 1 MiB: {c}")),
+        e => (
+            CallFailure::ClosedEarly,
+            format!("the connection broke: {e}"),
+        ),
+    }
+}
+
 /// The call's sending side: media frames on schedule and mark echoes, numbered as the
 /// protocol counts them.
 struct Sender<'a> {
@@ -323,7 +335,7 @@ async fn converse(
                 let now = Instant::now();
                 let result = match msg {
                     Some(Ok(m)) => hear(plan.wire.as_ref(), m, now, &mut conv, &mut playback),
-                    Some(Err(e)) => Err((CallFailure::ClosedEarly, format!("the connection broke: {e}"))),
+                    Some(Err(e)) => Err(broke(e)),
                     None => Err((CallFailure::ClosedEarly, "the bot closed the call".into())),
                 };
                 match result {
