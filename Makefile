@@ -36,8 +36,11 @@ latency: $(BIN)
 serve: $(BIN)
 	$(BIN) serve --port 8000 $(ARGS)
 
+# Test dependencies: redis-server, Chromium, … and the Python venv (.venv) with Pipecat for the
+# protocol tests' bot fixture (tests/fixtures/pipecat_bot).
 deps:
 	@scripts/install-test-deps.sh
+	@scripts/install-python-fixtures.sh >/dev/null
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -285,7 +285,7 @@ async fn hostile_bot(mode: Hostile) -> String {
                         Hostile::NeverReplies | Hostile::RefusesUpgrade => vec![],
                         Hostile::Floods => {
                             let payload = voiceswarm_model::protocol::twilio::Twilio;
-                            let ids = voiceswarm_model::protocol::CallIds::new(0);
+                            let ids = voiceswarm_model::protocol::CallIds::twilio(0);
                             use voiceswarm_model::protocol::Wire;
                             let tone =
                                 voiceswarm_model::audio::speech::tone_frames(payload.format());
@@ -367,4 +367,63 @@ async fn hostile_bots_fail_calls_of_the_right_kind_and_the_run_completes() {
             "missed"
         );
     }
+}
+
+/// A bot that closes every call: each caller waits its redial pause before calling again (it
+/// used to redial at once: three callers made 30,925 calls in 15 s), and the summary counts the
+/// redials.
+#[tokio::test]
+async fn a_failed_call_is_redialled_after_the_pause() {
+    let host = hostile_bot(Hostile::ClosesMidCall).await;
+    let dir = tmp();
+    let call = r#"{"path": "/bot", "turns": [{"say": "speech"}], "redial_pause": "1s"}"#;
+    let (scenario, targets) = call_files(dir.path(), call);
+    let out = dir.path().join("run");
+    let o = tokio::task::spawn_blocking(move || {
+        voiceswarm(
+            &[
+                "run",
+                "-H",
+                &host,
+                "--scenario-file",
+                &scenario,
+                "--targets",
+                &targets,
+                "-u",
+                "3",
+                "-r",
+                "3",
+                "-t",
+                "5s",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            Duration::from_secs(60),
+        )
+    })
+    .await
+    .unwrap();
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    let s = read_json(&dir.path().join("run/summary.json"));
+    let calls = &s["totals"]["calls"];
+    // Each call fails after 10 frames (200 ms), then 1 s of pause: 3 callers × 5 s / 1.2 s.
+    let started = calls["started"].as_u64().unwrap();
+    assert!((6..=18).contains(&started), "{calls}");
+    // Every call failed, but the one the run's end cut short.
+    let failed = calls["failed"].as_u64().unwrap();
+    assert_eq!(
+        failed + calls["cut_short"].as_u64().unwrap(),
+        started,
+        "{calls}"
+    );
+    let redials = calls["redials"].as_u64().unwrap();
+    assert!(redials + 3 >= started && redials < started, "{calls}");
+    // Every call is in calls.jsonl with its failure kind.
+    let lines = std::fs::read_to_string(dir.path().join("run/calls.jsonl")).unwrap();
+    let closed = lines
+        .lines()
+        .filter(|l| l.contains(r#""failure":"call_closed_early""#))
+        .count() as u64;
+    assert_eq!(closed, failed, "{lines}");
 }

@@ -13,6 +13,7 @@ mod fuzz;
 mod layers;
 mod newcomer;
 mod probe;
+mod protocols;
 mod report;
 mod scenario;
 mod support;

@@ -293,7 +293,7 @@ fn bad_calls_are_refused_at_load_naming_the_json_path() {
         (
             r#"{"name": "call:x", "call": {"path": "/ws", "protocol": "twilio", "sample_rate": 16000, "turns": [{"say": "speech"}]}}"#,
             "call.sample_rate",
-            "only the raw protocol",
+            "takes no sample rate",
         ),
         (
             r#"{"name": "call:x", "call": {"path": "/ws", "turns": [{"say": "speech"}], "turn_timeout": "soon"}}"#,
@@ -307,4 +307,37 @@ fn bad_calls_are_refused_at_load_naming_the_json_path() {
             "{path}: {e}"
         );
     }
+}
+
+#[test]
+fn call_steps_name_the_protocol_rate_and_key_at_fault() {
+    let call = |c: &str| {
+        err(&with_steps(&format!(
+            r#"{{"name": "call:x", "call": {c}}}"#
+        )))
+    };
+    let e = call(r#"{"protocol": "carrier-pigeon", "turns": [{"dtmf": "1"}]}"#);
+    assert!(
+        e.contains("call.protocol") && e.contains("twilio, raw, telnyx, plivo, vonage, exotel"),
+        "{e}"
+    );
+    let e = call(r#"{"protocol": "plivo", "sample_rate": 16000, "turns": [{"dtmf": "1"}]}"#);
+    assert!(e.contains("call.sample_rate") && e.contains("8000"), "{e}");
+    let e = call(r#"{"protocol": "vonage", "sample_rate": 22050, "turns": [{"dtmf": "1"}]}"#);
+    assert!(
+        e.contains("call.sample_rate") && e.contains("16000, 8000"),
+        "{e}"
+    );
+    let e = call(r#"{"protocol": "exotel", "turns": [{"dtmf": "9x"}]}"#);
+    assert!(
+        e.contains("call.turns[0].dtmf") && e.contains("'9x'"),
+        "{e}"
+    );
+    let e = call(r#"{"protocol": "telnyx", "turns": [{"dtmf": "1"}, {}]}"#);
+    assert!(e.contains("call.turns[1]") && e.contains("dtmf"), "{e}");
+    // Keys alone need no audio, and the path defaults to the reference bot's.
+    let ok = with_steps(
+        r#"{"name": "call:x", "call": {"protocol": "vonage", "turns": [{"dtmf": "1#"}]}}"#,
+    );
+    assert!(parse(&ok, &Input::File("s.json".into())).is_ok());
 }

@@ -12,6 +12,8 @@ pub const JUNIT_XML: &str = "junit.xml";
 pub const HISTOGRAMS_JSON: &str = "histograms.json";
 /// The targets the run was judged against, as the file said them.
 pub const TARGETS_JSON: &str = "targets.json";
+/// Every call and turn of a run, one JSON object per line (`model::turns::CallLine`).
+pub const CALLS_JSONL: &str = "calls.jsonl";
 /// Goose's HTML report, with voiceswarm's verdict added at the top.
 pub const REPORT_HTML: &str = "report.html";
 /// Goose's own reports written into every load run's folder.

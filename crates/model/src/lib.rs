@@ -13,5 +13,6 @@ pub mod protocol;
 pub mod run;
 pub mod scenario;
 pub mod stats;
+pub mod turns;
 pub mod units;
 pub mod vocab;

@@ -78,6 +78,11 @@ pub mod metric {
     pub const CALL_CONNECT: &str = "call:connect";
     /// The caller's last speech frame sent → the bot's first speech frame received, per turn.
     pub const CALL_VOICE_TO_VOICE: &str = "call:voice_to_voice";
+    /// The caller's last key pressed (DTMF) → the bot's first speech frame received, per turn.
+    pub const CALL_DTMF_TO_VOICE: &str = "call:dtmf_to_voice";
+    /// The caller's last speech frame sent → the bot's own end of speech (OpenAI Realtime's
+    /// `speech_stopped`), per turn, where the protocol says it.
+    pub const CALL_ENDPOINTING: &str = "call:endpointing";
     /// How long each of the bot's replies plays.
     pub const CALL_REPLY_AUDIO: &str = "call:reply_audio";
     /// The caller starts speaking over the bot → the bot clears or stops its audio.
@@ -163,6 +168,8 @@ pub mod counter {
     pub const CALL_STUTTERS: &str = "calls:stutters";
     /// Barge-ins the bot never answered (neither cleared nor stopped its audio).
     pub const CALL_BARGE_IN_IGNORED: &str = "calls:barge_in_ignored";
+    /// Calls made again after a failed call, once the redial pause was over.
+    pub const CALL_REDIALS: &str = "calls:redials";
 
     /// Open arrivals: due, started by a user, dropped (no user free), queued (waited for one).
     pub const ARRIVALS_SCHEDULED: &str = "arrivals:scheduled";
@@ -195,6 +202,8 @@ pub enum CallFailure {
     Flood,
     /// The call outlasted its `max_duration`.
     MaxDuration,
+    /// A message over 1 MiB (no frame of a call is near that).
+    Oversized,
 }
 
 impl CallFailure {
@@ -206,6 +215,7 @@ impl CallFailure {
             CallFailure::Protocol => "call_protocol",
             CallFailure::Flood => "call_flood",
             CallFailure::MaxDuration => "call_max_duration",
+            CallFailure::Oversized => "call_oversized",
         }
     }
 

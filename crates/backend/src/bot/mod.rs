@@ -1,11 +1,13 @@
 //! The reference backend's phone bot: `GET /ws/<protocol>` for every protocol the model
-//! registers (Twilio Media Streams, raw PCM, …). It listens with voice activity detection and an endpointing silence, thinks through
+//! registers (Twilio, Telnyx, Plivo, Vonage, Exotel, raw PCM). It listens with voice activity
+//! detection and an endpointing silence (media put back in order where a protocol numbers it), thinks through
 //! the same stages and worker pools as the HTTP API, speaks its reply as frames paced in real
 //! time, then a mark; caller speech during a reply is a barge-in: it stops and sends `clear`.
 //! Faults apply to calls too: dropped sockets, stalled replies, malformed frames.
 
 mod ear;
 mod recognise;
+mod reorder;
 mod voice;
 
 use super::state::AppState;
@@ -37,17 +39,22 @@ pub async fn call(
     Path(name): Path<String>,
     Query(q): Query<CallQuery>,
 ) -> Response {
-    let rate = q.sample_rate.unwrap_or(16_000);
-    if !(8_000..=48_000).contains(&rate) || !rate.is_multiple_of(50) {
-        return super::handlers::error(
-            axum::http::StatusCode::BAD_REQUEST,
-            "sample_rate: expected 8000 to 48000, a multiple of 50",
-        );
-    }
-    let Some(wire) = protocol::wire(&name, rate) else {
+    let Some(p) = protocol::protocol(&name) else {
         let known = protocol::names();
         let message = format!("/ws/{name}: not a protocol; the bot speaks {known}");
         return super::handlers::error(axum::http::StatusCode::NOT_FOUND, &message);
+    };
+    // A protocol with a fixed rate ignores the query; the others take theirs by default.
+    let rate = match p.rates {
+        protocol::Rates::Fixed(r) => r,
+        other => q.sample_rate.unwrap_or(other.default_rate()),
+    };
+    let wire = match p.wire(rate) {
+        Ok(w) => w,
+        Err(e) => {
+            let message = format!("sample_rate: {e}");
+            return super::handlers::error(axum::http::StatusCode::BAD_REQUEST, &message);
+        }
     };
     ws.on_upgrade(move |socket| session(socket, s, wire))
 }
@@ -69,6 +76,8 @@ struct Bot {
     thinking: Option<BoxFuture<'static, Result<Reply, (axum::http::StatusCode, String)>>>,
     speaking: Option<Speaking>,
     replies: u64,
+    /// Media in sequence order, for protocols that number it and do not promise its order.
+    reorder: reorder::Reorder,
 }
 
 fn to_axum(m: WireMessage) -> Message {
@@ -91,16 +100,25 @@ impl Bot {
     fn heard(&mut self, event: CallerEvent) -> Option<Vec<WireMessage>> {
         match event {
             CallerEvent::Start {
-                call_sid,
-                stream_sid,
-                ..
+                call_id, stream_id, ..
             } => {
-                self.ids.call_sid = call_sid;
-                self.ids.stream_sid = stream_sid;
+                self.ids.call_id = call_id;
+                self.ids.stream_id = stream_id;
             }
-            CallerEvent::Media(audio) => return Some(self.listen(&audio)),
+            CallerEvent::Media { audio, seq: None } => return Some(self.listen(&audio)),
+            CallerEvent::Media {
+                audio,
+                seq: Some(n),
+            } => {
+                let mut out = Vec::new();
+                for a in self.reorder.push(n, audio) {
+                    out.extend(self.listen(&a));
+                }
+                return Some(out);
+            }
             CallerEvent::Stop => return None,
-            CallerEvent::Connected | CallerEvent::Mark(_) | CallerEvent::Dtmf(_) => {}
+            CallerEvent::Dtmf(key) => return Some(self.press(key)),
+            CallerEvent::Connected | CallerEvent::Mark(_) | CallerEvent::Cleared => {}
         }
         Some(Vec::new())
     }
@@ -134,9 +152,19 @@ impl Bot {
             )];
         }
         let format = self.wire.format();
-        let call = self.ids.call_sid.clone();
+        let call = self.ids.call_id.clone();
         self.thinking = Some(Box::pin(voice::think(s.clone(), format, call, utterance)));
         Vec::new()
+    }
+
+    /// A key pressed: answered like an utterance (an IVR menu); it interrupts a reply.
+    fn press(&mut self, key: String) -> Vec<WireMessage> {
+        let call = self.ids.call_id.clone();
+        self.thinking = Some(Box::pin(voice::press(self.s.clone(), call, key)));
+        match self.speaking.take() {
+            Some(_) => vec![self.wire.bot_clear(&self.ids)],
+            None => Vec::new(),
+        }
     }
 
     /// The reply's next frame, and its mark after the last one.
@@ -149,10 +177,8 @@ impl Bot {
         sp.next += 1;
         if sp.next >= sp.frames {
             self.replies += 1;
-            out.push(
-                self.wire
-                    .bot_mark(&self.ids, &format!("reply-{}", self.replies)),
-            );
+            let name = format!("reply-{}", self.replies);
+            out.extend(self.wire.bot_mark(&self.ids, &name));
             self.speaking = None;
         }
         out
@@ -170,11 +196,8 @@ async fn session(socket: WebSocket, s: Arc<AppState>, wire: Arc<dyn Wire>) {
         .chance(s.config.drop_rate)
         .then(|| Instant::now() + Duration::from_secs_f64(1.0 + 3.0 * s.sampler.uniform()));
     let mut bot = Bot {
-        ids: CallIds {
-            stream_sid: String::new(),
-            call_sid: String::new(),
-            account_sid: String::new(),
-        },
+        ids: CallIds::default(),
+        reorder: Default::default(),
         ear: Ear::new(format, endpoint),
         voice: tone_frames(format),
         thinking: None,

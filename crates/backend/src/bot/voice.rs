@@ -33,6 +33,23 @@ pub async fn think(
     let mut timing = ServerTiming::start();
     s.run_stage(Component::Stt, &mut timing).await?;
     let transcript = transcribe(format, &audio);
+    answer(s, call_sid, transcript, timing).await
+}
+
+/// Thinks of the reply to a key pressed on call `call_sid`, as an IVR menu does: no speech to
+/// recognise, the LLM and TTS stages as for words.
+pub async fn press(s: Arc<AppState>, call_sid: String, key: String) -> Result<Reply, Reject> {
+    let transcript = format!("the caller pressed {key} in the menu");
+    answer(s, call_sid, transcript, ServerTiming::start()).await
+}
+
+/// The reply to `transcript`: the LLM through the cache, then TTS's first chunk.
+async fn answer(
+    s: Arc<AppState>,
+    call_sid: String,
+    transcript: String,
+    mut timing: ServerTiming,
+) -> Result<Reply, Reject> {
     let (reply, _, _) =
         reply_through_cache(&s, Some(&call_sid), &transcript, &mut timing, false).await?;
     s.check_failing(Component::Tts)?;

@@ -17,7 +17,17 @@ pub const STOPPED: Duration = Duration::from_millis(200);
 /// What a conversation measured or decided, for the call loop to record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    VoiceToVoice(Duration),
+    /// The bot said where it heard the caller's speech end (Realtime's `speech_stopped`).
+    Endpointing(Duration),
+    /// Turn `turn` (0 for the first): its last speech frame left at `since`, the bot's first
+    /// reply frame arrived at `at`.
+    VoiceToVoice {
+        turn: usize,
+        since: Instant,
+        at: Instant,
+        /// The turn pressed keys (DTMF) instead of speaking.
+        keys: bool,
+    },
     ReplyAudio(Duration),
     BargeIn(Duration),
     BargeInIgnored,
@@ -31,10 +41,15 @@ enum Phase {
         frames: Utterance,
         next: usize,
     },
-    /// The last speech frame left at `since`.
+    /// Keys to press at the next frame (a DTMF turn).
+    Pressing {
+        keys: String,
+    },
+    /// The last speech frame (or key) left at `since`.
     Awaiting {
         since: Instant,
         deadline: Instant,
+        keys: bool,
     },
     Hearing {
         barge_at: Option<Instant>,
@@ -62,9 +77,17 @@ pub struct Conversation<'a> {
     events: Vec<Event>,
 }
 
-fn pick(plan: &CallPlan, turn: usize) -> Utterance {
-    let list = &plan.turns[turn].utterances;
-    list[rand::random_range(0..list.len())].clone()
+/// How turn `turn` begins: an utterance picked at random, or its keys.
+fn begin(plan: &CallPlan, turn: usize) -> Phase {
+    let t = &plan.turns[turn];
+    match (&t.dtmf, t.utterances.len()) {
+        (Some(keys), _) => Phase::Pressing { keys: keys.clone() },
+        (None, 0) => Phase::Done,
+        (None, n) => Phase::Speaking {
+            frames: t.utterances[rand::random_range(0..n)].clone(),
+            next: 0,
+        },
+    }
 }
 
 impl<'a> Conversation<'a> {
@@ -73,10 +96,7 @@ impl<'a> Conversation<'a> {
         Self {
             plan,
             turn: 0,
-            phase: Phase::Speaking {
-                frames: pick(plan, 0),
-                next: 0,
-            },
+            phase: begin(plan, 0),
             barge: None,
             events: Vec::new(),
         }
@@ -108,9 +128,24 @@ impl<'a> Conversation<'a> {
             self.phase = Phase::Awaiting {
                 since: now,
                 deadline: now + self.plan.turn_timeout,
+                keys: false,
             };
         }
         frame
+    }
+
+    /// The keys to press at `now`, when this turn presses keys; the turn then awaits its reply.
+    pub fn keys(&mut self, now: Instant) -> Option<String> {
+        let Phase::Pressing { keys } = &mut self.phase else {
+            return None;
+        };
+        let keys = std::mem::take(keys);
+        self.phase = Phase::Awaiting {
+            since: now,
+            deadline: now + self.plan.turn_timeout,
+            keys: true,
+        };
+        Some(keys)
     }
 
     /// The bot's audio arrived at `now`.
@@ -123,14 +158,29 @@ impl<'a> Conversation<'a> {
             b.last_bot_speech = Some(now);
             return;
         }
-        if let Phase::Awaiting { since, .. } = self.phase {
-            self.events.push(Event::VoiceToVoice(now - since));
+        if let Phase::Awaiting { since, keys, .. } = self.phase {
+            self.events.push(Event::VoiceToVoice {
+                turn: self.turn,
+                since,
+                at: now,
+                keys,
+            });
             playback.start_reply();
             let barge_at = self.plan.turns[self.turn].barge_in_after.map(|d| now + d);
             self.phase = Phase::Hearing {
                 barge_at,
                 marked: false,
             };
+        }
+    }
+
+    /// The bot said the caller's speech has ended (its endpoint), at `now`.
+    pub fn bot_endpoint(&mut self, now: Instant) {
+        if let Phase::Awaiting {
+            since, keys: false, ..
+        } = self.phase
+        {
+            self.events.push(Event::Endpointing(now - since));
         }
     }
 
@@ -186,10 +236,7 @@ impl<'a> Conversation<'a> {
 
     fn speak_next(&mut self) {
         self.turn += 1;
-        self.phase = Phase::Speaking {
-            frames: pick(self.plan, self.turn),
-            next: 0,
-        };
+        self.phase = begin(self.plan, self.turn);
     }
 
     /// Starts the next turn over the bot's reply.

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
 use voiceswarm_model::protocol::{BotEvent, CallIds, Wire, WireMessage};
 use voiceswarm_model::scenario::CallPlan;
+use voiceswarm_model::turns::CallLine;
 use voiceswarm_model::vocab::{counter, metric, CallFailure};
 
 /// How a call ended.
@@ -41,6 +42,14 @@ fn to_tungstenite(m: WireMessage) -> Message {
     }
 }
 
+/// What the call loop sends in answer to the bot: mark echoes, and the acknowledgement of a
+/// clear where the protocol has one.
+#[derive(Debug, Default)]
+struct Answer {
+    marks: Vec<String>,
+    cleared: bool,
+}
+
 /// What the call loop does with one message from the bot.
 fn hear(
     wire: &dyn Wire,
@@ -48,14 +57,14 @@ fn hear(
     now: Instant,
     conv: &mut Conversation<'_>,
     playback: &mut Playback,
-) -> Result<Vec<String>, (CallFailure, String)> {
+) -> Result<Answer, (CallFailure, String)> {
     let wire_msg = match msg {
         Message::Text(t) => WireMessage::Text(t.to_string()),
         Message::Binary(b) => WireMessage::Binary(b),
         Message::Close(_) => {
             return Err((CallFailure::ClosedEarly, "the bot closed the call".into()))
         }
-        Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return Ok(Vec::new()),
+        Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return Ok(Answer::default()),
     };
     match wire
         .parse_bot(&wire_msg)
@@ -75,17 +84,37 @@ fn hear(
                     )
                 })?;
             conv.bot_audio(now, speech, playback);
-            Ok(Vec::new())
+            Ok(Answer::default())
         }
         BotEvent::Mark(name) => {
             playback.mark(now, name);
             conv.bot_mark();
-            Ok(Vec::new())
+            Ok(Answer::default())
         }
+        BotEvent::SpeechStopped => {
+            conv.bot_endpoint(now);
+            Ok(Answer::default())
+        }
+        BotEvent::Other => Ok(Answer::default()),
         BotEvent::Clear => {
             conv.bot_clear(now);
-            Ok(playback.clear(now))
+            Ok(Answer {
+                marks: playback.clear(now),
+                cleared: true,
+            })
         }
+    }
+}
+
+/// A read that failed: a message over the 1 MiB limit, or the connection itself.
+fn broke(e: tokio_tungstenite::tungstenite::Error) -> (CallFailure, String) {
+    use tokio_tungstenite::tungstenite::Error;
+    match e {
+        Error::Capacity(c) => (CallFailure::Oversized, format!("a message over 1 MiB: {c}")),
+        e => (
+            CallFailure::ClosedEarly,
+            format!("the connection broke: {e}"),
+        ),
     }
 }
 
@@ -116,32 +145,127 @@ impl Sender<'_> {
     ) -> Result<(), (CallFailure, String)> {
         for name in names {
             self.seq += 1;
-            let m = self.wire.mark(&self.ids, &name, self.seq);
-            self.send(ws, m).await?;
+            if let Some(m) = self.wire.mark(&self.ids, &name, self.seq) {
+                self.send(ws, m).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Echoes marks and acknowledges a clear.
+    async fn answer(
+        &mut self,
+        ws: &mut connect::Socket,
+        a: Answer,
+    ) -> Result<(), (CallFailure, String)> {
+        self.marks(ws, a.marks).await?;
+        if a.cleared {
+            self.seq += 1;
+            if let Some(m) = self.wire.cleared(&self.ids, self.seq) {
+                self.send(ws, m).await?;
+            }
         }
         Ok(())
     }
 }
 
+/// The call's record in the run's `calls.jsonl`: its ids, and the clocks that turn its
+/// instants into wall-clock times.
+struct CallLog {
+    protocol: &'static str,
+    call_id: String,
+    stream_id: String,
+    /// The same moment on both clocks.
+    anchor: (Instant, std::time::SystemTime),
+    turns: usize,
+}
+
+impl CallLog {
+    fn new(wire: &dyn Wire, ids: &CallIds) -> Self {
+        Self {
+            protocol: wire.name(),
+            call_id: ids.call_id.clone(),
+            stream_id: ids.stream_id.clone(),
+            anchor: (Instant::now(), std::time::SystemTime::now()),
+            turns: 0,
+        }
+    }
+
+    /// `at` on the wall clock, in ns since the Unix epoch.
+    fn wall_ns(&self, at: Instant) -> u64 {
+        let (i, w) = self.anchor;
+        let wall = if at >= i { w + (at - i) } else { w - (i - at) };
+        wall.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64)
+    }
+
+    fn turn(&mut self, turn: usize, since: Instant, at: Instant, dtmf: bool) -> CallLine {
+        self.turns += 1;
+        CallLine::Turn {
+            protocol: self.protocol.into(),
+            call_id: self.call_id.clone(),
+            stream_id: self.stream_id.clone(),
+            turn: turn + 1,
+            last_speech_sent_ns: self.wall_ns(since),
+            first_reply_received_ns: self.wall_ns(at),
+            voice_to_voice_ms: (at - since).as_secs_f64() * 1000.0,
+            dtmf,
+        }
+    }
+
+    fn end(&self, outcome: &Outcome) -> CallLine {
+        let (name, failure, why) = match outcome {
+            Outcome::Completed => ("completed", None, None),
+            Outcome::CutShort => ("cut_short", None, None),
+            Outcome::Failed(kind, why) => {
+                ("failed", Some(kind.name().to_string()), Some(why.clone()))
+            }
+        };
+        CallLine::Call {
+            protocol: self.protocol.into(),
+            call_id: self.call_id.clone(),
+            stream_id: self.stream_id.clone(),
+            outcome: name.into(),
+            failure,
+            why,
+            turns: self.turns,
+            duration_ms: self.anchor.0.elapsed().as_secs_f64() * 1000.0,
+        }
+    }
+}
+
 /// Records what the conversation measured; the call's outcome when it ended.
-async fn record(events: Vec<Event>, user: &mut GooseUser, ctx: &StepContext) -> Option<Outcome> {
+async fn record(
+    events: Vec<Event>,
+    user: &mut GooseUser,
+    ctx: &StepContext,
+    log: &mut CallLog,
+) -> Option<Outcome> {
     let hint = user.weighted_users_index;
     let mut outcome = None;
     for e in events {
         match e {
-            Event::VoiceToVoice(d) => {
-                ctx.recorder.record(hint, metric::CALL_VOICE_TO_VOICE, d);
+            Event::VoiceToVoice {
+                turn,
+                since,
+                at,
+                keys,
+            } => {
+                let d = at - since;
+                let line = log.turn(turn, since, at, keys);
+                if let Some(l) = &ctx.turn_log {
+                    l.write(&line);
+                }
+                let name = match keys {
+                    true => metric::CALL_DTMF_TO_VOICE,
+                    false => metric::CALL_VOICE_TO_VOICE,
+                };
+                ctx.recorder.record(hint, name, d);
                 let _ = user
-                    .record_custom_request_duration(
-                        "TURN",
-                        metric::CALL_VOICE_TO_VOICE,
-                        d,
-                        true,
-                        None,
-                        None,
-                    )
+                    .record_custom_request_duration("TURN", name, d, true, None, None)
                     .await;
             }
+            Event::Endpointing(d) => ctx.recorder.record(hint, metric::CALL_ENDPOINTING, d),
             Event::ReplyAudio(d) => ctx.recorder.record(hint, metric::CALL_REPLY_AUDIO, d),
             Event::BargeIn(d) => ctx.recorder.record(hint, metric::CALL_BARGE_IN, d),
             Event::BargeInIgnored => ctx.recorder.count(hint, counter::CALL_BARGE_IN_IGNORED, 1),
@@ -162,6 +286,14 @@ async fn send_due(
     hint: usize,
     ctx: &StepContext,
 ) -> Result<(), (CallFailure, String)> {
+    if let Some(keys) = conv.keys(now) {
+        for key in keys.chars() {
+            sender.seq += 1;
+            if let Some(m) = sender.wire.dtmf(&sender.ids, &key.to_string(), sender.seq) {
+                sender.send(ws, m).await?;
+            }
+        }
+    }
     while let Some((k, lateness)) = pacer.take_due(now) {
         let frame = conv.frame(now);
         sender.seq += 1;
@@ -188,6 +320,7 @@ async fn converse(
     plan: &CallPlan,
     user: &mut GooseUser,
     ctx: &StepContext,
+    log: &mut CallLog,
 ) -> Outcome {
     let start = Instant::now();
     let mut pacer = Pacer::new(start);
@@ -202,11 +335,11 @@ async fn converse(
                 let now = Instant::now();
                 let result = match msg {
                     Some(Ok(m)) => hear(plan.wire.as_ref(), m, now, &mut conv, &mut playback),
-                    Some(Err(e)) => Err((CallFailure::ClosedEarly, format!("the connection broke: {e}"))),
+                    Some(Err(e)) => Err(broke(e)),
                     None => Err((CallFailure::ClosedEarly, "the bot closed the call".into())),
                 };
                 match result {
-                    Ok(cleared) => if let Err(e) = sender.marks(ws, cleared).await { break fail(e) },
+                    Ok(answer) => if let Err(e) = sender.answer(ws, answer).await { break fail(e) },
                     Err(e) => break fail(e),
                 }
             }
@@ -218,7 +351,7 @@ async fn converse(
                 let due = playback.due_marks(now);
                 if let Err(e) = sender.marks(ws, due).await { break fail(e) }
                 conv.tick(now, &mut playback);
-                if let Some(outcome) = record(conv.take_events(), user, ctx).await {
+                if let Some(outcome) = record(conv.take_events(), user, ctx, log).await {
                     break outcome;
                 }
                 if now - start > plan.max_duration {
@@ -231,7 +364,7 @@ async fn converse(
         }
     };
     // Measurements made before a failure still count (a reply heard before the socket broke).
-    let _ = record(conv.take_events(), user, ctx).await;
+    let _ = record(conv.take_events(), user, ctx, log).await;
     ctx.recorder
         .count(hint, counter::CALL_STUTTERS, playback.stutters);
     outcome
@@ -248,6 +381,16 @@ pub async fn run(
         // The run is over: no new call. Wait for Goose to stop this user rather than spin.
         tokio::time::sleep(Duration::from_millis(100)).await;
         return Ok(());
+    }
+    if let Some(at) = session::state(user).redial_at.take() {
+        // The last call failed: wait as a person redialling does, at most until the run ends.
+        let until = ctx.deadline.get().map_or(at, |end| at.min(*end));
+        tokio::time::sleep_until(until.into()).await;
+        if ctx.past_deadline() {
+            return Ok(());
+        }
+        ctx.recorder
+            .count(user.weighted_users_index, counter::CALL_REDIALS, 1);
     }
     let hint = user.weighted_users_index;
     ctx.users_seen.fetch_max(hint + 1, Ordering::Relaxed);
@@ -274,6 +417,9 @@ pub async fn run(
         Outcome::Failed(kind, why) => Some(format!("{name}: {}: {why}", kind.name())),
         _ => None,
     };
+    if error.is_some() {
+        session::state(user).redial_at = Some(Instant::now() + plan.redial_pause);
+    }
     user.record_custom_request_duration("CALL", name, took, error.is_none(), None, error.as_deref())
         .await
 }
@@ -304,21 +450,30 @@ async fn call(user: &mut GooseUser, plan: &CallPlan, ctx: &StepContext) -> Outco
     let wire = plan.wire.as_ref();
     let mut sender = Sender {
         wire,
-        ids: CallIds::new(CALLS.fetch_add(1, Ordering::Relaxed)),
+        ids: wire.ids(CALLS.fetch_add(1, Ordering::Relaxed)),
         seq: 1,
         chunk: 0,
     };
+    let mut log = CallLog::new(wire, &sender.ids);
+    let mut outcome = Outcome::Completed;
     for m in wire.opening(&sender.ids, &custom) {
         if let Err((kind, why)) = sender.send(&mut ws, m).await {
-            return Outcome::Failed(kind, why);
+            outcome = Outcome::Failed(kind, why);
+            break;
         }
     }
-    let outcome = converse(&mut ws, &mut sender, plan, user, ctx).await;
+    if outcome == Outcome::Completed {
+        outcome = converse(&mut ws, &mut sender, plan, user, ctx, &mut log).await;
+    }
     if !matches!(outcome, Outcome::Failed(CallFailure::ClosedEarly, _)) {
         sender.seq += 1;
-        let stop = wire.stop(&sender.ids, sender.seq);
-        let _ = ws.send(to_tungstenite(stop)).await;
+        if let Some(stop) = wire.stop(&sender.ids, sender.seq) {
+            let _ = ws.send(to_tungstenite(stop)).await;
+        }
         let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+    }
+    if let Some(l) = &ctx.turn_log {
+        l.write(&log.end(&outcome));
     }
     outcome
 }

@@ -13,6 +13,8 @@ pub struct CallerState {
     pub listen_owed: Duration,
     /// The caller has its own HTTP client (per-user clients are built at the first request).
     pub own_client: bool,
+    /// Its last call failed: it calls again no sooner than this (the redial pause).
+    pub redial_at: Option<std::time::Instant>,
 }
 
 /// The caller's captured values, if it has any.

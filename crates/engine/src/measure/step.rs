@@ -34,6 +34,8 @@ pub struct StepContext {
     /// Per-user clients: each caller's own, built at its first request (None: Goose's shared
     /// client serves every caller).
     pub clients: Option<Arc<ClientFactory>>,
+    /// Where each call and turn is written (the run folder's `calls.jsonl`), when anywhere.
+    pub turn_log: Option<Arc<dyn voiceswarm_model::turns::TurnLog>>,
 }
 
 impl StepContext {
@@ -66,6 +68,7 @@ impl StepContext {
             users_seen: Default::default(),
             deadline: Default::default(),
             clients: None,
+            turn_log: None,
         }
     }
 }

@@ -38,6 +38,8 @@ pub struct Swarm<'a> {
     pub recorder: Arc<Recorder>,
     /// How many users have made a request.
     pub users_seen: Arc<AtomicUsize>,
+    /// Where each call and turn is written (the run folder's `calls.jsonl`).
+    pub turn_log: Option<Arc<dyn voiceswarm_model::turns::TurnLog>>,
 }
 
 /// The targets the journeys `plan` selects (`--scenarios`) can never record: not judged, and
@@ -97,6 +99,7 @@ pub fn step_context(
         users_seen: Default::default(),
         deadline: Default::default(),
         clients,
+        turn_log: None,
     })
 }
 
@@ -148,6 +151,7 @@ impl Swarm<'_> {
         let mut config = goose_config(self.plan, self.goose_flags, host, Some(sink.goose_dir()));
         let mut ctx = step_context(self.plan, self.journeys, self.recorder.clone(), &config)?;
         ctx.users_seen = self.users_seen.clone();
+        ctx.turn_log = self.turn_log.clone();
         let ctx = Arc::new(ctx);
         let dashboard_port = match self.plan.web {
             true => dashboard(&mut config, sink.goose_dir())?,

@@ -1,6 +1,16 @@
 //! Speech as a phone line carries it: 20 ms frames in a wire format (μ-law at 8 kHz, or 16-bit
-//! PCM at a chosen rate), the speech test both ends of a call use (energy above a threshold;
-//! digital silence is never speech), and the frames of an utterance, made once at load.
+//! PCM at a chosen rate), the one speech test every part of voiceswarm uses — trimming an
+//! utterance, the caller's end-of-speech marker, hearing the bot, the reference bot's ear — and
+//! the frames of an utterance, made once at load.
+//!
+//! **End of speech, defined as a VAD defines it.** A 20 ms frame is speech when its RMS is above
+//! [`SPEECH_DBFS`] = −40 dBFS, where 0 dBFS is an RMS of 32768 on the 16-bit scale (a full-scale
+//! sine is −3 dBFS): RMS > 327.7. An utterance's end of speech is its last such frame, and the
+//! caller's voice-to-voice clock starts when that frame leaves. An energy VAD (Pipecat's state
+//! machine on a −40 dBFS energy confidence, the reference bot's ear) hears exactly these frames
+//! as speech, so the marker sits on the last frame the bot heard as speech. (The old rule, a
+//! mean absolute sample of at least 100, ≈ −49 dBFS RMS, also counted the quiet tail of a
+//! word, up to five frames that no VAD hears: voice-to-voice read up to 100 ms short.)
 
 use super::mulaw;
 use bytes::Bytes;
@@ -9,10 +19,14 @@ use std::time::Duration;
 /// Every frame of a call is 20 ms of audio, each way.
 pub const FRAME: Duration = Duration::from_millis(20);
 
-/// A frame is speech when its mean absolute sample (16-bit scale) is at least this: about
-/// −50 dBFS, well above μ-law's quantisation of silence and below the quietest syllable of
-/// the fixtures.
-pub const SPEECH_LEVEL: u32 = 100;
+/// A 20 ms frame is speech when its RMS is above this level, in dBFS (0 dBFS: RMS 32768).
+pub const SPEECH_DBFS: f64 = -40.0;
+
+/// [`SPEECH_DBFS`] as an RMS on the 16-bit scale, squared (327.7² ≈ 107,374).
+fn speech_power() -> f64 {
+    let rms = 32768.0 * 10f64.powf(SPEECH_DBFS / 20.0);
+    rms * rms
+}
 
 /// How audio travels on a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,25 +70,48 @@ impl Format {
         }
     }
 
-    /// The mean absolute sample of `bytes` (16-bit scale).
-    pub fn level(self, bytes: &[u8]) -> u32 {
-        let (sum, n): (u64, u64) = match self {
-            Format::MuLaw8k => bytes.iter().fold((0, 0), |(s, n), b| {
-                (s + mulaw::decode(*b).unsigned_abs() as u64, n + 1)
-            }),
-            Format::Pcm16(_) => bytes.chunks_exact(2).fold((0, 0), |(s, n), c| {
-                (
-                    s + i16::from_le_bytes([c[0], c[1]]).unsigned_abs() as u64,
-                    n + 1,
-                )
-            }),
+    /// The samples of `bytes` (16-bit scale), decoded as they are read (no allocation: the
+    /// caller classifies every frame it hears).
+    fn samples(self, bytes: &[u8]) -> impl Iterator<Item = f64> + '_ {
+        let (mulaw, pcm) = match self {
+            Format::MuLaw8k => (bytes, &[][..]),
+            Format::Pcm16(_) => (&[][..], bytes),
         };
-        sum.checked_div(n).unwrap_or(0) as u32
+        let a = mulaw.iter().map(|b| mulaw::decode(*b) as f64);
+        let b = pcm
+            .chunks_exact(2)
+            .map(|c| i16::from_le_bytes([c[0], c[1]]) as f64);
+        a.chain(b)
     }
 
-    /// Whether a frame holds speech.
+    /// The RMS level of `bytes` in dBFS (−∞ for digital silence or no audio).
+    pub fn dbfs(self, bytes: &[u8]) -> f64 {
+        let (sum, n) = self
+            .samples(bytes)
+            .fold((0.0, 0usize), |(s, n), x| (s + x * x, n + 1));
+        if n == 0 || sum == 0.0 {
+            return f64::NEG_INFINITY;
+        }
+        10.0 * (sum / n as f64 / (32768.0 * 32768.0)).log10()
+    }
+
+    /// Whether audio holds speech: any of its 20 ms windows has an RMS above [`SPEECH_DBFS`].
+    /// (A message longer than a frame is speech when any frame of it is.)
     pub fn is_speech(self, bytes: &[u8]) -> bool {
-        self.level(bytes) >= SPEECH_LEVEL
+        let window = (self.sample_rate() as usize / 50).max(1);
+        let threshold = speech_power();
+        let (mut sum, mut n) = (0.0, 0usize);
+        for x in self.samples(bytes) {
+            sum += x * x;
+            n += 1;
+            if n == window {
+                if sum / n as f64 > threshold {
+                    return true;
+                }
+                (sum, n) = (0.0, 0);
+            }
+        }
+        n > 0 && sum / n as f64 > threshold
     }
 
     /// One frame of digital silence.
@@ -198,8 +235,8 @@ pub fn fingerprint<'a>(frames: impl IntoIterator<Item = &'a [u8]>) -> u64 {
     h.finish()
 }
 
-/// One second of the bot's voice in `format`, as frames: a quiet 220 Hz tone, well above the
-/// speech level.
+/// One second of the bot's voice in `format`, as frames: a quiet 220 Hz tone (−23.8 dBFS),
+/// well above the speech level.
 pub fn tone_frames(format: Format) -> Vec<Bytes> {
     let rate = format.sample_rate();
     let samples: Vec<i16> = (0..rate)
@@ -267,5 +304,84 @@ mod tests {
             "6 kHz is filtered out: {}",
             level(&folded)
         );
+    }
+
+    /// The level of the fixture bot's ground truth, computed here independently: the RMS of a
+    /// frame's decoded samples above 32768 × 10^(−40/20).
+    fn vad_hears(format: Format, frame: &[u8]) -> bool {
+        let s: Vec<f64> = match format {
+            Format::MuLaw8k => frame.iter().map(|b| mulaw::decode(*b) as f64).collect(),
+            Format::Pcm16(_) => frame
+                .chunks_exact(2)
+                .map(|c| i16::from_le_bytes([c[0], c[1]]) as f64)
+                .collect(),
+        };
+        let rms = (s.iter().map(|x| x * x).sum::<f64>() / s.len() as f64).sqrt();
+        rms > 327.68
+    }
+
+    /// The old rule: a mean absolute sample of at least 100.
+    fn old_rule(format: Format, frame: &[u8]) -> bool {
+        let s: Vec<i16> = match format {
+            Format::MuLaw8k => frame.iter().map(|b| mulaw::decode(*b)).collect(),
+            Format::Pcm16(_) => frame
+                .chunks_exact(2)
+                .map(|c| i16::from_le_bytes([c[0], c[1]]))
+                .collect(),
+        };
+        s.iter().map(|x| x.unsigned_abs() as u64).sum::<u64>() / s.len() as u64 >= 100
+    }
+
+    /// A word whose last 100 ms fade from −41 to −49 dBFS: a VAD hears them as silence.
+    fn fading_word() -> Vec<u8> {
+        let rate = 16_000;
+        let frame = rate / 50;
+        let mut samples = Vec::new();
+        for (k, dbfs) in [-20.0, -20.0, -30.0, -41.0, -43.0, -45.0, -47.0, -49.0]
+            .into_iter()
+            .enumerate()
+        {
+            // A sine's peak is √2 × its RMS.
+            let peak = 32768.0 * 10f64.powf(dbfs / 20.0) * std::f64::consts::SQRT_2;
+            samples.extend((0..frame).map(|i| {
+                let t = (k * frame + i) as f64 / rate as f64;
+                (peak * (t * 300.0 * std::f64::consts::TAU).sin()) as i16
+            }));
+        }
+        samples.extend(std::iter::repeat_n(0, frame * 10));
+        let pcm: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+        let mut wav = crate::audio::wav::wav_header(pcm.len() as u32).to_vec();
+        wav.extend_from_slice(&pcm);
+        wav
+    }
+
+    #[test]
+    fn end_of_speech_is_the_last_frame_a_vad_hears_as_speech() {
+        for format in [Format::MuLaw8k, Format::Pcm16(16_000), Format::Pcm16(8_000)] {
+            let wav = fading_word();
+            let frames = utterance_frames(&wav, format).unwrap();
+            // Three frames above −40 dBFS: the marker leaves with the third.
+            assert_eq!(frames.len(), 3, "{format:?}");
+            assert!(frames.iter().all(|f| vad_hears(format, f)));
+            // The old rule ran five frames on: 100 ms of voice-to-voice lost.
+            let (samples, rate) = wav_samples(&wav).unwrap();
+            let all = format.encode(&resample(&samples, rate, format.sample_rate()));
+            let old_last = all
+                .chunks_exact(format.frame_bytes())
+                .rposition(|f| old_rule(format, f))
+                .unwrap();
+            assert_eq!(old_last + 1 - frames.len(), 5, "{format:?}");
+            // Every frame of every committed fixture: the rule is the fixture bot's rule.
+            for f in crate::fixtures::AUDIO {
+                let (s, r) = wav_samples(f.wav).unwrap();
+                let bytes = format.encode(&resample(&s, r, format.sample_rate()));
+                for fr in bytes.chunks_exact(format.frame_bytes()) {
+                    assert_eq!(format.is_speech(fr), vad_hears(format, fr), "{}", f.name);
+                }
+                let u = utterance_frames(f.wav, format).unwrap();
+                assert!(vad_hears(format, u.last().unwrap()));
+            }
+        }
+        assert!((Format::MuLaw8k.dbfs(&tone_frames(Format::MuLaw8k)[0]) + 23.8).abs() < 0.2);
     }
 }

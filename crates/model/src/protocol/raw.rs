@@ -22,6 +22,8 @@ struct Control {
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
+    digit: Option<String>,
+    #[serde(default)]
     call_id: Option<String>,
     #[serde(default)]
     stream_id: Option<String>,
@@ -62,11 +64,19 @@ impl Wire for Raw {
         }
     }
 
+    fn ids(&self, n: u64) -> CallIds {
+        CallIds {
+            stream_id: CallIds::uuid(n, 1),
+            call_id: CallIds::uuid(n, 2),
+            account_id: String::new(),
+        }
+    }
+
     fn opening(&self, ids: &CallIds, custom: &BTreeMap<String, String>) -> Vec<WireMessage> {
         let start = json!({
             "event": "start",
-            "call_id": ids.call_sid,
-            "stream_id": ids.stream_sid,
+            "call_id": ids.call_id,
+            "stream_id": ids.stream_id,
             "sample_rate": self.sample_rate,
             "encoding": "pcm_s16le",
             "custom_parameters": custom,
@@ -78,12 +88,20 @@ impl Wire for Raw {
         WireMessage::Binary(frame.audio.clone())
     }
 
-    fn mark(&self, _: &CallIds, name: &str, _: u64) -> WireMessage {
-        WireMessage::Text(json!({"event": "mark", "name": name}).to_string())
+    fn mark(&self, _: &CallIds, name: &str, _: u64) -> Option<WireMessage> {
+        Some(WireMessage::Text(
+            json!({"event": "mark", "name": name}).to_string(),
+        ))
     }
 
-    fn stop(&self, _: &CallIds, _: u64) -> WireMessage {
-        WireMessage::Text(json!({"event": "stop"}).to_string())
+    fn dtmf(&self, _: &CallIds, digit: &str, _: u64) -> Option<WireMessage> {
+        Some(WireMessage::Text(
+            json!({"event": "dtmf", "digit": digit}).to_string(),
+        ))
+    }
+
+    fn stop(&self, _: &CallIds, _: u64) -> Option<WireMessage> {
+        Some(WireMessage::Text(json!({"event": "stop"}).to_string()))
     }
 
     fn parse_bot(&self, msg: &WireMessage) -> Result<BotEvent, String> {
@@ -106,8 +124,10 @@ impl Wire for Raw {
         WireMessage::Binary(Bytes::copy_from_slice(audio))
     }
 
-    fn bot_mark(&self, _: &CallIds, name: &str) -> WireMessage {
-        WireMessage::Text(json!({"event": "mark", "name": name}).to_string())
+    fn bot_mark(&self, _: &CallIds, name: &str) -> Option<WireMessage> {
+        Some(WireMessage::Text(
+            json!({"event": "mark", "name": name}).to_string(),
+        ))
     }
 
     fn bot_clear(&self, _: &CallIds) -> WireMessage {
@@ -116,19 +136,20 @@ impl Wire for Raw {
 
     fn parse_caller(&self, msg: &WireMessage) -> Result<CallerEvent, String> {
         match msg {
-            WireMessage::Binary(b) => self.audio(b).map(CallerEvent::Media),
+            WireMessage::Binary(b) => self.audio(b).map(CallerEvent::media),
             WireMessage::Text(t) => {
                 let c = control(t)?;
                 match c.event.as_str() {
                     "start" => Ok(CallerEvent::Start {
-                        call_sid: c.call_id.unwrap_or_default(),
-                        stream_sid: c.stream_id.unwrap_or_default(),
+                        call_id: c.call_id.unwrap_or_default(),
+                        stream_id: c.stream_id.unwrap_or_default(),
                         custom_parameters: c.custom_parameters,
                     }),
                     "mark" => Ok(CallerEvent::Mark(c.name.ok_or("a mark without a name")?)),
+                    "dtmf" => Ok(CallerEvent::Dtmf(c.digit.ok_or("a dtmf without a digit")?)),
                     "stop" => Ok(CallerEvent::Stop),
                     other => Err(format!(
-                        "'{other}' is not a caller message (start, mark, stop, or audio)"
+                        "'{other}' is not a caller message (start, mark, dtmf, stop, or audio)"
                     )),
                 }
             }
@@ -145,7 +166,7 @@ mod tests {
         let w = Raw {
             sample_rate: 16_000,
         };
-        let ids = CallIds::new(2);
+        let ids = w.ids(2);
         let start = &w.opening(&ids, &BTreeMap::new())[0];
         let WireMessage::Text(s) = start else {
             panic!()
@@ -162,15 +183,22 @@ mod tests {
         let frame = w.prepare(Bytes::from(vec![0u8; 640]));
         assert_eq!(
             w.parse_caller(&w.media(&ids, &frame, 0, 0, 0)).unwrap(),
-            CallerEvent::Media(frame.audio.clone())
+            CallerEvent::media(frame.audio.clone())
         );
         assert_eq!(
-            w.parse_caller(&w.mark(&ids, "m1", 0)).unwrap(),
+            w.parse_caller(&w.mark(&ids, "m1", 0).unwrap()).unwrap(),
             CallerEvent::Mark("m1".into())
         );
-        assert_eq!(w.parse_caller(&w.stop(&ids, 0)).unwrap(), CallerEvent::Stop);
         assert_eq!(
-            w.parse_bot(&w.bot_mark(&ids, "r1")).unwrap(),
+            w.parse_caller(&w.stop(&ids, 0).unwrap()).unwrap(),
+            CallerEvent::Stop
+        );
+        assert_eq!(
+            w.parse_caller(&w.dtmf(&ids, "5", 0).unwrap()).unwrap(),
+            CallerEvent::Dtmf("5".into())
+        );
+        assert_eq!(
+            w.parse_bot(&w.bot_mark(&ids, "r1").unwrap()).unwrap(),
             BotEvent::Mark("r1".into())
         );
         assert_eq!(w.parse_bot(&w.bot_clear(&ids)).unwrap(), BotEvent::Clear);

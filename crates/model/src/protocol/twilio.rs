@@ -15,7 +15,7 @@ use std::fmt::Write;
 #[derive(Debug, Clone, Copy)]
 pub struct Twilio;
 
-const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+use super::B64;
 
 /// Any message, borrowed from its text: only the fields voiceswarm reads.
 #[derive(Deserialize)]
@@ -55,18 +55,9 @@ struct Start {
     custom_parameters: BTreeMap<String, String>,
 }
 
-fn text(msg: &WireMessage) -> Result<&str, String> {
-    match msg {
-        WireMessage::Text(t) => Ok(t),
-        WireMessage::Binary(b) => Err(format!(
-            "a binary message of {} bytes; Twilio's are JSON text",
-            b.len()
-        )),
-    }
-}
-
 fn parse(msg: &WireMessage) -> Result<Incoming<'_>, String> {
-    serde_json::from_str(text(msg)?).map_err(|e| format!("not a Media Streams message: {e}"))
+    serde_json::from_str(super::text(msg, "Twilio")?)
+        .map_err(|e| format!("not a Media Streams message: {e}"))
 }
 
 fn payload(m: Option<Media<'_>>) -> Result<Bytes, String> {
@@ -86,11 +77,11 @@ impl Wire for Twilio {
     }
 
     fn prepare(&self, audio: Bytes) -> PreparedFrame {
-        PreparedFrame {
-            text: Some(B64.encode(&audio).into()),
-            speech: Format::MuLaw8k.is_speech(&audio),
-            audio,
-        }
+        super::prepare_b64(Format::MuLaw8k, audio)
+    }
+
+    fn ids(&self, n: u64) -> CallIds {
+        CallIds::twilio(n)
     }
 
     fn opening(&self, ids: &CallIds, custom: &BTreeMap<String, String>) -> Vec<WireMessage> {
@@ -99,14 +90,14 @@ impl Wire for Twilio {
             "event": "start",
             "sequenceNumber": "1",
             "start": {
-                "accountSid": ids.account_sid,
-                "streamSid": ids.stream_sid,
-                "callSid": ids.call_sid,
+                "accountSid": ids.account_id,
+                "streamSid": ids.stream_id,
+                "callSid": ids.call_id,
                 "tracks": ["inbound"],
                 "customParameters": custom,
                 "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}
             },
-            "streamSid": ids.stream_sid
+            "streamSid": ids.stream_id
         });
         vec![
             WireMessage::Text(connected.to_string()),
@@ -128,24 +119,29 @@ impl Wire for Twilio {
         let _ = write!(
             s,
             r#"{{"event":"media","sequenceNumber":"{seq}","media":{{"track":"inbound","chunk":"{chunk}","timestamp":"{ms}","payload":"{payload}"}},"streamSid":"{}"}}"#,
-            ids.stream_sid
+            ids.stream_id
         );
         WireMessage::Text(s)
     }
 
-    fn mark(&self, ids: &CallIds, name: &str, seq: u64) -> WireMessage {
-        let m = json!({"event": "mark", "sequenceNumber": seq.to_string(), "streamSid": ids.stream_sid, "mark": {"name": name}});
-        WireMessage::Text(m.to_string())
+    fn mark(&self, ids: &CallIds, name: &str, seq: u64) -> Option<WireMessage> {
+        let m = json!({"event": "mark", "sequenceNumber": seq.to_string(), "streamSid": ids.stream_id, "mark": {"name": name}});
+        Some(WireMessage::Text(m.to_string()))
     }
 
-    fn stop(&self, ids: &CallIds, seq: u64) -> WireMessage {
+    fn dtmf(&self, ids: &CallIds, digit: &str, seq: u64) -> Option<WireMessage> {
+        let m = json!({"event": "dtmf", "streamSid": ids.stream_id, "sequenceNumber": seq.to_string(), "dtmf": {"track": "inbound_track", "digit": digit}});
+        Some(WireMessage::Text(m.to_string()))
+    }
+
+    fn stop(&self, ids: &CallIds, seq: u64) -> Option<WireMessage> {
         let m = json!({
             "event": "stop",
             "sequenceNumber": seq.to_string(),
-            "streamSid": ids.stream_sid,
-            "stop": {"accountSid": ids.account_sid, "callSid": ids.call_sid}
+            "streamSid": ids.stream_id,
+            "stop": {"accountSid": ids.account_id, "callSid": ids.call_id}
         });
-        WireMessage::Text(m.to_string())
+        Some(WireMessage::Text(m.to_string()))
     }
 
     fn parse_bot(&self, msg: &WireMessage) -> Result<BotEvent, String> {
@@ -168,18 +164,18 @@ impl Wire for Twilio {
         let _ = write!(
             s,
             r#"{{"event":"media","streamSid":"{}","media":{{"payload":"{payload}"}}}}"#,
-            ids.stream_sid
+            ids.stream_id
         );
         WireMessage::Text(s)
     }
 
-    fn bot_mark(&self, ids: &CallIds, name: &str) -> WireMessage {
-        let m = json!({"event": "mark", "streamSid": ids.stream_sid, "mark": {"name": name}});
-        WireMessage::Text(m.to_string())
+    fn bot_mark(&self, ids: &CallIds, name: &str) -> Option<WireMessage> {
+        let m = json!({"event": "mark", "streamSid": ids.stream_id, "mark": {"name": name}});
+        Some(WireMessage::Text(m.to_string()))
     }
 
     fn bot_clear(&self, ids: &CallIds) -> WireMessage {
-        WireMessage::Text(json!({"event": "clear", "streamSid": ids.stream_sid}).to_string())
+        WireMessage::Text(json!({"event": "clear", "streamSid": ids.stream_id}).to_string())
     }
 
     fn parse_caller(&self, msg: &WireMessage) -> Result<CallerEvent, String> {
@@ -189,12 +185,12 @@ impl Wire for Twilio {
             "start" => {
                 let s = m.start.ok_or("a start message without start")?;
                 Ok(CallerEvent::Start {
-                    call_sid: s.call_sid,
-                    stream_sid: s.stream_sid,
+                    call_id: s.call_sid,
+                    stream_id: s.stream_sid,
                     custom_parameters: s.custom_parameters,
                 })
             }
-            "media" => payload(m.media).map(CallerEvent::Media),
+            "media" => payload(m.media).map(CallerEvent::media),
             "mark" => Ok(CallerEvent::Mark(
                 m.mark.ok_or("a mark without a name")?.name.to_string(),
             )),
@@ -256,17 +252,17 @@ mod tests {
         );
         match w.parse_caller(&t(START)).unwrap() {
             CallerEvent::Start {
-                call_sid,
+                call_id,
                 custom_parameters,
                 ..
             } => {
-                assert_eq!(call_sid, "CA123");
+                assert_eq!(call_id, "CA123");
                 assert_eq!(custom_parameters["FirstName"], "Jane");
             }
             other => panic!("{other:?}"),
         }
         assert!(
-            matches!(w.parse_caller(&t(MEDIA)).unwrap(), CallerEvent::Media(a) if a.len() == 72)
+            matches!(w.parse_caller(&t(MEDIA)).unwrap(), CallerEvent::Media { audio, .. } if audio.len() == 72)
         );
         assert_eq!(
             w.parse_caller(&t(DTMF)).unwrap(),
@@ -291,7 +287,7 @@ mod tests {
     #[test]
     fn writes_messages_shaped_as_the_reference() {
         let w = Twilio;
-        let ids = CallIds::new(1);
+        let ids = w.ids(1);
         let custom = BTreeMap::from([("FirstName".to_string(), "Jane".to_string())]);
         let opening = w.opening(&ids, &custom);
         assert_eq!(
@@ -315,11 +311,11 @@ mod tests {
         );
         assert_eq!(v["media"]["timestamp"], "5");
         assert_eq!(
-            shape(&json(&w.mark(&ids, "my label", 4))),
+            shape(&json(&w.mark(&ids, "my label", 4).unwrap())),
             shape(&serde_json::from_str(MARK_ECHO).unwrap())
         );
         assert_eq!(
-            shape(&json(&w.stop(&ids, 5))),
+            shape(&json(&w.stop(&ids, 5).unwrap())),
             shape(&serde_json::from_str(STOP).unwrap())
         );
         assert_eq!(
@@ -327,8 +323,12 @@ mod tests {
             shape(&serde_json::from_str(BOT_MEDIA).unwrap())
         );
         assert_eq!(
-            shape(&json(&w.bot_mark(&ids, "x"))),
+            shape(&json(&w.bot_mark(&ids, "x").unwrap())),
             shape(&serde_json::from_str(BOT_MARK).unwrap())
+        );
+        assert_eq!(
+            shape(&json(&w.dtmf(&ids, "1", 5).unwrap())),
+            shape(&serde_json::from_str(DTMF).unwrap())
         );
         assert_eq!(
             shape(&json(&w.bot_clear(&ids))),
@@ -337,7 +337,7 @@ mod tests {
         // Round trips: what one side writes, the other reads.
         assert_eq!(
             w.parse_caller(&media).unwrap(),
-            CallerEvent::Media(frame.audio.clone())
+            CallerEvent::media(frame.audio.clone())
         );
         let bot = w.bot_media(&ids, &[1, 2, 3]);
         assert_eq!(

@@ -5,12 +5,16 @@ use super::error::{Ctx, ScenarioError};
 use super::model::CallDef;
 use super::template::Template;
 use crate::audio::speech::utterance_frames;
-use crate::protocol::{self, wire, PreparedFrame, Wire};
+use crate::protocol::{self, PreparedFrame, Wire};
 use crate::units::{parse_duration, parse_positive_duration};
 use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// After a failed call, a caller waits this long before calling again, unless the call step
+/// sets its `redial_pause` (0s: at once).
+pub const REDIAL_PAUSE: Duration = Duration::from_secs(1);
 
 /// An utterance: its frames, ready to send.
 pub type Utterance = Arc<[PreparedFrame]>;
@@ -18,7 +22,10 @@ pub type Utterance = Arc<[PreparedFrame]>;
 /// One turn: what the caller may say (one picked at random), and when it barges in.
 #[derive(Debug, Clone)]
 pub struct TurnPlan {
+    /// Empty for a turn that presses keys.
     pub utterances: Arc<[Utterance]>,
+    /// The keys this turn presses instead of speaking (DTMF).
+    pub dtmf: Option<String>,
     /// Start the next turn this long into the bot's reply.
     pub barge_in_after: Option<Duration>,
 }
@@ -35,6 +42,8 @@ pub struct CallPlan {
     pub turn_timeout: Duration,
     pub custom_parameters: Vec<(String, Template)>,
     pub max_duration: Duration,
+    /// After a failed call, the caller waits this long before its next call.
+    pub redial_pause: Duration,
 }
 
 fn time(ctx: &Ctx, at: &str, text: Option<&str>, default: &str) -> Result<Duration, ScenarioError> {
@@ -43,20 +52,7 @@ fn time(ctx: &Ctx, at: &str, text: Option<&str>, default: &str) -> Result<Durati
 
 fn protocol(ctx: &Ctx, at: &str, def: &CallDef) -> Result<Arc<dyn Wire>, ScenarioError> {
     let name = def.protocol.as_deref().unwrap_or("twilio");
-    let rate = def.sample_rate.unwrap_or(16_000);
-    if def.sample_rate.is_some() && name != "raw" {
-        return Err(ctx.err(
-            format!("{at}.sample_rate"),
-            "only the raw protocol takes a sample rate (Twilio's is 8000)",
-        ));
-    }
-    if !(8_000..=48_000).contains(&rate) || !rate.is_multiple_of(50) {
-        return Err(ctx.err(
-            format!("{at}.sample_rate"),
-            format!("{rate}: expected 8000 to 48000 Hz, a multiple of 50"),
-        ));
-    }
-    wire(name, rate).ok_or_else(|| {
+    let p = protocol::protocol(name).ok_or_else(|| {
         ctx.err(
             format!("{at}.protocol"),
             format!(
@@ -64,7 +60,16 @@ fn protocol(ctx: &Ctx, at: &str, def: &CallDef) -> Result<Arc<dyn Wire>, Scenari
                 protocol::names()
             ),
         )
-    })
+    })?;
+    if let (Some(_), protocol::Rates::Fixed(r)) = (def.sample_rate, p.rates) {
+        return Err(ctx.err(
+            format!("{at}.sample_rate"),
+            format!("{name} takes no sample rate (its rate is {r} Hz)"),
+        ));
+    }
+    let rate = def.sample_rate.unwrap_or(p.rates.default_rate());
+    p.wire(rate)
+        .map_err(|e| ctx.err(format!("{at}.sample_rate"), e))
 }
 
 /// Every audio list a turn names, as utterances in `format` (each list prepared once).
@@ -77,17 +82,18 @@ fn utterances(
 ) -> Result<BTreeMap<String, Arc<[Utterance]>>, ScenarioError> {
     let mut out = BTreeMap::new();
     for (i, turn) in def.turns.iter().enumerate() {
-        if out.contains_key(&turn.say) {
+        let Some(say) = &turn.say else { continue };
+        if out.contains_key(say) {
             continue;
         }
         let here = format!("{at}.turns[{i}].say");
-        let files = audio.get(&turn.say).ok_or_else(|| {
+        let files = audio.get(say).ok_or_else(|| {
             let names: Vec<&str> = audio.keys().map(String::as_str).collect();
             ctx.err(
                 &here,
                 format!(
                     "no audio list '{}' (defined: {})",
-                    turn.say,
+                    say,
                     if names.is_empty() {
                         "none".into()
                     } else {
@@ -103,9 +109,41 @@ fn utterances(
                 Ok(frames.into_iter().map(|f| wire.prepare(f)).collect())
             })
             .collect::<Result<_, ScenarioError>>()?;
-        out.insert(turn.say.clone(), list.into());
+        out.insert(say.clone(), list.into());
     }
     Ok(out)
+}
+
+/// A turn's keys: `say` or `dtmf`, one of them; digits a phone has; a protocol that carries them.
+fn keys(
+    ctx: &Ctx,
+    at: &str,
+    t: &super::model::TurnDef,
+    wire: &Arc<dyn Wire>,
+) -> Result<Option<String>, ScenarioError> {
+    let Some(d) = &t.dtmf else {
+        return match t.say {
+            Some(_) => Ok(None),
+            None => Err(ctx.err(
+                at,
+                "a turn says something or presses keys: {\"say\": \"<audio list>\"} or {\"dtmf\": \"1\"}",
+            )),
+        };
+    };
+    let field = format!("{at}.dtmf");
+    if t.say.is_some() {
+        return Err(ctx.err(
+            field,
+            "a turn either says something or presses keys, not both",
+        ));
+    }
+    if d.is_empty() || !d.chars().all(|c| "0123456789*#ABCD".contains(c)) {
+        return Err(ctx.err(field, format!("'{d}': keys are 0-9, *, # and A-D")));
+    }
+    if wire.dtmf(&wire.ids(0), "1", 0).is_none() {
+        return Err(ctx.err(field, format!("{} carries no keys (DTMF)", wire.name())));
+    }
+    Ok(Some(d.clone()))
 }
 
 fn turns(
@@ -113,6 +151,7 @@ fn turns(
     at: &str,
     def: &CallDef,
     lists: &BTreeMap<String, Arc<[Utterance]>>,
+    wire: &Arc<dyn Wire>,
 ) -> Result<Vec<TurnPlan>, ScenarioError> {
     let last = def.turns.len() - 1;
     def.turns
@@ -132,8 +171,13 @@ fn turns(
                     "",
                 )?),
             };
+            let dtmf = keys(ctx, &format!("{at}.turns[{i}]"), t, wire)?;
             Ok(TurnPlan {
-                utterances: lists[&t.say].clone(),
+                utterances: match &t.say {
+                    Some(say) => lists[say].clone(),
+                    None => Arc::from([]),
+                },
+                dtmf,
                 barge_in_after: barge,
             })
         })
@@ -147,11 +191,21 @@ pub(super) fn compile_call(
     audio: &BTreeMap<String, Arc<[Bytes]>>,
     template: impl Fn(&str, &str) -> Result<Template, ScenarioError>,
 ) -> Result<CallPlan, ScenarioError> {
-    if !def.path.starts_with('/') {
-        return Err(ctx.err(
-            format!("{at}.path"),
-            format!("'{}' must start with /", def.path),
-        ));
+    let wire = protocol(ctx, at, def)?;
+    let path = match &def.path {
+        Some(p) => p.clone(),
+        // The reference bot's path; a protocol whose rate the caller chooses names it there.
+        None => match protocol::protocol(wire.name()).map(|p| p.rates) {
+            Some(protocol::Rates::Fixed(_)) | None => format!("/ws/{}", wire.name()),
+            Some(_) => format!(
+                "/ws/{}?sample_rate={}",
+                wire.name(),
+                wire.format().sample_rate()
+            ),
+        },
+    };
+    if !path.starts_with('/') {
+        return Err(ctx.err(format!("{at}.path"), format!("'{path}' must start with /")));
     }
     if def.turns.is_empty() {
         return Err(ctx.err(
@@ -159,7 +213,6 @@ pub(super) fn compile_call(
             "a call needs at least one turn: {\"say\": \"<audio list>\"}",
         ));
     }
-    let wire = protocol(ctx, at, def)?;
     let lists = utterances(ctx, at, def, audio, &wire)?;
     let pause = match &def.pause {
         None => (Duration::from_millis(300), Duration::from_millis(800)),
@@ -188,9 +241,9 @@ pub(super) fn compile_call(
         })
         .collect::<Result<_, ScenarioError>>()?;
     Ok(CallPlan {
-        path: template(&format!("{at}.path"), &def.path)?,
+        path: template(&format!("{at}.path"), &path)?,
         silence: wire.prepare(wire.format().silence()),
-        turns: turns(ctx, at, def, &lists)?,
+        turns: turns(ctx, at, def, &lists, &wire)?,
         wire,
         pause,
         turn_timeout: time(
@@ -206,5 +259,9 @@ pub(super) fn compile_call(
             def.max_duration.as_deref(),
             "5m",
         )?,
+        redial_pause: match def.redial_pause.as_deref() {
+            None => REDIAL_PAUSE,
+            Some(t) => parse_duration(t).map_err(|e| ctx.err(format!("{at}.redial_pause"), e))?,
+        },
     })
 }

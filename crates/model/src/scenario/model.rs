@@ -121,18 +121,25 @@ pub struct StepDef {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CallDef {
-    /// The bot's WebSocket path (templated), e.g. `/ws/twilio`.
-    pub path: String,
-    /// `twilio` (Media Streams, μ-law 8 kHz) or `raw` (16-bit PCM, binary frames).
+    /// The bot's WebSocket path (templated), e.g. `/ws/twilio`; by default `/ws/<protocol>`,
+    /// where the reference bot answers it.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// A registered protocol (`voiceswarm run --help` lists them): `twilio` by default.
     #[serde(default)]
     pub protocol: Option<String>,
-    /// The raw protocol's sample rate (default 16000).
+    /// The sample rate, for protocols that let the caller choose (raw: any, 16000 by default;
+    /// vonage: 16000 or 8000).
     #[serde(default)]
     pub sample_rate: Option<u32>,
     pub turns: Vec<TurnDef>,
     /// The pause after a reply has played, before the next turn (default 300ms–800ms).
     #[serde(default)]
     pub pause: Option<[String; 2]>,
+    /// After a failed call, how long the caller waits before it calls again (default 1s), as a
+    /// person redialling does: a bot that fails every call is not hammered.
+    #[serde(default)]
+    pub redial_pause: Option<String>,
     /// How long to wait for the bot's first reply audio (default 10s).
     #[serde(default)]
     pub turn_timeout: Option<String>,
@@ -148,8 +155,13 @@ pub struct CallDef {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TurnDef {
-    /// The audio list an utterance is picked from.
-    pub say: String,
+    /// The audio list an utterance is picked from (or `dtmf`).
+    #[serde(default)]
+    pub say: Option<String>,
+    /// Keys to press instead of speaking (DTMF, e.g. `"1"` or `"42#"`), on protocols that
+    /// carry them; the bot's answer is measured as `call:dtmf_to_voice`.
+    #[serde(default)]
+    pub dtmf: Option<String>,
     /// Barge in: this long into the bot's reply, start speaking the next turn.
     #[serde(default)]
     pub barge_in_after: Option<String>,

@@ -124,6 +124,9 @@ pub struct CallTotals {
     pub stutters: u64,
     /// Barge-ins the bot never answered.
     pub barge_ins_ignored: u64,
+    /// Calls made again after a failed call (each after the call step's redial pause).
+    #[serde(default)]
+    pub redials: u64,
 }
 
 impl CallTotals {
@@ -136,6 +139,7 @@ impl CallTotals {
             cut_short: rec.counter(counter::CALLS_CUT_SHORT),
             stutters: rec.counter(counter::CALL_STUTTERS),
             barge_ins_ignored: rec.counter(counter::CALL_BARGE_IN_IGNORED),
+            redials: rec.counter(counter::CALL_REDIALS),
         })
     }
 }
