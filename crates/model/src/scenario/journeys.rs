@@ -280,3 +280,28 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod call_path_tests {
+    use super::*;
+    use crate::inputs::{Input, BUILT_IN_SCENARIO};
+
+    #[test]
+    fn call_path_points_every_call_step_and_refuses_what_is_not_a_path() {
+        let input = Input::BuiltIn("voice_assistant.json".into());
+        let mut j = super::super::load::parse(BUILT_IN_SCENARIO, &input).unwrap();
+        j.set_call_path("/media-stream").unwrap();
+        let paths: Vec<String> = j
+            .scenarios
+            .iter()
+            .flat_map(|s| s.steps.iter())
+            .filter_map(|st| match &st.kind {
+                StepKind::Call(c) => Some(format!("{:?}", c.path)),
+                StepKind::Http(_) => None,
+            })
+            .collect();
+        assert!(!paths.is_empty() && paths.iter().all(|p| p.contains("/media-stream")));
+        let e = j.set_call_path("media").unwrap_err();
+        assert!(e.starts_with("--call-path media: must start with /"), "{e}");
+    }
+}
