@@ -97,6 +97,11 @@ fn adapt_run_arg(a: clap::Arg, goose_ids: &[String]) -> clap::Arg {
             .help("How long to run: 90s, 2m, 1h30m [default: 2m, the light profile]")
             .long_help(None)
             .value_parser(run_time),
+        "scenarios" => a
+            .help("Run only these journeys: names from the scenario file, comma-separated, e.g. phone_call [default: all, by weight]")
+            .long_help(None)
+            .help_heading("Journeys and targets")
+            .display_order(0),
         "host" => a
             .help("Backend to load, e.g. https://staging.example.com [default: the built-in reference backend]")
             .long_help(None),
@@ -104,7 +109,7 @@ fn adapt_run_arg(a: clap::Arg, goose_ids: &[String]) -> clap::Arg {
     };
     let a = match LOAD_FIRST.iter().position(|x| *x == id) {
         Some(i) => a.help_heading("Load").display_order(i),
-        None if goose_ids.contains(&id) => {
+        None if goose_ids.contains(&id) && id != "scenarios" => {
             let heading = format!("Goose: {}", a.get_help_heading().unwrap_or("options"));
             a.help_heading(heading)
         }

@@ -13,7 +13,7 @@ use voiceswarm_model::arrival::rate::parse_positive_rate;
 use voiceswarm_model::inputs::Input;
 use voiceswarm_model::plan::headers::ENV_API_KEY;
 use voiceswarm_model::plan::{ClientMode, Console, Headers, Load, Profile, RunPlan};
-use voiceswarm_model::scenario::{self, Journeys};
+use voiceswarm_model::scenario::Journeys;
 use voiceswarm_model::stats::{Target, Targets};
 use voiceswarm_model::units::{parse_percent, parse_positive_duration};
 use voiceswarm_results::folder::{FolderKind, RunFolder};
@@ -137,7 +137,7 @@ fn slos(args: &CapacityArgs, targets: &Targets, name: &str) -> anyhow::Result<Ta
 
 /// `voiceswarm capacity`: 0 a capacity was found, 1 even the start load breaks an SLO.
 pub async fn run(args: CapacityArgs) -> anyhow::Result<u8> {
-    let journeys = scenario::load(&args.journey.scenario_input(), "--scenario-file")?;
+    let journeys = args.journey.load()?;
     let targets_input = args.journey.targets.input();
     let (targets, _) = load_targets(&targets_input, &journeys)?;
     let slos = slos(&args, &targets, &targets_input.name())?;

@@ -3,6 +3,7 @@
 //! `voiceswarm run` and `probe` then find them; never over an existing file.
 
 use clap::Args;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 use voiceswarm_model::fixtures::AUDIO;
 use voiceswarm_model::inputs::{BUILT_IN_SCENARIO, BUILT_IN_TARGETS};
@@ -15,7 +16,7 @@ pub struct InitArgs {
     pub dir: PathBuf,
 }
 
-const README: &str = "# voiceswarm journeys and targets
+const README_INTRO: &str = "# voiceswarm journeys and targets
 
 Written by `voiceswarm init` from the copies built into voiceswarm; edit them freely.
 
@@ -25,20 +26,37 @@ Written by `voiceswarm init` from the copies built into voiceswarm; edit them fr
 
 Run from the folder that holds `scenarios/` and voiceswarm uses these files (and says so), or
 name them: `voiceswarm run --scenario-file DIR/voice_assistant.json --targets DIR/targets.json`.
-Every field is described in voiceswarm's scenarios/README.md; `voiceswarm run --list` shows the
-journeys as Goose runs them.
+`voiceswarm run --list` shows the journeys as Goose runs them. The format of both files follows.
+
 ";
 
+/// The format reference, built in so the README stands alone beside a binary.
+const REFERENCE: &str = include_str!("../../scenarios/README.md");
+
+/// The README init writes: what the files are, then the whole format reference.
+fn readme() -> String {
+    format!(
+        "{README_INTRO}{}",
+        REFERENCE.replacen("# Scenario files", "## Scenario files", 1)
+    )
+}
+
 /// Every file init writes: (path under DIR, content).
-fn files() -> Vec<(String, &'static [u8])> {
-    let mut out: Vec<(String, &'static [u8])> = vec![
-        ("voice_assistant.json".into(), BUILT_IN_SCENARIO.as_bytes()),
-        ("targets.json".into(), BUILT_IN_TARGETS.as_bytes()),
-        ("README.md".into(), README.as_bytes()),
+fn files() -> Vec<(String, Cow<'static, [u8]>)> {
+    let mut out: Vec<(String, Cow<'static, [u8]>)> = vec![
+        (
+            "voice_assistant.json".into(),
+            BUILT_IN_SCENARIO.as_bytes().into(),
+        ),
+        ("targets.json".into(), BUILT_IN_TARGETS.as_bytes().into()),
+        ("README.md".into(), readme().into_bytes().into()),
     ];
     for f in AUDIO {
-        out.push((format!("audio/{}.wav", f.name), f.wav));
-        out.push((format!("audio/{}.txt", f.name), f.transcript.as_bytes()));
+        out.push((format!("audio/{}.wav", f.name), f.wav.into()));
+        out.push((
+            format!("audio/{}.txt", f.name),
+            f.transcript.as_bytes().into(),
+        ));
     }
     out
 }

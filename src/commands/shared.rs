@@ -53,11 +53,24 @@ pub struct JourneyArgs {
     /// A header sent with every request, e.g. 'Authorization: Bearer …' (repeatable; never written to any file)
     #[arg(long = "header", value_name = "NAME: VALUE")]
     pub headers: Vec<String>,
+    /// Your bot's stream path for every call journey (phone_call), e.g. /media-stream; the host is --host [default: the scenario file's, /ws/twilio]
+    #[arg(long, value_name = "PATH")]
+    pub call_path: Option<String>,
 }
 
 impl JourneyArgs {
     pub fn scenario_input(&self) -> Input {
         Input::choose(self.scenario_file.as_deref(), SCENARIO_PATH)
+    }
+
+    /// The journeys, compiled, their call steps pointed at `--call-path` when it is given.
+    pub fn load(&self) -> anyhow::Result<Journeys> {
+        let mut journeys =
+            voiceswarm_model::scenario::load(&self.scenario_input(), "--scenario-file")?;
+        if let Some(path) = &self.call_path {
+            journeys.set_call_path(path).map_err(anyhow::Error::msg)?;
+        }
+        Ok(journeys)
     }
 }
 

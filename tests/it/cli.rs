@@ -234,6 +234,15 @@ fn short_help_shows_the_locust_vocabulary_first_with_true_defaults() {
         !help.contains("--co-mitigation"),
         "-h leaves Goose's own options to --help"
     );
+    // What the README's own examples use is in -h, under one heading.
+    let journeys = help
+        .split("Journeys and targets:")
+        .nth(1)
+        .and_then(|s| s.split("\n\n").next())
+        .unwrap_or_else(|| panic!("no Journeys and targets heading:\n{help}"));
+    for flag in ["--scenarios", "--scenario-file", "--targets"] {
+        assert!(journeys.contains(flag), "{flag} is not in -h:\n{help}");
+    }
     let long = cli::command()
         .find_subcommand_mut("run")
         .unwrap()
@@ -262,7 +271,12 @@ fn the_plan_becomes_goose_configuration() {
     let g = goose_config(&p, a.goose.clone(), "http://127.0.0.1:1", Some(out));
     assert_eq!(g.users, Some(50));
     assert_eq!(g.increase_rate.as_deref(), Some("5"));
-    assert_eq!(g.run_time.as_deref(), Some("300"));
+    // -t 5m includes the 10 s ramp (50 users at 5/s), as Locust's; Goose counts after it.
+    assert_eq!(g.run_time.as_deref(), Some("290"));
+    assert_eq!(
+        p.planned_duration(),
+        Some(std::time::Duration::from_secs(300))
+    );
     assert_eq!(g.request_log.as_deref(), Some("out/run_requests.csv"));
     assert_eq!(
         g.threshold,

@@ -228,7 +228,14 @@ fn bad_input_files_exit_2_naming_the_file() {
         Duration::from_secs(30),
     );
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/s.json"));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("--scenario-file /nonexistent/s.json: cannot read")
+            && !e.contains("$:")
+            && e.matches("/nonexistent/s.json").count() == 1
+            && e.lines().count() == 1,
+        "{e}"
+    );
     let o = voiceswarm(&["run", "-t", "5mins"], Duration::from_secs(30));
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);

@@ -1,6 +1,7 @@
 //! The web UI in real headless Chromium (driven through chromedriver's WebDriver API): open the
 //! dashboard, start the swarm from the page, see users and requests rise, change users, stop,
-//! and find the run folder written; then quit from the page.
+//! and find the run folder written; then quit from the page. And a run's report.html, opened with
+//! the network off, draws its charts and shows a verdict line readable by WCAG AA.
 
 use crate::support::{bin, read_json, repo, tmp};
 use serde_json::{json, Value};
@@ -45,6 +46,11 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 impl Browser {
     async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// A browser with `extra` Chromium arguments.
+    async fn start_with(extra: &[&str]) -> Self {
         let port = free_port();
         let driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -62,15 +68,26 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = tmp();
+        let mut args: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1400,1000",
+        ]
+        .iter()
+        .chain(extra)
+        .map(|a| a.to_string())
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                         "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                         "--disable-sync", "--window-size=1400,1000",
-                         format!("--user-data-dir={}", profile.path().display())]
-            }
+            "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args }
         }}});
         let r: Value = http
             .post(format!("{url}/session"))
@@ -322,4 +339,89 @@ async fn the_web_ui_starts_steers_and_stops_the_swarm() {
         out.join("report.html").is_file(),
         "Goose saved the run's HTML report"
     );
+}
+
+/// The WCAG relative luminance of a CSS `rgb(…)`/`rgba(…)` colour.
+fn luminance(css: &str) -> f64 {
+    let n: Vec<f64> = css
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .split([',', ')'])
+        .filter_map(|p| p.trim().parse().ok())
+        .collect();
+    let lin = |c: f64| {
+        let c = c / 255.0;
+        if c <= 0.04045 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * lin(n[0]) + 0.7152 * lin(n[1]) + 0.0722 * lin(n[2])
+}
+
+#[tokio::test]
+async fn the_report_draws_its_charts_offline_and_its_verdict_reads() {
+    let dir = tmp();
+    let out = dir.path().join("run");
+    let o = Command::new(bin())
+        .args([
+            "run",
+            "-u",
+            "2",
+            "-r",
+            "2",
+            "-t",
+            "4s",
+            "--fixed-latency-ms",
+            "5",
+        ])
+        .args(["--label", "team=web", "--out", out.to_str().unwrap()])
+        .current_dir(repo())
+        .output()
+        .unwrap();
+    assert!(o.status.code().is_some_and(|c| c <= 1), "{o:?}");
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(!page.contains("cdn.jsdelivr"), "the report fetches nothing");
+    // Every name resolves to nothing: a machine without a network.
+    let b = Browser::start_with(&[
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--proxy-server=127.0.0.1:9",
+    ])
+    .await;
+    b.goto(&format!("file://{}", out.join("report.html").display()))
+        .await;
+    assert!(
+        b.js("return document.title;")
+            .await
+            .as_str()
+            .unwrap()
+            .starts_with("voiceswarm "),
+        "the title names voiceswarm and the run"
+    );
+    // A chart has drawn: its canvas holds painted pixels beyond a blank box.
+    let painted = "const c = document.querySelector('.graph canvas'); if (!c) return 0; \
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0; \
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n;";
+    b.wait_for(
+        "a drawn chart",
+        &format!("return (function() {{ {painted} }})() > 1000;"),
+        Duration::from_secs(20),
+    )
+    .await;
+    assert!(b.js("return typeof echarts;").await == json!("object"));
+    // The verdict line's colour against the first ground behind it: WCAG AA (4.5:1).
+    let colours = b
+        .js("const p = document.querySelector('#voiceswarm-verdict p'); let e = p; \
+             let bg = getComputedStyle(e).backgroundColor; \
+             while (e && (bg === 'rgba(0, 0, 0, 0)' || bg === 'transparent')) { e = e.parentElement; bg = e ? getComputedStyle(e).backgroundColor : 'rgb(255, 255, 255)'; } \
+             return [getComputedStyle(p).color, bg, getComputedStyle(p).fontSize];")
+        .await;
+    let (fg, bg) = (colours[0].as_str().unwrap(), colours[1].as_str().unwrap());
+    let (l1, l2) = (luminance(fg), luminance(bg));
+    let ratio = (l1.max(l2) + 0.05) / (l1.min(l2) + 0.05);
+    assert!(
+        ratio >= 4.5,
+        "verdict {fg} on {bg}: {ratio:.2}:1 ({colours})"
+    );
+    b.quit().await;
 }

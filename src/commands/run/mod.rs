@@ -23,7 +23,7 @@ use voiceswarm_model::arrival::schedule::Process;
 use voiceswarm_model::arrival::OnFull;
 use voiceswarm_model::plan::worker::WorkerArgs;
 use voiceswarm_model::plan::{ClientMode, Load, Profile};
-use voiceswarm_model::scenario::{self, Journeys};
+use voiceswarm_model::scenario::Journeys;
 use voiceswarm_model::stats::Recorder;
 use voiceswarm_model::units::parse_number_above_zero;
 use voiceswarm_results::export::Exporter;
@@ -182,7 +182,7 @@ fn check_emf_file(file: Option<&std::path::Path>) -> anyhow::Result<()> {
 
 pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let scenario_input = args.journey.scenario_input();
-    let journeys = scenario::load(&scenario_input, "--scenario-file")?;
+    let journeys = args.journey.load()?;
     if args.goose.list {
         return list(args.goose, &journeys).await;
     }
@@ -191,10 +191,21 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let plan = resolve::resolve(&args, &journeys, &targets_input, |k| std::env::var(k).ok())
         .map_err(anyhow::Error::msg)?;
     check_emf_file(plan.export.cloudwatch_emf.as_deref())?;
+    let running = match plan.journeys.as_deref().map(|p| journeys.select(p)) {
+        Some(Ok(chosen)) => {
+            let names: Vec<&str> = chosen.iter().map(|s| s.name.as_str()).collect();
+            format!(
+                "{} of {} scenarios: {}",
+                names.len(),
+                journeys.scenarios.len(),
+                names.join(", ")
+            )
+        }
+        _ => format!("{} scenarios", journeys.scenarios.len()),
+    };
     println!(
-        "Journeys: {} ({} scenarios); targets: {}",
+        "Journeys: {} ({running}); targets: {}",
         scenario_input.name(),
-        journeys.scenarios.len(),
         targets_input.name()
     );
     if let Load::Arrivals {

@@ -12,9 +12,9 @@ pub fn test_plan_given(g: &GooseConfiguration) -> bool {
     serde_json::to_value(g).is_ok_and(|v| !v["test_plan"].is_null())
 }
 
-/// Goose's time span for a run time: whole seconds (the plan refuses fractions).
+/// Goose's time span for a run time: whole seconds, rounded (a ramp may leave a fraction).
 fn timespan(d: std::time::Duration) -> String {
-    d.as_secs().max(1).to_string()
+    (d.as_secs_f64().round() as u64).max(1).to_string()
 }
 
 /// Goose's configuration for `plan` against `host`, reports into `out` (None: no reports, as
@@ -37,7 +37,8 @@ pub fn goose_config(
         if g.increase_time.is_none() {
             g.increase_rate = Some(format!("{spawn_rate}"));
         }
-        g.run_time = run_time.map(timespan);
+        // `-t` includes the ramp (as Locust's): Goose counts its run time after the ramp.
+        g.run_time = run_time.and(plan.after_ramp()).map(timespan);
         g.iterations = *iterations;
         // The recorder cannot see Goose's reset at the end of the ramp up, so neither resets:
         // every figure covers the whole run, in the summary and in Goose's reports alike.

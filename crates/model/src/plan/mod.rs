@@ -131,6 +131,9 @@ pub struct RunPlan {
     pub sources: BTreeMap<&'static str, Source>,
 }
 
+/// The least time a run holds its users after a ramp longer than `-t`.
+const HOLD_AFTER_LONG_RAMP: Duration = Duration::from_secs(1);
+
 impl RunPlan {
     /// The users the plan starts (None for a Goose test plan, which sets its own).
     pub fn users(&self) -> Option<usize> {
@@ -143,19 +146,33 @@ impl RunPlan {
         }
     }
 
-    /// How long the run should take: the ramp up, then the run time (None without a run time).
+    /// How long the run should take: `-t`, the ramp up included, as Locust counts it (a ramp
+    /// longer than `-t` gets one second after it). None without a run time.
     pub fn planned_duration(&self) -> Option<Duration> {
         match self.load {
             Load::Users {
-                users,
-                spawn_rate,
-                run_time: Some(t),
-                ..
-            } => Some(t + Duration::from_secs_f64(users as f64 / spawn_rate)),
+                run_time: Some(t), ..
+            } => Some(self.ramp().map_or(t, |r| t.max(r + HOLD_AFTER_LONG_RAMP))),
             // The pool starts within a second, then the schedule runs.
             Load::Arrivals { ref rate, .. } => Some(rate.duration() + ARRIVAL_POOL_RAMP),
             _ => None,
         }
+    }
+
+    /// How long every user takes to start: users / spawn rate (None but for users).
+    pub fn ramp(&self) -> Option<Duration> {
+        match self.load {
+            Load::Users {
+                users, spawn_rate, ..
+            } => Some(Duration::from_secs_f64(users as f64 / spawn_rate)),
+            _ => None,
+        }
+    }
+
+    /// What Goose is given as its run time, which it counts once every user has started: the
+    /// planned duration less the ramp, so the whole run takes `-t`.
+    pub fn after_ramp(&self) -> Option<Duration> {
+        Some(self.planned_duration()?.saturating_sub(self.ramp()?))
     }
 
     /// When callers stop listening and pausing, so the run ends on time: the planned end, or

@@ -177,6 +177,34 @@ pub fn name_matches(pattern: &str, name: &str) -> bool {
 }
 
 impl Journeys {
+    /// Points every call step at `path` (`--call-path`: a bot's stream path, e.g.
+    /// `/media-stream`); Err when it is not a path or the journeys have no call step.
+    pub fn set_call_path(&mut self, path: &str) -> Result<(), String> {
+        let bad = |why: &str| format!("--call-path {path}: {why}");
+        if !path.starts_with('/') {
+            return Err(bad(
+                "must start with /, e.g. /media-stream (the host is --host)",
+            ));
+        }
+        let template = Template::parse(path).map_err(|e| bad(&e))?;
+        let mut found = false;
+        for sc in &mut self.scenarios {
+            for step in sc.on_start.iter_mut().chain(sc.steps.iter_mut()) {
+                if let StepKind::Call(plan) = &step.kind {
+                    let mut plan = CallPlan::clone(plan);
+                    plan.path = template.clone();
+                    Arc::make_mut(step).kind = StepKind::Call(Arc::new(plan));
+                    found = true;
+                }
+            }
+        }
+        if found {
+            Ok(())
+        } else {
+            Err(bad("the journeys have no call step"))
+        }
+    }
+
     /// The journeys `patterns` select (each must select one at least: Err names one that
     /// selects none).
     pub fn select(&self, patterns: &[String]) -> Result<Vec<&CompiledScenario>, String> {
@@ -250,5 +278,30 @@ mod tests {
         ] {
             assert_eq!(name_matches(p, n), m, "{p} vs {n}");
         }
+    }
+}
+
+#[cfg(test)]
+mod call_path_tests {
+    use super::*;
+    use crate::inputs::{Input, BUILT_IN_SCENARIO};
+
+    #[test]
+    fn call_path_points_every_call_step_and_refuses_what_is_not_a_path() {
+        let input = Input::BuiltIn("voice_assistant.json".into());
+        let mut j = super::super::load::parse(BUILT_IN_SCENARIO, &input).unwrap();
+        j.set_call_path("/media-stream").unwrap();
+        let paths: Vec<String> = j
+            .scenarios
+            .iter()
+            .flat_map(|s| s.steps.iter())
+            .filter_map(|st| match &st.kind {
+                StepKind::Call(c) => Some(format!("{:?}", c.path)),
+                StepKind::Http(_) => None,
+            })
+            .collect();
+        assert!(!paths.is_empty() && paths.iter().all(|p| p.contains("/media-stream")));
+        let e = j.set_call_path("media").unwrap_err();
+        assert!(e.starts_with("--call-path media: must start with /"), "{e}");
     }
 }

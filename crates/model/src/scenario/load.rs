@@ -16,7 +16,7 @@ use std::time::Duration;
 pub fn load(input: &Input, flag: &str) -> Result<Journeys, ScenarioError> {
     let text = input.read(flag).map_err(|detail| ScenarioError {
         file: input.name(),
-        path: "$".into(),
+        path: String::new(),
         detail,
     })?;
     parse(&text, input)

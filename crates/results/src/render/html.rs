@@ -68,14 +68,16 @@ pub fn section(s: &Summary) -> String {
     o
 }
 
-/// Adds the section to the top of the HTML report at `path` (after Goose's title). A report
-/// that is not there is left alone: the run's other files carry the verdict.
+/// Adds the section to the top of the HTML report at `path` (after Goose's title), and makes the
+/// page self-contained (`offline`). A report that is not there is left alone: the run's other
+/// files carry the verdict.
 pub fn add_to_report(path: &Path, s: &Summary) -> std::io::Result<()> {
     let page = match std::fs::read_to_string(path) {
         Ok(p) => p,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
     };
+    let page = super::offline::self_contained(&page, &s.label);
     let section = section(s);
     let at = ["</h1>", "<body>"]
         .iter()

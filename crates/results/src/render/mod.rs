@@ -12,6 +12,7 @@ pub mod data;
 pub mod html;
 pub mod junit;
 pub mod markdown;
+pub mod offline;
 pub mod page;
 pub mod words;
 

@@ -11,14 +11,17 @@ pub fn esc(s: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// The style of every page and section voiceswarm writes: `met` and `failed` colour a result.
+/// The style of every page and section voiceswarm writes: `met` and `failed` colour a result,
+/// each ≥ 4.5:1 against white (WCAG AA); the verdict section has its own white ground, since
+/// Goose's report it sits in is dark green, and a large verdict line.
 pub const STYLE: &str = "<style>.voiceswarm{font-family:sans-serif;color:#222}\
 body.voiceswarm{margin:1em 2em}\
 .voiceswarm .met{color:#1a7f37}.voiceswarm .failed{color:#cf222e}\
 .voiceswarm table{border-collapse:collapse}\
 .voiceswarm td,.voiceswarm th{border:1px solid #ccc;padding:3px 8px;font-size:90%}\
 .voiceswarm svg{display:block;margin:1em 0}.voiceswarm circle:hover{r:6}\
-.voiceswarm.verdict{border:2px solid #444;padding:0 1em 1em;margin:1em 0}</style>";
+.voiceswarm.verdict{border:2px solid #444;padding:0 1em 1em;margin:1em 0;background:#fff}\
+.voiceswarm.verdict>p.met,.voiceswarm.verdict>p.failed{font-size:1.4em}</style>";
 
 /// A whole self-contained page (no script, nothing fetched) titled `title`, around `body`.
 pub fn page(title: &str, body: &str) -> String {
