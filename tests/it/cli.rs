@@ -3,8 +3,8 @@
 
 use voiceswarm::cli::{self, Command};
 use voiceswarm::commands::run::{resolve::resolve, RunArgs};
-use voiceswarm_model::inputs::Input;
 use voiceswarm_engine::swarm::goose_config::goose_config;
+use voiceswarm_model::inputs::Input;
 use voiceswarm_model::plan::{Load, RunPlan, Source};
 use voiceswarm_model::scenario::{parse, Journeys};
 
