@@ -1,7 +1,7 @@
 //! The console PERFORMANCE SUMMARY, in the seed's format: per judged metric Count, Mean, Median,
-//! P90 with ✓/✗ against its target (and goal), P95, P99, Min, Max; the other metrics one line
-//! each; then every other verdict, the totals, and the final verdict line. One function per
-//! section.
+//! P90 with its confidence interval and ✓/✗ against its target (and goal), P95, P99, Min, Max;
+//! the other metrics one line each; then every other verdict, the totals, and the final verdict
+//! line. One function per section.
 
 use super::words;
 use std::fmt::Write;
@@ -73,23 +73,10 @@ fn metric_block(o: &mut String, m: &MetricStats, verdict: Option<&Verdict>) {
         _ => None,
     });
     match judged {
-        Some((v, 90.0, _)) => {
-            let _ = writeln!(
-                o,
-                "  P90: {:.2}ms {} {}",
-                m.p90_ms,
-                words::mark(v),
-                target_in_brackets(v)
-            );
-        }
+        Some((v, 90.0, _)) => judged_line(o, 90.0, m.p90_ms, v),
         Some((v, p, observed)) => {
             let _ = writeln!(o, "  P90: {:.2}ms", m.p90_ms);
-            let _ = writeln!(
-                o,
-                "  P{p}: {observed:.2}ms {} {}",
-                words::mark(v),
-                target_in_brackets(v)
-            );
+            judged_line(o, p, observed, v);
         }
         None => {
             let _ = writeln!(o, "  P90: {:.2}ms", m.p90_ms);
@@ -99,6 +86,23 @@ fn metric_block(o: &mut String, m: &MetricStats, verdict: Option<&Verdict>) {
     let _ = writeln!(o, "  P99: {:.2}ms", m.p99_ms);
     let _ = writeln!(o, "  Min: {:.2}ms", m.min_ms);
     let _ = writeln!(o, "  Max: {:.2}ms", m.max_ms);
+}
+
+/// The judged percentile: `  P90: 312.12ms (298.00–330.10) ✓ (Target: 500ms)`, and when its
+/// interval straddles the limit, how many samples would settle it.
+fn judged_line(o: &mut String, p: f64, observed: f64, v: &Verdict) {
+    let interval = words::interval(v)
+        .map(|i| format!(" {i}"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        o,
+        "  P{p}: {observed:.2}ms{interval} {} {}",
+        words::mark(v),
+        target_in_brackets(v)
+    );
+    if let Some(settle) = words::settle(v) {
+        let _ = writeln!(o, "    inconclusive: {settle}");
+    }
 }
 
 /// Metrics without a target, one line each.
@@ -267,5 +271,12 @@ fn verdict_line(o: &mut String, s: &Summary) {
     }
     if !goals.is_empty() {
         let _ = writeln!(o, "  goal missed (not a failure): {}", goals.join(", "));
+    }
+    if !s.inconclusive.is_empty() {
+        let _ = writeln!(
+            o,
+            "  inconclusive, the 95% interval straddles the limit: {}",
+            s.inconclusive.join(", ")
+        );
     }
 }
