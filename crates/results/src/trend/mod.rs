@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use voiceswarm_model::plan::Labels;
 use voiceswarm_model::stats::summary::Summary;
-use voiceswarm_model::stats::{Check, Status};
+use voiceswarm_model::stats::{Check, ConfidenceInterval, Status};
 
 /// A metric's percentiles in one run, in milliseconds.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -28,6 +28,8 @@ pub struct Judged {
     pub limit_ms: f64,
     /// The judged percentile (None without samples).
     pub observed_ms: Option<f64>,
+    /// Its confidence interval (None without samples, or in a summary from before intervals).
+    pub interval: Option<ConfidenceInterval>,
     pub status: Status,
 }
 
@@ -84,12 +86,14 @@ impl Point {
                     percentile,
                     limit_ms,
                     observed_ms,
+                    interval,
                     ..
                 } => {
                     let j = Judged {
                         percentile: *percentile,
                         limit_ms: *limit_ms,
                         observed_ms: *observed_ms,
+                        interval: interval.clone(),
                         status: v.status,
                     };
                     targets.insert(v.name.clone(), j);
