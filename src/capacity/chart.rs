@@ -31,7 +31,7 @@ impl Scales {
             max_rps: steps.iter().map(|s| s.rps).fold(1.0, f64::max),
             max_ms: steps
                 .iter()
-                .flat_map(|s| s.metrics.iter().map(|m| m.p90_ms))
+                .flat_map(|s| s.metrics.iter().map(|m| m.percentiles.p90_ms))
                 .fold(1.0, f64::max),
         }
     }
@@ -115,7 +115,7 @@ fn metric_line(o: &mut String, sc: &Scales, steps: &[&StepResult], name: &str, i
         .iter()
         .filter_map(|s| {
             let m = s.metrics.iter().find(|m| m.name == name)?;
-            Some((sc.x(s.x()), sc.y(m.p90_ms, sc.max_ms)))
+            Some((sc.x(s.x()), sc.y(m.percentiles.p90_ms, sc.max_ms)))
         })
         .collect();
     let line: Vec<String> = pts.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect();
@@ -184,9 +184,9 @@ pub fn html(svg: &str, steps: &[StepResult], verdict: &str) -> String {
                 format!(
                     "{} {:.1}/{:.1}/{:.1}",
                     esc(&m.name),
-                    m.p50_ms,
-                    m.p90_ms,
-                    m.p99_ms
+                    m.percentiles.p50_ms,
+                    m.percentiles.p90_ms,
+                    m.percentiles.p99_ms
                 )
             })
             .collect();

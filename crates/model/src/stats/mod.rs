@@ -1,5 +1,5 @@
 //! Numbers: the recorder (HDR histograms), targets, percentiles and their confidence intervals,
-//! verdicts, merging and baselines. Verdicts are made here and nowhere else.
+//! verdicts, merging and the regression rule. Verdicts are made here and nowhere else.
 
 pub mod histogram;
 pub mod interval;
@@ -17,6 +17,6 @@ pub mod verdict;
 pub use interval::{ConfidenceInterval, Decision, CONFIDENCE};
 pub use recorder::Recorder;
 pub use recording::Recording;
-pub use summary::{summarize, RunInfo, Summary, SummaryKind};
+pub use summary::{summarize, Percentiles, RunInfo, Summary, SummaryKind};
 pub use targets::{Target, Targets};
 pub use verdict::{Check, Status, Verdict};

@@ -39,7 +39,27 @@ pub struct MetricStats {
     pub max_ms: f64,
 }
 
+/// A metric's usual percentiles in milliseconds: the one type summary rows, the trend and
+/// capacity steps show them with.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Percentiles {
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+}
+
 impl MetricStats {
+    /// The row's P50, P90, P95 and P99.
+    pub fn percentiles(&self) -> Percentiles {
+        Percentiles {
+            p50_ms: self.median_ms,
+            p90_ms: self.p90_ms,
+            p95_ms: self.p95_ms,
+            p99_ms: self.p99_ms,
+        }
+    }
+
     pub fn of(name: &str, h: &Histogram<u64>) -> Self {
         Self {
             name: name.to_string(),
