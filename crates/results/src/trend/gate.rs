@@ -1,8 +1,8 @@
 //! The regression gate: the newest run against the median of the previous N comparable runs
 //! (same profile, load, scenario file and host), by the rule `report --baseline` applies too
-//! ([`Rule`]): a judged percentile worse by more than the threshold, or a target that flipped to
-//! missed, and in either case significantly so. Rises chance can explain and runs too small to
-//! tell are listed apart, never failed.
+//! ([`Rule`]): a judged percentile worse by more than the threshold and significantly so, or a
+//! target that flipped to missed with evidence (a significant rise, or a conclusive miss). Rises
+//! chance can explain and runs too small to tell are listed apart, never failed.
 
 use super::Point;
 use serde::Serialize;
