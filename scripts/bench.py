@@ -21,17 +21,26 @@
    at 100 calls and at that count. BENCH_CALLS (100,250,500,1000,1500,2000,3000), BENCH_CALL_SECONDS (30).
 11. arrivals: how late arrivals start against their schedule at BENCH_ARRIVAL_RATE (1000/s) on one core.
 12. trend: `voiceswarm trend` over 1,000 run folders (copies of one real run, a day apart), best of 3.
+13. verdicts: the regression rule (`report --baseline`, the rule `trend` applies too) on BENCH_VERDICT_PAIRS (100)
+   pairs of identical short runs (how many it flags: goal ≤ 1) and as many pairs whose second run's backend is 15 %
+   slower (goal: flagged in ≥ 95 %), each run a few seconds of the company lookup with no think time against the
+   in-process backend's seeded latency model, at least 2,000 samples; and how often each run's 95 % interval holds
+   the true P90 (the P90 of all runs of its configuration pooled; goal 93–97 %). BENCH_VERDICT_USERS (48) and
+   BENCH_VERDICT_SECONDS (2) size a run.
 7. soak (only with BENCH_ONLY=soak, `make soak`): the medium profile for BENCH_SOAK_MINUTES (30);
    generator RSS at the start and the end of the hold.
 
 Results are printed and written to bench-results/<UTC time>.md. Environment: BENCH_SECONDS (15),
-BENCH_REPS (3), BENCH_USERS (50), BENCH_CALLERS (1000,10000), BENCH_ONLY (comma list of the names above).
+BENCH_REPS (3), BENCH_USERS (50), BENCH_CALLERS (1000,10000), BENCH_ONLY (comma list of the names above),
+BENCH_BIN (a voiceswarm binary to use instead of building target/release/voiceswarm).
 """
 import csv as csvmod, json, os, shutil, socket, statistics, subprocess, sys, tempfile, time, urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(ROOT)
-BIN = "target/release/voiceswarm"
+# BENCH_BIN runs another build of voiceswarm (no release build is made then): the verdicts part
+# measures the backend's sleeps, which an optimised test build times as well.
+BIN = os.environ.get("BENCH_BIN", "target/release/voiceswarm")
 BARE = "target/release/examples/bare_goose"
 SECONDS = int(os.environ.get("BENCH_SECONDS", "15"))
 REPS = int(os.environ.get("BENCH_REPS", "3"))
@@ -484,21 +493,96 @@ def bench_trend():
         f"trend.html {size / 1024:.0f} KiB")
 
 
+def verdict_run(out, seed, scale, users, seconds):
+    """One run of the verdicts benchmark into `out`; its company:lookup verdict."""
+    subprocess.run([BIN, "run", "--scenario-file", "benches/company.json", "--targets", "benches/verdict_targets.json",
+                    "-u", str(users), "-r", str(users), "-t", f"{seconds}s", "-q", "--seed", str(seed),
+                    "--latency-scale", str(scale), "--workers-per-component", "1000", "--out", out],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    s = json.load(open(os.path.join(out, "summary.json")))
+    return next(v for v in s["verdicts"] if v["name"] == "company:lookup")
+
+
+def gate_flags(old, new):
+    """Whether `report --baseline old new` calls it a regression (exit 1)."""
+    r = subprocess.run([BIN, "report", "--baseline", old, new], capture_output=True, text=True)
+    if r.returncode not in (0, 1):
+        raise SystemExit(f"bench: report --baseline failed:\n{r.stderr}")
+    return r.returncode == 1
+
+
+def pooled_p90(dirs, out):
+    """The P90 of company:lookup over every run in `dirs`, their histograms merged exactly."""
+    subprocess.run([BIN, "report", *dirs, "--allow-mixed", "--out", out], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, check=False)
+    s = json.load(open(os.path.join(out, "summary.json")))
+    return next(v for v in s["verdicts"] if v["name"] == "company:lookup")
+
+
+def covered(verdicts, truth):
+    """How many of the verdicts' intervals hold `truth` (a missing bound is open)."""
+    hits = 0
+    for v in verdicts:
+        i = v["interval"]
+        hits += (i["lower_ms"] is None or i["lower_ms"] <= truth) and (i["upper_ms"] is None or truth <= i["upper_ms"])
+    return hits
+
+
+def bench_verdicts():
+    pairs = int(os.environ.get("BENCH_VERDICT_PAIRS", "100"))
+    users = int(os.environ.get("BENCH_VERDICT_USERS", "48"))
+    seconds = int(os.environ.get("BENCH_VERDICT_SECONDS", "2"))
+    say(f"## 13. Verdicts: the regression rule on {pairs} identical pairs and {pairs} pairs 15 % slower; interval coverage")
+    say(f"Each run: `{BIN} run --scenario-file benches/company.json --targets benches/verdict_targets.json -u {users} "
+        f"-r {users} -t {seconds}s --seed N [--latency-scale 1.15] --workers-per-component 1000` (in-process backend, "
+        "its seeded log-normal model, a fresh seed per run); each pair judged by `report --baseline A B` (exit 1 = flagged).")
+    tmp = tempfile.mkdtemp(prefix="vs-verdicts-")
+    t0 = time.time()
+    base, same, slow = [], [], []
+    for i in range(pairs):
+        for k, (runs, name, scale) in enumerate([(base, "a", 1.0), (same, "b", 1.0), (slow, "s", 1.15)]):
+            out = os.path.join(tmp, f"{name}{i:03d}")
+            runs.append((out, verdict_run(out, 3 * i + k + 1, scale, users, seconds)))
+    took_runs = time.time() - t0
+    false_alarms = sum(gate_flags(a[0], b[0]) for a, b in zip(base, same))
+    detected = sum(gate_flags(a[0], s[0]) for a, s in zip(base, slow))
+    samples = sorted(v["interval"]["samples"] for _, v in base + same + slow)
+    say(f"- {3 * pairs} runs in {took_runs:.0f} s ({took_runs / (3 * pairs):.1f} s a run); company:lookup samples a run: "
+        f"min {samples[0]:,}, median {samples[len(samples) // 2]:,}")
+    say(f"- identical pairs flagged: **{false_alarms} of {pairs}** (goal ≤ 1 in 100)")
+    say(f"- pairs 15 % slower flagged: **{detected} of {pairs} ({100 * detected / pairs:.0f} %)** (goal ≥ 95 %)")
+    for label, runs in [("the unscaled runs", base + same), ("the 15 % slower runs", slow)]:
+        truth = pooled_p90([d for d, _ in runs], os.path.join(tmp, "pooled-" + label.split()[1]))
+        hits = covered([v for _, v in runs], truth["observed_ms"])
+        i = truth["interval"]
+        say(f"- 95 % interval coverage, {label}: **{hits} of {len(runs)} ({100 * hits / len(runs):.1f} %)** hold the true "
+            f"P90 {truth['observed_ms']:.2f} ms (all {len(runs)} runs pooled, {i['samples']:,} samples, its own interval "
+            f"{i['lower_ms']:.2f}–{i['upper_ms']:.2f} ms; goal 93–97 %)")
+    say(f"- took {time.time() - t0:.0f} s in all")
+
+
 def bench_calls_all():
     bench_call_fidelity(bench_calls())
 
 
 BENCHES = {"backend": bench_backend, "overhead": bench_overhead, "instructions": bench_instructions, "accuracy": bench_accuracy, "journeys": bench_journeys,
            "memory": bench_memory, "recorder": bench_recorder, "startup": bench_startup,
-           "capacity": bench_capacity, "calls": bench_calls_all, "arrivals": bench_arrivals, "trend": bench_trend}
+           "capacity": bench_capacity, "calls": bench_calls_all, "arrivals": bench_arrivals, "trend": bench_trend,
+           "verdicts": bench_verdicts}
 # Not part of a plain `make bench` (it takes half an hour): `make soak`.
 EXTRA = {"soak": bench_soak}
 
+# Parts that need none of wrk, taskset, GNU time or valgrind.
+NO_TOOLS = {"verdicts"}
+
 if __name__ == "__main__":
     for tool in ["wrk", "taskset", "/usr/bin/time", "valgrind"]:
+        if ONLY and set(ONLY) <= NO_TOOLS:
+            break
         if subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode != 0:
             raise SystemExit(f"bench: {tool} is missing: apt-get install wrk util-linux time")
-    subprocess.run(["cargo", "build", "--release", "--locked", "--bins", "--examples"], check=True)
+    if "BENCH_BIN" not in os.environ:
+        subprocess.run(["cargo", "build", "--release", "--locked", "--bins", "--examples"], check=True)
     say(f"# voiceswarm benchmarks, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {CORES} cores")
     for name, fn in {**BENCHES, **EXTRA}.items():
         if (not ONLY and name in BENCHES) or name in ONLY:

@@ -55,7 +55,7 @@ fn print_step(s: &StepResult) {
     let metrics: Vec<String> = s
         .metrics
         .iter()
-        .map(|m| format!("{} p90 {:.1}ms", m.name, m.p90_ms))
+        .map(|m| format!("{} p90 {:.1}ms", m.name, m.percentiles.p90_ms))
         .collect();
     println!(
         "capacity: {:>16}  {:>9.1} req/s  {:>6.2}% errors  {}  {}",

@@ -29,8 +29,12 @@ fn metric_lines(report: &CapacityReport, steps: &[&StepResult], i: usize) -> Vec
             let m = s.metrics.iter().find(|m| &m.name == name)?;
             Some(Point {
                 x: s.x(),
-                y: Some(m.p90_ms),
-                title: Some(format!("{}: {name} P90 {:.1} ms", load_text(s), m.p90_ms)),
+                y: Some(m.percentiles.p90_ms),
+                title: Some(format!(
+                    "{}: {name} P90 {:.1} ms",
+                    load_text(s),
+                    m.percentiles.p90_ms
+                )),
             })
         })
         .collect();
@@ -130,9 +134,9 @@ fn step_row(rows: &mut String, s: &StepResult) {
             format!(
                 "{} {:.1}/{:.1}/{:.1}",
                 esc(&m.name),
-                m.p50_ms,
-                m.p90_ms,
-                m.p99_ms
+                m.percentiles.p50_ms,
+                m.percentiles.p90_ms,
+                m.percentiles.p99_ms
             )
         })
         .collect();

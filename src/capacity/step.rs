@@ -18,7 +18,7 @@ use voiceswarm_model::plan::{Load, RunPlan};
 use voiceswarm_model::scenario::Journeys;
 use voiceswarm_model::stats::summary::Arrivals;
 use voiceswarm_model::stats::{
-    summarize, Recorder, Recording, RunInfo, Summary, SummaryKind, Targets,
+    summarize, Percentiles, Recorder, Recording, RunInfo, Summary, SummaryKind, Targets,
 };
 use voiceswarm_results::render::words;
 
@@ -42,9 +42,8 @@ impl Mode {
 pub struct MetricAtStep {
     pub name: String,
     pub count: u64,
-    pub p50_ms: f64,
-    pub p90_ms: f64,
-    pub p99_ms: f64,
+    #[serde(flatten)]
+    pub percentiles: Percentiles,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -185,9 +184,7 @@ impl Stepper<'_> {
             .map(|m| MetricAtStep {
                 name: m.name.clone(),
                 count: m.count,
-                p50_ms: m.median_ms,
-                p90_ms: m.p90_ms,
-                p99_ms: m.p99_ms,
+                percentiles: m.percentiles(),
             })
             .collect();
         let result = StepResult {

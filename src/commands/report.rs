@@ -25,7 +25,8 @@ pub struct ReportArgs {
     /// Compare against this baseline run folder instead of judging targets
     #[arg(long, value_name = "RUN_DIR")]
     pub baseline: Option<PathBuf>,
-    /// Allowed growth of a judged percentile before it is a regression, in percent
+    /// Allowed growth of a judged percentile before it is a regression, in percent (a
+    /// regression must also be significant at the 5% level)
     #[arg(long, default_value_t = 10.0, value_name = "PERCENT",
           value_parser = |s: &str| voiceswarm_model::units::parse_number_at_least(s, 0.0))]
     pub regression_threshold: f64,
@@ -202,7 +203,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<u8> {
         let deltas =
             regression::compare((&base.recording, &base_summary), (&merged, &summary), rule);
         print!("{}", baseline::render(&deltas, rule));
-        return Ok(u8::from(deltas.iter().any(|d| d.regression)));
+        return Ok(u8::from(deltas.iter().any(|d| d.regressed())));
     }
     match &args.out {
         Some(out) => {

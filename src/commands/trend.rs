@@ -32,7 +32,8 @@ pub struct TrendArgs {
     /// Only runs started at or after DATE (2026-11-01, or an RFC 3339 time)
     #[arg(long, value_name = "DATE", value_parser = |s: &str| parse_since(s).map(|_| s.to_string()))]
     pub since: Option<String>,
-    /// Allowed growth of a judged percentile against the baseline before it is a regression, in percent
+    /// Allowed growth of a judged percentile against the baseline before it is a regression, in
+    /// percent (a regression must also be significant at the 5% level)
     #[arg(long, default_value_t = 10.0, value_name = "PERCENT",
           value_parser = |s: &str| voiceswarm_model::units::parse_number_at_least(s, 0.0))]
     pub regression_threshold: f64,
@@ -89,6 +90,9 @@ fn print_outcome(points: &[Point], skipped: &[Skipped], gate: &Gate) {
     }
     for f in &gate.findings {
         println!("  ✗ {}", f.line());
+    }
+    for f in &gate.unsettled {
+        println!("  ? {}", f.line());
     }
     if gate.regressed {
         println!("REGRESSION: {} finding(s)", gate.findings.len());

@@ -6,12 +6,17 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 fn probe(dir: &Path, name: &str, ms: &str) -> PathBuf {
+    probe_samples(dir, name, ms, "30")
+}
+
+/// A probe of stt, company and search, `samples` calls each, every stage taking `ms`.
+fn probe_samples(dir: &Path, name: &str, ms: &str, samples: &str) -> PathBuf {
     let out = dir.join(name);
     let o = voiceswarm(
         &[
             "probe",
             "--samples",
-            "30",
+            samples,
             "--warmup",
             "1",
             "--fixed-latency-ms",
@@ -153,12 +158,14 @@ fn report_merges_folders_losslessly_and_judges_the_result() {
     );
 }
 
+/// The baseline rule needs evidence: 40 samples give P90 a 95 % upper bound (36 is the least),
+/// 30 do not, and then a slowdown is said to be untellable rather than called a regression.
 #[test]
 fn baseline_flags_a_planted_regression_and_not_noise() {
     let dir = tmp();
-    let base = probe(dir.path(), "base", "20");
-    let same = probe(dir.path(), "same", "20");
-    let slow = probe(dir.path(), "slow", "30");
+    let base = probe_samples(dir.path(), "base", "20", "40");
+    let same = probe_samples(dir.path(), "same", "20", "40");
+    let slow = probe_samples(dir.path(), "slow", "30", "40");
     let o = voiceswarm(
         &[
             "report",
@@ -185,6 +192,26 @@ fn baseline_flags_a_planted_regression_and_not_noise() {
         "{}",
         text(&o)
     );
+    assert!(text(&o).contains("significant: the new run's 95% lower bound"));
+    assert!(text(&o).contains("Rule: a metric with a target regresses"));
+    // 30 samples: no upper bound for the baseline's P90, so the rule cannot tell.
+    let small = probe(dir.path(), "small", "20");
+    let o = voiceswarm(
+        &[
+            "report",
+            "--baseline",
+            small.to_str().unwrap(),
+            slow.to_str().unwrap(),
+        ],
+        Duration::from_secs(30),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("stt:transcribe  ? not a regression: P90 +"),
+        "{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("too few samples to tell: the baseline has no 95% upper bound"));
 }
 
 #[test]

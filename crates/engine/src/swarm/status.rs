@@ -1,13 +1,14 @@
 //! The live status line of a headless run: elapsed / planned, users, requests per second,
-//! errors, and the worst judged percentile against its target so far. Redrawn in place each
-//! second on a terminal; printed every 10 s when the output is a log (CI).
+//! errors, and the worst judged percentile against its target so far, marked by the same
+//! verdict the final summary makes ([`Verdict::latency`]). Redrawn in place each second on a
+//! terminal; printed every 10 s when the output is a log (CI).
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use voiceswarm_model::stats::histogram::{ms, percentile_us};
-use voiceswarm_model::stats::{Recorder, Recording, Targets};
+use voiceswarm_model::stats::{Recorder, Recording, Status as Judged, Targets, Verdict};
 use voiceswarm_model::units::format_duration;
 use voiceswarm_model::vocab::counter::{FAILURES, REQUESTS};
 
@@ -21,9 +22,10 @@ pub struct Status {
     pub users_seen: Arc<AtomicUsize>,
 }
 
-/// The worst latency target so far: (metric, percentile, observed ms, limit ms).
-fn worst(rec: &Recording, targets: &Targets) -> Option<(String, f64, f64, f64)> {
-    targets
+/// The worst latency target so far, as the final summary would judge it now: (metric,
+/// percentile, observed ms, limit ms, mark).
+fn worst(rec: &Recording, targets: &Targets) -> Option<(String, f64, f64, f64, &'static str)> {
+    let (t, observed, _) = targets
         .metrics
         .iter()
         .filter_map(|t| {
@@ -31,8 +33,15 @@ fn worst(rec: &Recording, targets: &Targets) -> Option<(String, f64, f64, f64)> 
             let observed = percentile_us(h, t.percentile);
             Some((t, observed, observed / t.limit_us))
         })
-        .max_by(|a, b| a.2.total_cmp(&b.2))
-        .map(|(t, observed, _)| (t.metric.clone(), t.percentile, ms(observed), ms(t.limit_us)))
+        .max_by(|a, b| a.2.total_cmp(&b.2))?;
+    let verdict = Verdict::latency(t, rec.histograms.get(&t.metric), None);
+    let mark = match verdict.status {
+        Judged::Met => "✓",
+        _ if verdict.fails() => "✗",
+        _ => "–",
+    };
+    let limit = ms(t.limit_us);
+    Some((t.metric.clone(), t.percentile, ms(observed), limit, mark))
 }
 
 impl Status {
@@ -53,8 +62,7 @@ impl Status {
             "{time}  users {}  {rps:.1} req/s  errors {failures} ({rate:.2}%)",
             self.users_seen.load(Ordering::Relaxed)
         );
-        if let Some((metric, p, observed, limit)) = worst(rec, &self.targets) {
-            let mark = if observed <= limit { "✓" } else { "✗" };
+        if let Some((metric, p, observed, limit, mark)) = worst(rec, &self.targets) {
             line.push_str(&format!(
                 "  worst P{p} {metric} {observed:.0}ms / {limit}ms {mark}"
             ));
@@ -137,5 +145,35 @@ mod tests {
             line,
             "42s of 2m  users 10  18.2 req/s  errors 1 (5.00%)  worst P90 llm:complete 600ms / 300ms ✗"
         );
+    }
+
+    /// The line used to compare rounded milliseconds itself: every sample exactly at a 100 ms
+    /// limit reads 100.03 ms (the top of its histogram bucket), so the line said ✗ while the
+    /// final verdict — a value in the limit's bucket is at the limit — says met. It now asks
+    /// the verdict.
+    #[test]
+    fn the_mark_is_the_final_verdicts() {
+        let r = Arc::new(Recorder::new(1));
+        for _ in 0..50 {
+            r.record_us(0, "stt:transcribe", 100_000);
+        }
+        let targets = Targets::parse(
+            r#"{"error_rate":"1%","metrics":{"stt:transcribe":{"limit":"100ms"}}}"#,
+            "t",
+        )
+        .unwrap();
+        let rec = r.snapshot();
+        let h = rec.histograms.get("stt:transcribe");
+        assert!(ms(percentile_us(h.unwrap(), 90.0)) > 100.0);
+        let final_verdict = Verdict::latency(&targets.metrics[0], h, None);
+        assert_eq!(final_verdict.status, Judged::Met);
+        let s = Status {
+            recorder: r.clone(),
+            targets,
+            planned: None,
+            users_seen: Arc::new(AtomicUsize::new(1)),
+        };
+        let line = s.line(Duration::from_secs(1), 1.0, &rec);
+        assert!(line.ends_with("100ms / 100ms ✓"), "{line}");
     }
 }

@@ -1,5 +1,6 @@
 //! Turns a recording into the run's summary: per-metric statistics, totals (error rate,
-//! throughput, cache), every verdict, and the overall result and exit code.
+//! throughput, cache), every verdict (judged percentiles with their confidence intervals), and
+//! the overall result and exit code.
 
 use super::histogram::{ms, percentile_us};
 use super::not_run::JourneysNotRun;
@@ -14,8 +15,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Version of `summary.json`'s layout (schemas/summary.schema.json).
-pub const SCHEMA_VERSION: u32 = 3;
+/// Version of `summary.json`'s layout (schemas/summary.schema.json). 4: every judged percentile
+/// carries its confidence interval; `inconclusive` lists the verdicts whose interval straddles
+/// the limit; a latency target may be `inconclusive` (its `min_samples`).
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// A generator whose call frames leave more than 20 ms late (P99) is not keeping real time:
 /// one whole frame behind.
@@ -37,7 +40,27 @@ pub struct MetricStats {
     pub max_ms: f64,
 }
 
+/// A metric's usual percentiles in milliseconds: the one type summary rows, the trend and
+/// capacity steps show them with.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Percentiles {
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+}
+
 impl MetricStats {
+    /// The row's P50, P90, P95 and P99.
+    pub fn percentiles(&self) -> Percentiles {
+        Percentiles {
+            p50_ms: self.median_ms,
+            p90_ms: self.p90_ms,
+            p95_ms: self.p95_ms,
+            p99_ms: self.p99_ms,
+        }
+    }
+
     pub fn of(name: &str, h: &Histogram<u64>) -> Self {
         Self {
             name: name.to_string(),
@@ -221,7 +244,7 @@ impl SummaryKind {
 #[serde(deny_unknown_fields)]
 #[schemars(title = "voiceswarm summary.json")]
 pub struct Summary {
-    #[schemars(range(min = 3, max = 3))]
+    #[schemars(range(min = 4, max = 4))]
     pub schema_version: u32,
     pub kind: SummaryKind,
     pub label: String,
@@ -244,6 +267,10 @@ pub struct Summary {
     pub passed: bool,
     /// The names of the verdicts that fail the run.
     pub missed: Vec<String>,
+    /// The names of the verdicts whose confidence interval straddles the limit (judged on the
+    /// point estimate, or `inconclusive` for too few samples).
+    #[serde(default)]
+    pub inconclusive: Vec<String>,
     pub exit_code: i32,
     /// Things worth showing beside the figures.
     pub notes: Vec<String>,
@@ -344,6 +371,11 @@ pub fn summarize(rec: &Recording, targets: &Targets, info: &RunInfo) -> Summary 
         .map(|v| v.name.clone())
         .collect();
     let passed = missed.is_empty();
+    let inconclusive = verdicts
+        .iter()
+        .filter(|v| v.inconclusive())
+        .map(|v| v.name.clone())
+        .collect();
     Summary {
         schema_version: SCHEMA_VERSION,
         kind: info.kind,
@@ -360,6 +392,7 @@ pub fn summarize(rec: &Recording, targets: &Targets, info: &RunInfo) -> Summary 
         not_run: info.not_run.clone(),
         passed,
         missed,
+        inconclusive,
         exit_code: if passed { 0 } else { 1 },
         notes: info.notes.clone(),
     }
@@ -377,7 +410,7 @@ mod tests {
     use super::*;
     use crate::stats::histogram::new_histogram;
     use crate::stats::recorder::Recorder;
-    use crate::stats::verdict::Status;
+    use crate::stats::verdict::{Check, Status};
 
     fn targets() -> Targets {
         Targets::parse(
@@ -534,6 +567,89 @@ mod tests {
         let s = summarize(&r.snapshot(), &targets(), &i);
         assert_eq!(s.missed, vec!["goose_threshold: p90<1ms".to_string()]);
         assert_eq!(s.exit_code, 1);
+    }
+
+    /// A run with `n` samples of `stt:transcribe` spread evenly over 60..120 ms (P90 about
+    /// 114 ms), and 100 of `llm:complete` far within its limit.
+    fn near_the_limit(n: u64, stt_target: &str) -> Summary {
+        let r = Recorder::new(1);
+        for i in 0..n {
+            r.record_us(0, "stt:transcribe", 60_000 + i * 60_000 / n);
+        }
+        for _ in 0..100 {
+            r.record_us(0, "llm:complete", 100_000);
+        }
+        r.count(0, REQUESTS, n + 100);
+        let targets = Targets::parse(
+            &format!(
+                r#"{{"error_rate":"1%","metrics":{{"stt:transcribe":{stt_target},
+                "llm:complete":{{"limit":"300ms"}}}}}}"#
+            ),
+            "t",
+        )
+        .unwrap();
+        summarize(&r.snapshot(), &targets, &info())
+    }
+
+    #[test]
+    fn every_judged_percentile_carries_its_interval() {
+        let s = near_the_limit(1_000, r#"{"limit":"100ms"}"#);
+        let Check::Latency {
+            observed_ms: Some(observed),
+            interval: Some(i),
+            inconclusive,
+            ..
+        } = &s.verdict("stt:transcribe").unwrap().check
+        else {
+            panic!("no interval: {s:?}")
+        };
+        let (lo, hi) = (i.lower_ms.unwrap(), i.upper_ms.unwrap());
+        assert!(
+            lo < *observed && *observed < hi && hi - lo < 3.0,
+            "{lo} {observed} {hi}"
+        );
+        assert_eq!((i.confidence, i.samples), (0.95, 1_000));
+        // 114 ms against 100 ms with 1,000 samples: clearly missed.
+        assert!(!inconclusive && s.inconclusive.is_empty());
+        assert_eq!(s.missed, vec!["stt:transcribe".to_string()]);
+    }
+
+    #[test]
+    fn a_straddling_interval_is_marked_and_judged_on_the_estimate() {
+        // 20 samples, P90 at 111 ms against a 115 ms limit: met by the estimate, but P90 of 20
+        // samples has no 95 % upper bound, so chance could have decided it.
+        let s = near_the_limit(20, r#"{"limit":"115ms"}"#);
+        let v = s.verdict("stt:transcribe").unwrap();
+        assert_eq!(v.status, Status::Met);
+        assert!(v.inconclusive() && !v.fails());
+        assert_eq!(s.inconclusive, vec!["stt:transcribe".to_string()]);
+        assert_eq!(s.exit_code, 0, "the point estimate decides the exit code");
+        let Check::Latency {
+            interval: Some(i),
+            samples_to_settle: Some(m),
+            ..
+        } = &v.check
+        else {
+            panic!("{v:?}")
+        };
+        assert_eq!(i.upper_ms, None);
+        assert!(*m >= 36, "{m}");
+        // The same run against a target that asks for 200 samples: inconclusive, and failed.
+        let s = near_the_limit(20, r#"{"limit":"115ms","min_samples":200}"#);
+        let v = s.verdict("stt:transcribe").unwrap();
+        assert_eq!(v.status, Status::Inconclusive);
+        assert!(v.fails() && v.judged());
+        assert!(v
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("fewer than the target's min_samples (200)"));
+        assert_eq!(s.exit_code, 1);
+        // Optional, it fails nothing; and enough samples settle it the usual way.
+        let s = near_the_limit(20, r#"{"limit":"115ms","min_samples":200,"optional":true}"#);
+        assert!(s.passed && !s.verdict("stt:transcribe").unwrap().judged());
+        let s = near_the_limit(300, r#"{"limit":"115ms","min_samples":200}"#);
+        assert_eq!(s.verdict("stt:transcribe").unwrap().status, Status::Met);
     }
 
     #[test]

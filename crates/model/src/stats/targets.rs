@@ -1,5 +1,6 @@
-//! The targets file users edit (`scenarios/targets.json`): per metric a percentile, a limit and an
-//! optional goal; the error-rate limit; an optional minimum throughput. Loading validates all.
+//! The targets file users edit (`scenarios/targets.json`): per metric a percentile, a limit, an
+//! optional goal and an optional minimum of samples; the error-rate limit; an optional minimum
+//! throughput. Loading validates all.
 
 use crate::inputs::Input;
 use crate::units::{parse_percent, parse_percentile, parse_time_us};
@@ -30,6 +31,8 @@ struct RawTarget {
     #[serde(default)]
     optional: bool,
     #[serde(default)]
+    min_samples: Option<u64>,
+    #[serde(default)]
     description: Option<String>,
 }
 
@@ -58,6 +61,10 @@ pub struct Target {
     pub goal_us: Option<f64>,
     /// No samples is then "no data" without failing the run.
     pub optional: bool,
+    /// With fewer samples than this, a percentile whose confidence interval straddles the limit
+    /// is not judged on its point estimate: the verdict is `inconclusive`, which fails the run
+    /// unless the target is optional. None: the point estimate always decides.
+    pub min_samples: Option<u64>,
     pub description: Option<String>,
 }
 
@@ -80,6 +87,7 @@ impl Target {
             limit_us: parse_time_us(limit).map_err(|e| bad(&e))?,
             goal_us: None,
             optional: false,
+            min_samples: None,
             description: None,
         })
     }
@@ -148,12 +156,18 @@ impl Targets {
             if goal_us.is_some_and(|g| g > limit_us) {
                 return Err(at("goal: must not be above the limit".into()));
             }
+            if t.min_samples == Some(0) {
+                return Err(at(
+                    "min_samples: write a count of at least 1 (or leave it out)".into(),
+                ));
+            }
             metrics.push(Target {
                 metric: name,
                 percentile,
                 limit_us,
                 goal_us,
                 optional: t.optional,
+                min_samples: t.min_samples,
                 description: t.description,
             });
         }
@@ -191,6 +205,9 @@ impl Targets {
                 });
                 if let Some(g) = t.goal_us {
                     v["goal"] = format!("{g}us").into();
+                }
+                if let Some(m) = t.min_samples {
+                    v["min_samples"] = m.into();
                 }
                 if let Some(d) = &t.description {
                     v["description"] = d.clone().into();
@@ -248,7 +265,7 @@ mod tests {
         "error_rate": "1%",
         "metrics": {
             "stt:transcribe": {"percentile": "p90", "limit": "100ms"},
-            "pipeline:voice_turn": {"limit": "500ms", "goal": "335ms"},
+            "pipeline:voice_turn": {"limit": "500ms", "goal": "335ms", "min_samples": 400},
             "cache:read": {"limit": "5ms", "optional": true}
         }
     }"#;
@@ -265,6 +282,7 @@ mod tests {
             .unwrap();
         assert_eq!(turn.percentile, 90.0);
         assert_eq!(turn.goal_us, Some(335_000.0));
+        assert_eq!(turn.min_samples, Some(400));
     }
 
     #[test]
@@ -295,6 +313,13 @@ mod tests {
         assert!(e.contains("unknown field"), "{e}");
         let e = err(r#"{"error_rate":"1%","metrics":{"a:b":{"limit":"1ms","goal":"2ms"}}}"#);
         assert!(e.contains("goal"), "{e}");
+        let e = err(r#"{"error_rate":"1%","metrics":{"a:b":{"limit":"1ms","min_samples":0}}}"#);
+        assert!(e.contains("metrics.a:b: min_samples"), "{e}");
+        let e = err(r#"{"error_rate":"1%","metrics":{"a:b":{"limit":"1ms","min_samples":-5}}}"#);
+        assert!(
+            e.contains("min_samples") || e.contains("invalid value"),
+            "{e}"
+        );
     }
 
     #[test]

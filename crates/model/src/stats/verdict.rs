@@ -1,8 +1,29 @@
 //! Verdicts: the one place where a run is judged. Every kind of check — a latency target, the
 //! error rate, throughput, a Goose `--threshold` rule, a component's errors — becomes a
-//! [`Verdict`] here, is saved in summary.json, and is only rendered elsewhere.
+//! [`Verdict`] here, is saved in summary.json, and is only rendered elsewhere. The live status
+//! line, capacity's SLO checks and both regression gates use these verdicts too.
+//!
+//! # A latency target, and what an inconclusive one does to the exit code
+//!
+//! A latency target is judged on its percentile's point estimate, as it always was: at or
+//! within the limit (in the same histogram bucket counts as at it) is met, above is missed.
+//! Beside it every judged percentile carries its 95 % confidence interval ([`super::interval`]).
+//! When the interval straddles the limit the verdict is marked *inconclusive* and says how many
+//! samples would settle it, but the point estimate still decides met or missed — unless the
+//! target sets `min_samples` and the run has fewer: then the status is
+//! [`Status::Inconclusive`], which fails the run (exit code 1) unless the target is optional.
+//!
+//! Why: the exit code stays a deterministic function of the recording, and the same run gives
+//! the same exit code it gave before intervals existed. Failing every straddling interval would
+//! make a short CI run red whenever a healthy service sits near its limit; passing them would
+//! let a real miss through whenever the run is short. The point estimate is the best single
+//! guess either way, and the inconclusive mark tells the reader how far to trust it. A CI job
+//! that wants evidence, not a best guess, sets `min_samples`.
 
 use super::histogram::{ms, percentile_us, within_limit};
+use super::interval::{
+    decide, quantile_interval, samples_to_settle, ConfidenceInterval, Decision, CONFIDENCE,
+};
 use super::targets::Target;
 use hdrhistogram::Histogram;
 use schemars::JsonSchema;
@@ -23,6 +44,9 @@ pub enum Status {
     /// No user ran the journeys that record it (fewer users than journeys): neither met nor
     /// failed, and said so.
     NotRun,
+    /// Fewer samples than the target's `min_samples` and a confidence interval that straddles
+    /// the limit: fails the run unless the target is optional.
+    Inconclusive,
 }
 
 /// What was checked, with the figures of that kind of check.
@@ -33,7 +57,21 @@ pub enum Check {
     Latency {
         percentile: f64,
         limit_ms: f64,
+        /// The percentile's point estimate, which decides met or missed.
         observed_ms: Option<f64>,
+        /// The percentile's 95 % confidence interval (None without data, and for P100).
+        #[serde(default)]
+        interval: Option<ConfidenceInterval>,
+        /// The interval straddles the limit: the point estimate decided, chance could have.
+        #[serde(default)]
+        inconclusive: bool,
+        /// Inconclusive: about how many samples would settle it, at the observed spread (None
+        /// when the percentile sits in the limit's histogram bucket: no count can).
+        #[serde(default)]
+        samples_to_settle: Option<u64>,
+        /// The target's minimum of samples for judging a straddling interval on its estimate.
+        #[serde(default)]
+        min_samples: Option<u64>,
         goal_ms: Option<f64>,
         /// None without a goal or without data.
         goal_met: Option<bool>,
@@ -60,7 +98,13 @@ pub enum Check {
     },
     /// The generator's own pacing of real-time audio: its frames' lateness P99 against a
     /// limit. Missed, the figures are the generator's, not the system's.
-    Pacing { p99_ms: f64, limit_ms: f64 },
+    Pacing {
+        p99_ms: f64,
+        limit_ms: f64,
+        /// The P99's 95 % confidence interval.
+        #[serde(default)]
+        interval: Option<ConfidenceInterval>,
+    },
 }
 
 /// One judged check.
@@ -81,7 +125,9 @@ impl Verdict {
     pub fn fails(&self) -> bool {
         match self.status {
             Status::Missed => true,
-            Status::NoData => !matches!(self.check, Check::Latency { optional: true, .. }),
+            Status::NoData | Status::Inconclusive => {
+                !matches!(self.check, Check::Latency { optional: true, .. })
+            }
             Status::Met | Status::Skipped | Status::NotRun => false,
         }
     }
@@ -97,6 +143,19 @@ impl Verdict {
         )
     }
 
+    /// Whether the percentile's confidence interval straddles the limit (the status then came
+    /// from the point estimate, or is [`Status::Inconclusive`]).
+    pub fn inconclusive(&self) -> bool {
+        self.status == Status::Inconclusive
+            || matches!(
+                self.check,
+                Check::Latency {
+                    inconclusive: true,
+                    ..
+                }
+            )
+    }
+
     /// Whether this is a latency target (the kind the per-metric tables show).
     pub fn is_latency(&self) -> bool {
         matches!(self.check, Check::Latency { .. })
@@ -105,8 +164,8 @@ impl Verdict {
     /// A verdict that is neither met nor missed but not judged at all (skipped, not run, or
     /// optional without data): it is not counted among the judged targets.
     pub fn judged(&self) -> bool {
-        !(matches!(self.status, Status::Skipped | Status::NotRun)
-            || (self.status == Status::NoData && !self.fails()))
+        let unjudged = matches!(self.status, Status::NoData | Status::Inconclusive);
+        !(matches!(self.status, Status::Skipped | Status::NotRun) || (unjudged && !self.fails()))
     }
 
     /// A target without data whose journeys no user ran is not run, for `why`; any other
@@ -122,18 +181,15 @@ impl Verdict {
     /// A latency target judged on `hist` (None or empty: no samples); `skipped` says why the
     /// metric was deliberately not measured.
     pub fn latency(target: &Target, hist: Option<&Histogram<u64>>, skipped: Option<&str>) -> Self {
-        let hist = hist.filter(|h| !h.is_empty());
-        let observed = hist.map(|h| percentile_us(h, target.percentile));
-        let within = |limit_us: f64| {
-            hist.zip(observed)
-                .is_some_and(|(h, v)| within_limit(h, v, limit_us))
-        };
-        let (status, reason) = match (skipped, observed) {
+        let judged = hist
+            .filter(|h| !h.is_empty())
+            .map(|h| Judged::of(target, h));
+        let (status, reason) = match (skipped, &judged) {
             (Some(why), _) => (Status::Skipped, Some(why.to_string())),
             (None, None) => (Status::NoData, Some("no samples recorded".to_string())),
-            (None, Some(_)) if within(target.limit_us) => (Status::Met, None),
-            (None, Some(_)) => (Status::Missed, None),
+            (None, Some(j)) => (j.status, j.reason.clone()),
         };
+        let judged = judged.filter(|_| status != Status::Skipped);
         Verdict {
             name: target.metric.clone(),
             status,
@@ -141,12 +197,15 @@ impl Verdict {
             check: Check::Latency {
                 percentile: target.percentile,
                 limit_ms: ms(target.limit_us),
-                observed_ms: observed.map(ms),
+                observed_ms: hist
+                    .filter(|h| !h.is_empty())
+                    .map(|h| ms(percentile_us(h, target.percentile))),
+                interval: judged.as_ref().and_then(|j| j.interval.clone()),
+                inconclusive: judged.as_ref().is_some_and(|j| j.inconclusive),
+                samples_to_settle: judged.as_ref().and_then(|j| j.samples_to_settle),
+                min_samples: target.min_samples,
                 goal_ms: target.goal_us.map(ms),
-                goal_met: match (target.goal_us, observed) {
-                    (Some(g), Some(_)) if status != Status::Skipped => Some(within(g)),
-                    _ => None,
-                },
+                goal_met: judged.as_ref().and_then(|j| j.goal_met),
                 optional: target.optional,
             },
         }
@@ -247,6 +306,7 @@ impl Verdict {
     /// The generator kept real time when its frames' lateness P99 is within `limit_us`.
     pub fn pacing(h: &Histogram<u64>, limit_us: f64) -> Self {
         let p99 = percentile_us(h, 99.0);
+        let interval = quantile_interval(h, 99.0, CONFIDENCE).map(|i| ConfidenceInterval::of(&i));
         let kept = within_limit(h, p99, limit_us);
         Verdict {
             name: "generator:pacing".into(),
@@ -259,6 +319,7 @@ impl Verdict {
             check: Check::Pacing {
                 p99_ms: ms(p99),
                 limit_ms: ms(limit_us),
+                interval,
             },
         }
     }
@@ -270,6 +331,51 @@ impl Verdict {
             self.check,
             Check::GooseThreshold { .. } | Check::ComponentErrors { .. }
         )
+    }
+}
+
+/// A latency target's percentile judged on a histogram with samples.
+struct Judged {
+    status: Status,
+    reason: Option<String>,
+    interval: Option<ConfidenceInterval>,
+    inconclusive: bool,
+    samples_to_settle: Option<u64>,
+    goal_met: Option<bool>,
+}
+
+impl Judged {
+    fn of(target: &Target, h: &Histogram<u64>) -> Self {
+        let (p, limit) = (target.percentile, target.limit_us);
+        let observed = percentile_us(h, p);
+        let interval = quantile_interval(h, p, CONFIDENCE);
+        let inconclusive = interval
+            .as_ref()
+            .is_some_and(|i| decide(h, i, limit) == Decision::Inconclusive);
+        let n = h.len();
+        let short = target.min_samples.filter(|&m| inconclusive && n < m);
+        let status = match short {
+            Some(_) => Status::Inconclusive,
+            None if within_limit(h, observed, limit) => Status::Met,
+            None => Status::Missed,
+        };
+        let reason = short.map(|m| {
+            format!(
+                "{n} samples, fewer than the target's min_samples ({m}), and the {}% interval \
+                 straddles the limit",
+                100.0 * CONFIDENCE
+            )
+        });
+        Judged {
+            status,
+            reason,
+            interval: interval.as_ref().map(ConfidenceInterval::of),
+            inconclusive,
+            samples_to_settle: inconclusive
+                .then(|| samples_to_settle(h, p, limit, CONFIDENCE))
+                .flatten(),
+            goal_met: target.goal_us.map(|g| within_limit(h, observed, g)),
+        }
     }
 }
 
@@ -294,6 +400,7 @@ mod tests {
             limit_us,
             goal_us,
             optional,
+            min_samples: None,
             description: None,
         }
     }

@@ -1,23 +1,35 @@
 //! The baseline comparison as console text: the rule first, then each metric's P50/P90/P95/P99
-//! before and after, regressions marked, metrics without a target labelled as not judged.
+//! before and after, regressions marked with their evidence, rises chance can explain and runs
+//! too small to tell said as such, metrics without a target labelled as not judged.
 
 use std::fmt::Write;
-use voiceswarm_model::stats::regression::{Delta, Rule};
+use voiceswarm_model::stats::regression::{Delta, Finding, Outcome, Rule};
+
+/// The tag after a metric's name: what the rule made of its judged percentile.
+fn tag(finding: Option<&Finding>) -> String {
+    let Some(f) = finding else {
+        return "  (no target: not judged)".to_string();
+    };
+    let p = f.percentile.unwrap_or_default();
+    let change = f.change_percent.unwrap_or_default();
+    match f.outcome {
+        Outcome::Regressed if f.flipped => format!(
+            "  ✗ REGRESSION: target now missed, P{p} {change:+.1}%, {}",
+            f.evidence()
+        ),
+        Outcome::Regressed => format!("  ✗ REGRESSION: P{p} {change:+.1}%, {}", f.evidence()),
+        Outcome::NotSignificant | Outcome::TooFewSamples => {
+            format!("  ? not a regression: P{p} {change:+.1}%, {}", f.evidence())
+        }
+        Outcome::Within => format!("  ✓ judged at P{p}"),
+    }
+}
 
 pub fn render(deltas: &[Delta], rule: Rule) -> String {
     let mut s = String::from("BASELINE COMPARISON\n===================\n");
     let _ = writeln!(s, "Rule: {}.", rule.describe());
     for d in deltas {
-        let tag = match (d.regression, d.target_flipped, d.judged_percentile) {
-            (true, true, _) => "  ✗ REGRESSION (target now missed)".to_string(),
-            (true, false, Some(p)) => format!(
-                "  ✗ REGRESSION (P{p} {:+.1}%)",
-                d.judged_change_percent.unwrap_or_default()
-            ),
-            (false, _, Some(p)) => format!("  ✓ judged at P{p}"),
-            (_, _, None) => "  (no target: not judged)".to_string(),
-        };
-        let _ = writeln!(s, "\n{}{tag}", d.metric);
+        let _ = writeln!(s, "\n{}{}", d.metric, tag(d.finding.as_ref()));
         for c in &d.percentiles {
             let _ = writeln!(
                 s,
@@ -26,11 +38,19 @@ pub fn render(deltas: &[Delta], rule: Rule) -> String {
             );
         }
     }
-    let regressions: Vec<&str> = deltas
-        .iter()
-        .filter(|d| d.regression)
-        .map(|d| d.metric.as_str())
-        .collect();
+    let names = |keep: fn(&Delta) -> bool| -> Vec<&str> {
+        deltas
+            .iter()
+            .filter(|d| keep(d))
+            .map(|d| d.metric.as_str())
+            .collect()
+    };
+    let regressions = names(Delta::regressed);
+    let unsettled = names(|d| {
+        d.finding
+            .as_ref()
+            .is_some_and(|f| matches!(f.outcome, Outcome::NotSignificant | Outcome::TooFewSamples))
+    });
     if regressions.is_empty() {
         let _ = writeln!(s, "\n✓ No regression");
     } else {
@@ -39,6 +59,13 @@ pub fn render(deltas: &[Delta], rule: Rule) -> String {
             "\n✗ {} regression(s): {}",
             regressions.len(),
             regressions.join(", ")
+        );
+    }
+    if !unsettled.is_empty() {
+        let _ = writeln!(
+            s,
+            "? Slower by more than the threshold without the evidence for a regression: {}",
+            unsettled.join(", ")
         );
     }
     s

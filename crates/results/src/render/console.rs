@@ -1,7 +1,8 @@
 //! The console PERFORMANCE SUMMARY, as a Locust user expects it: ONE table, a row per metric —
 //! count, mean, P50, P90, P95, P99, max, its target and ✓/✗ (targets first, those without data
 //! too, then the metrics without one; the backend's `server:*` in one line) — then every other
-//! verdict, the totals, which journeys got no user, and the final verdict line. The seed's
+//! verdict, the totals, which journeys got no user, and the final verdict line; each judged
+//! percentile's 95 % confidence interval stands beside its result. The seed's
 //! per-metric blocks are in summary.md. One function per section.
 
 use super::{words, Judged, Renderer};
@@ -65,17 +66,21 @@ fn target_cell(v: &Verdict) -> String {
     }
 }
 
-/// How a target came out: `✓`, `✓ met, goal missed`, `✗ missed`, `✗ no data`, `– not run`,
-/// `– skipped: no Redis`.
+/// How a target came out, with its percentile's 95 % confidence interval: `✓ (298.00–330.10)`,
+/// `✓ met, goal missed (…)`, `✗ missed (…)`, `✗ no data`, `– not run`, `– skipped: no Redis`.
 fn result_cell(v: &Verdict) -> String {
-    match v.status {
-        Status::Met if !v.goal_missed() => words::mark(v).to_string(),
+    let result = match v.status {
+        Status::Met if !v.goal_missed() && !v.inconclusive() => words::mark(v).to_string(),
         Status::Skipped => format!(
             "{} skipped: {}",
             words::mark(v),
             v.reason.as_deref().unwrap_or("not measured")
         ),
         _ => format!("{} {}", words::mark(v), words::status(v)),
+    };
+    match words::interval(v) {
+        Some(interval) => format!("{result} {interval}"),
+        None => result,
     }
 }
 
@@ -294,6 +299,11 @@ fn verdict_line(o: &mut String, s: &Summary) {
     }
     if !goals.is_empty() {
         let _ = writeln!(o, "  goal missed (not a failure): {}", goals.join(", "));
+    }
+    for v in s.verdicts.iter() {
+        if let Some(settle) = words::settle(v) {
+            let _ = writeln!(o, "  {} inconclusive: {settle}", v.name);
+        }
     }
 }
 

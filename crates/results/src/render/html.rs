@@ -61,7 +61,9 @@ pub fn section(s: &Summary) -> String {
     o.push_str(
         "</table><p><small>voiceswarm times a step to the end of its response body (first-byte \
          metrics such as <code>pipeline:voice_turn</code> to its first byte), and judges those \
-         times; summary.json holds every metric. Goose's tables below time each request only until \
+         times; a judged percentile's 95% confidence interval follows it in brackets, and \
+         <em>inconclusive</em> means that interval straddles the limit; summary.json holds every \
+         metric. Goose's tables below time each request only until \
          its response headers arrive, which for streamed replies (speech, tokens) is before any \
          audio or token, so they read far lower.</small></p></div>",
     );

@@ -1,11 +1,41 @@
 //! `junit.xml`: one test case per verdict — latency targets, error rate, throughput, Goose's
 //! thresholds, component errors — failing ones carrying what was observed, so any CI system shows
-//! which check broke.
+//! which check broke; a latency target's test case carries its percentile, confidence interval
+//! and sample count as properties.
 
 use super::page::esc;
 use super::{words, Judged, Renderer};
 use std::fmt::Write;
-use voiceswarm_model::stats::{Status, Summary};
+use voiceswarm_model::stats::{Check, Status, Summary, Verdict};
+
+/// A latency target's figures as test-case properties: `percentile`, `observed_ms`,
+/// `lower_ms`, `upper_ms` (when bounded), `confidence`, `samples`, `inconclusive`.
+fn properties(o: &mut String, v: &Verdict) {
+    let Check::Latency {
+        percentile,
+        observed_ms: Some(observed),
+        interval: Some(i),
+        inconclusive,
+        ..
+    } = &v.check
+    else {
+        return;
+    };
+    let mut props = vec![
+        ("percentile", percentile.to_string()),
+        ("observed_ms", observed.to_string()),
+    ];
+    props.extend(i.lower_ms.map(|l| ("lower_ms", l.to_string())));
+    props.extend(i.upper_ms.map(|u| ("upper_ms", u.to_string())));
+    props.push(("confidence", i.confidence.to_string()));
+    props.push(("samples", i.samples.to_string()));
+    props.push(("inconclusive", inconclusive.to_string()));
+    o.push_str("\n      <properties>");
+    for (name, value) in props {
+        let _ = write!(o, "<property name=\"{name}\" value=\"{}\"/>", esc(&value));
+    }
+    o.push_str("</properties>");
+}
 
 pub fn render(s: &Summary) -> String {
     let failures = s.verdicts.iter().filter(|v| v.fails()).count();
@@ -13,7 +43,11 @@ pub fn render(s: &Summary) -> String {
         .verdicts
         .iter()
         .filter(|v| {
-            !v.fails() && matches!(v.status, Status::Skipped | Status::NotRun | Status::NoData)
+            !v.fails()
+                && matches!(
+                    v.status,
+                    Status::Skipped | Status::NotRun | Status::NoData | Status::Inconclusive
+                )
         })
         .count();
     let tests = s.verdicts.len();
@@ -46,6 +80,7 @@ pub fn render(s: &Summary) -> String {
             "    <testcase classname=\"voiceswarm.targets\" name=\"{}\">",
             esc(&v.name)
         );
+        properties(&mut o, v);
         if v.fails() {
             let msg = format!(
                 "{}: observed {}, target {}",
@@ -60,9 +95,14 @@ pub fn render(s: &Summary) -> String {
                 v.status,
                 esc(&msg)
             );
-        } else if matches!(v.status, Status::Skipped | Status::NotRun | Status::NoData) {
+        } else if matches!(
+            v.status,
+            Status::Skipped | Status::NotRun | Status::NoData | Status::Inconclusive
+        ) {
             let why = v.reason.clone().unwrap_or_default();
             let _ = write!(o, "\n      <skipped message=\"{}\"/>\n    ", esc(&why));
+        } else if o.ends_with("</properties>") {
+            o.push_str("\n    ");
         }
         o.push_str("</testcase>\n");
     }

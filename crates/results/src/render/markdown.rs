@@ -56,7 +56,8 @@ pub fn render(s: &Summary) -> String {
     let t = &s.totals;
     let _ = write!(
         o,
-        "\nTimes in milliseconds. {} requests, {} failed ({:.2}%), {:.1} requests/s over {:.1} s.",
+        "\nTimes in milliseconds; a judged percentile shows its 95% confidence interval in \
+         brackets. {} requests, {} failed ({:.2}%), {:.1} requests/s over {:.1} s.",
         t.requests, t.failures, t.error_rate_percent, t.rps, t.duration_s
     );
     if let Some(r) = t.cache_hit_ratio {

@@ -1,6 +1,8 @@
-//! The words every renderer uses for a verdict — its mark, status, target and what was observed —
-//! so the console, Markdown, JUnit and HTML say the same thing the same way.
+//! The words every renderer uses for a verdict — its mark, status, target and what was observed
+//! (a judged percentile with its confidence interval) — so the console, Markdown, JUnit and HTML
+//! say the same thing the same way.
 
+use voiceswarm_model::stats::interval::bounds_text;
 use voiceswarm_model::stats::{Check, Status, Verdict};
 
 /// ✓ met, ✗ fails the run, – neither (skipped, or optional without data).
@@ -13,17 +15,80 @@ pub fn mark(v: &Verdict) -> &'static str {
 }
 
 /// The status in words: `met`, `met, goal missed`, `missed`, `no data`, `no data (optional)`,
-/// `skipped`, `not run`.
+/// `skipped`, `not run`, `inconclusive: too few samples`; `(inconclusive)` after met or missed when the
+/// interval straddles the limit.
 pub fn status(v: &Verdict) -> &'static str {
+    let unsure = v.inconclusive();
     match v.status {
+        Status::Met if v.goal_missed() && unsure => "met (inconclusive), goal missed",
         Status::Met if v.goal_missed() => "met, goal missed",
+        Status::Met if unsure => "met (inconclusive)",
         Status::Met => "met",
+        Status::Missed if unsure => "missed (inconclusive)",
         Status::Missed => "missed",
         Status::NoData if v.fails() => "no data",
         Status::NoData => "no data (optional)",
         Status::Skipped => "skipped",
         Status::NotRun => "not run",
+        Status::Inconclusive if v.fails() => "inconclusive: too few samples",
+        Status::Inconclusive => "inconclusive (optional)",
     }
+}
+
+/// A judged percentile's confidence interval: `(298.00–330.10)`, `(298.00–?)` without an upper
+/// bound; None for other checks, or without one.
+pub fn interval(v: &Verdict) -> Option<String> {
+    match &v.check {
+        Check::Latency {
+            interval: Some(i), ..
+        }
+        | Check::Pacing {
+            interval: Some(i), ..
+        } => Some(format!("({})", bounds_text(i))),
+        _ => None,
+    }
+}
+
+/// What would settle an inconclusive verdict: `412 samples; about 2,400 would settle it at the
+/// observed spread`.
+pub fn settle(v: &Verdict) -> Option<String> {
+    if !v.inconclusive() {
+        return None;
+    }
+    let Check::Latency {
+        samples_to_settle,
+        interval,
+        ..
+    } = &v.check
+    else {
+        return None;
+    };
+    let have = interval.as_ref().map_or(0, |i| i.samples);
+    let counted = match have {
+        1 => "1 sample".to_string(),
+        n => format!("{} samples", thousands(n)),
+    };
+    Some(match samples_to_settle {
+        Some(n) => format!(
+            "{counted}; about {} would settle it at the observed spread",
+            thousands(*n)
+        ),
+        None if have < 2 => format!("{counted}: too few to estimate how many would settle it"),
+        None => format!("{counted}; the percentile sits at the limit, no run length settles it"),
+    })
+}
+
+/// `2400` as `2,400`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// What the check asks for: `P90 < 100ms`, `< 1% errors`, `≥ 20 requests/s`, the Goose rule.
@@ -52,11 +117,15 @@ pub fn target(v: &Verdict) -> String {
     }
 }
 
-/// What was observed: `85.12ms`, `0.52%`, `12.3 requests/s`, `3 errors (first: …)`.
+/// What was observed: `85.12ms (84.10–86.30)`, `0.52%`, `12.3 requests/s`, `3 errors (first: …)`.
 pub fn observed(v: &Verdict) -> String {
+    let with_interval = |x: f64| match interval(v) {
+        Some(i) => format!("{x:.2}ms {i}"),
+        None => format!("{x:.2}ms"),
+    };
     match &v.check {
         Check::Latency { observed_ms, .. } => match observed_ms {
-            Some(x) => format!("{x:.2}ms"),
+            Some(x) => with_interval(*x),
             None => v.reason.clone().unwrap_or_else(|| "no samples".into()),
         },
         Check::ErrorRate {
@@ -71,7 +140,7 @@ pub fn observed(v: &Verdict) -> String {
         Check::Rate {
             observed_percent, ..
         } => format!("{observed_percent:.2}%"),
-        Check::Pacing { p99_ms, .. } => format!("{p99_ms:.2}ms"),
+        Check::Pacing { p99_ms, .. } => with_interval(*p99_ms),
     }
 }
 
@@ -85,4 +154,16 @@ pub fn line(v: &Verdict) -> String {
         target(v),
         status(v)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_get_thousands_separators() {
+        assert_eq!(thousands(7), "7");
+        assert_eq!(thousands(2_400), "2,400");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 }

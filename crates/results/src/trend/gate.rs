@@ -1,47 +1,14 @@
 //! The regression gate: the newest run against the median of the previous N comparable runs
-//! (same profile, load, scenario file and host), by the same rule `report --baseline` states —
-//! a judged percentile worse by more than the threshold, or a target that flipped to missed.
+//! (same profile, load, scenario file and host), by the rule `report --baseline` applies too
+//! ([`Rule`]): a judged percentile worse by more than the threshold and significantly so, or a
+//! target that flipped to missed with evidence (a significant rise, or a conclusive miss). Rises
+//! chance can explain and runs too small to tell are listed apart, never failed.
 
 use super::Point;
 use serde::Serialize;
-use voiceswarm_model::stats::regression::{change_percent, Rule};
+pub use voiceswarm_model::stats::regression::Finding;
+use voiceswarm_model::stats::regression::{Flip, Outcome, Rule, Side};
 use voiceswarm_model::stats::Status;
-
-/// What the gate found wrong with the newest run.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Finding {
-    /// The metric or verdict (`pipeline:voice_turn`, `error_rate`).
-    pub name: String,
-    /// The judged percentile, for a slower metric.
-    pub percentile: Option<f64>,
-    pub baseline_ms: Option<f64>,
-    pub now_ms: Option<f64>,
-    pub change_percent: Option<f64>,
-    /// Met in the previous comparable run, missed now.
-    pub flipped: bool,
-}
-
-impl Finding {
-    /// One line: `pipeline:voice_turn P90 612.0 ms → 1836.0 ms (+200.0%)`.
-    pub fn line(&self) -> String {
-        match (self.percentile, self.baseline_ms, self.now_ms) {
-            (Some(p), Some(b), Some(n)) => format!(
-                "{} P{p}: {b:.1} ms → {n:.1} ms ({:+.1}%){}",
-                self.name,
-                self.change_percent.unwrap_or(0.0),
-                if self.flipped {
-                    "; its target was met before and is missed now"
-                } else {
-                    ""
-                }
-            ),
-            _ => format!(
-                "{}: met in the previous comparable run, missed now",
-                self.name
-            ),
-        }
-    }
-}
 
 /// The gate's result.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -54,50 +21,44 @@ pub struct Gate {
     pub newest: Option<String>,
     /// The earlier runs its baseline is the median of, oldest first.
     pub baseline: Vec<String>,
+    /// The regressions.
     pub findings: Vec<Finding>,
+    /// Rises over the threshold (or flips) that are not regressions: not significant, or too
+    /// few samples to tell.
+    pub unsettled: Vec<Finding>,
     pub regressed: bool,
 }
 
-/// The median of `values` (not empty).
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let mid = values.len() / 2;
-    if values.len().is_multiple_of(2) {
-        (values[mid - 1] + values[mid]) / 2.0
-    } else {
-        values[mid]
-    }
-}
-
-/// The judged percentiles of `newest` against the median of `earlier`'s.
-fn slower(newest: &Point, earlier: &[&Point], rule: Rule) -> Vec<Finding> {
+/// The judged percentiles of `newest` against the baseline of `earlier`'s, each with the rule's
+/// outcome; `previous` is the latest earlier run, whose verdicts say what flipped.
+fn judged(newest: &Point, earlier: &[&Point], previous: &Point, rule: Rule) -> Vec<Finding> {
     let mut out = Vec::new();
     for (name, target) in &newest.targets {
         let Some(now) = target.observed_ms else {
             continue;
         };
-        let mut before: Vec<f64> = earlier
+        let before: Vec<Side> = earlier
             .iter()
             .filter_map(|p| p.targets.get(name))
             .filter(|t| t.percentile == target.percentile)
-            .filter_map(|t| t.observed_ms)
+            .filter_map(|t| Some(Side::of(t.observed_ms?, t.interval.as_ref())))
             .collect();
-        if before.is_empty() {
+        let Some(base) = Side::baseline_of(&before) else {
             continue;
-        }
-        let base = median(&mut before);
-        if rule.regressed(base * 1000.0, now * 1000.0) {
-            out.push(Finding {
-                name: name.clone(),
-                percentile: Some(target.percentile),
-                baseline_ms: Some(base),
-                now_ms: Some(now),
-                change_percent: Some(change_percent(base, now)),
-                flipped: false,
-            });
-        }
+        };
+        let flip = flipped(name, newest, previous).then_some(Flip {
+            limit_ms: target.limit_ms,
+        });
+        let now = Side::of(now, target.interval.as_ref());
+        out.push(rule.judge(name, target.percentile, &base, &now, flip));
     }
     out
+}
+
+/// Met in `previous`, missed in `newest`.
+fn flipped(name: &str, newest: &Point, previous: &Point) -> bool {
+    newest.verdicts.get(name) == Some(&Status::Missed)
+        && previous.verdicts.get(name) == Some(&Status::Met)
 }
 
 /// Judges the newest of `points` (oldest first) against up to `runs` earlier comparable ones.
@@ -105,13 +66,15 @@ pub fn judge(points: &[Point], rule: Rule, runs: usize) -> Gate {
     let mut gate = Gate {
         rule: format!(
             "the newest run against the median of up to {runs} earlier comparable runs (same \
-             profile, load, scenario file and host): {}",
+             profile, load, scenario file and host; the baseline's upper bound is the median of \
+             theirs): {}",
             rule.describe()
         ),
         baseline_runs: runs,
         newest: None,
         baseline: Vec::new(),
         findings: Vec::new(),
+        unsettled: Vec::new(),
         regressed: false,
     };
     let Some((newest, rest)) = points.split_last() else {
@@ -127,27 +90,24 @@ pub fn judge(points: &[Point], rule: Rule, runs: usize) -> Gate {
     let Some(previous) = earlier.last() else {
         return gate;
     };
-    let mut findings = slower(newest, earlier, rule);
-    for (name, status) in &newest.verdicts {
-        let flipped =
-            *status == Status::Missed && previous.verdicts.get(name) == Some(&Status::Met);
-        if !flipped {
-            continue;
-        }
-        match findings.iter_mut().find(|f| &f.name == name) {
-            Some(f) => f.flipped = true,
-            None => findings.push(Finding {
-                name: name.clone(),
-                percentile: None,
-                baseline_ms: None,
-                now_ms: None,
-                change_percent: None,
-                flipped: true,
-            }),
+    let mut all = judged(newest, earlier, previous, rule);
+    // Verdicts without a percentile (the error rate) flip without statistics.
+    all.extend(
+        newest
+            .verdicts
+            .keys()
+            .filter(|name| !newest.targets.contains_key(*name))
+            .filter(|name| flipped(name, newest, previous))
+            .map(|name| Finding::flip(name)),
+    );
+    for f in all {
+        match f.outcome {
+            Outcome::Regressed => gate.findings.push(f),
+            Outcome::NotSignificant | Outcome::TooFewSamples => gate.unsettled.push(f),
+            Outcome::Within => {}
         }
     }
-    gate.regressed = !findings.is_empty();
-    gate.findings = findings;
+    gate.regressed = !gate.findings.is_empty();
     gate
 }
 
@@ -156,17 +116,39 @@ mod tests {
     use super::*;
     use crate::trend::Judged;
     use std::collections::BTreeMap;
+    use voiceswarm_model::stats::ConfidenceInterval;
 
+    /// A run whose P90 is `p90` with a confidence interval of ±1 % (a long run).
     fn point(folder: &str, key: &str, p90: f64, limit: f64) -> Point {
+        point_within(folder, key, p90, limit, Some((0.99 * p90, 1.01 * p90)))
+    }
+
+    /// A run whose P90 is `p90` with the confidence interval `bounds` (None: a summary from
+    /// before intervals).
+    fn point_within(
+        folder: &str,
+        key: &str,
+        p90: f64,
+        limit: f64,
+        bounds: Option<(f64, f64)>,
+    ) -> Point {
         let status = if p90 < limit {
             Status::Met
         } else {
             Status::Missed
         };
+        let interval = bounds.map(|(lo, hi)| ConfidenceInterval {
+            lower_ms: Some(lo),
+            upper_ms: Some(hi),
+            confidence: 0.95,
+            achieved_confidence: 0.95,
+            samples: 100,
+        });
         let judged = Judged {
             percentile: 90.0,
             limit_ms: limit,
             observed_ms: Some(p90),
+            interval,
             status,
         };
         Point {
@@ -222,11 +204,61 @@ mod tests {
         let runs = vec![point("a", "k", 100.0, 105.0), point("b", "k", 106.0, 105.0)];
         let g = judge(&runs, RULE, 5);
         assert!(g.regressed);
-        assert!(g.findings[0].flipped && g.findings[0].now_ms.is_none());
-        assert!(g.findings[0].line().contains("met in the previous"));
+        // The flip is a regression because the rise is significant (105.0 > 101.0); the finding
+        // carries its figures now, so the line says both.
+        assert!(g.findings[0].flipped && g.findings[0].significant);
+        assert!(g.findings[0]
+            .line()
+            .contains("met before and is missed now"));
         let g = judge(&runs[1..], RULE, 5);
         assert!(!g.regressed && g.baseline.is_empty());
         assert_eq!(g.newest.as_deref(), Some("b"));
         assert!(!judge(&[], RULE, 5).regressed);
+    }
+
+    #[test]
+    fn a_rise_chance_can_explain_is_listed_not_failed() {
+        // The issue's two identical small runs: 283.1 ms, then 315.9 ms (+11.6 %), with the
+        // wide intervals of a few dozen samples.
+        let runs = vec![
+            point_within("a", "k", 283.1, 2000.0, Some((250.0, 330.0))),
+            point_within("b", "k", 315.9, 2000.0, Some((280.0, 350.0))),
+        ];
+        let g = judge(&runs, RULE, 5);
+        assert!(!g.regressed && g.findings.is_empty(), "{g:?}");
+        assert_eq!(g.unsettled.len(), 1);
+        let line = g.unsettled[0].line();
+        assert!(
+            line.contains("(+11.6%); not significant, chance can explain it"),
+            "{line}"
+        );
+        // Three times slower is told apart even so.
+        let runs = vec![
+            point_within("a", "k", 283.1, 2000.0, Some((250.0, 330.0))),
+            point_within("b", "k", 849.3, 2000.0, Some((760.0, 990.0))),
+        ];
+        assert!(judge(&runs, RULE, 5).regressed);
+    }
+
+    #[test]
+    fn runs_too_small_to_tell_are_said_so() {
+        // The baseline has no upper bound (fewer than 36 samples), or was saved before intervals.
+        let runs = vec![
+            point_within("a", "k", 100.0, 2000.0, None),
+            point("b", "k", 150.0, 2000.0),
+        ];
+        let g = judge(&runs, RULE, 5);
+        assert!(!g.regressed);
+        assert!(g.unsettled[0].line().contains("too few samples to tell"));
+        // A flipped error rate has no statistics: it regresses as before.
+        let mut a = point("a", "k", 100.0, 2000.0);
+        let mut b = point("b", "k", 100.0, 2000.0);
+        a.verdicts.insert("error_rate".into(), Status::Met);
+        b.verdicts.insert("error_rate".into(), Status::Missed);
+        let g = judge(&[a, b], RULE, 5);
+        assert!(g.regressed && g.findings[0].percentile.is_none());
+        assert!(g.findings[0]
+            .line()
+            .contains("error_rate: met in the previous"));
     }
 }

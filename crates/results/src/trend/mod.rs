@@ -10,16 +10,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use voiceswarm_model::plan::Labels;
 use voiceswarm_model::stats::summary::Summary;
-use voiceswarm_model::stats::{Check, Status};
-
-/// A metric's percentiles in one run, in milliseconds.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Percentiles {
-    pub p50_ms: f64,
-    pub p90_ms: f64,
-    pub p95_ms: f64,
-    pub p99_ms: f64,
-}
+pub use voiceswarm_model::stats::Percentiles;
+use voiceswarm_model::stats::{Check, ConfidenceInterval, Status};
 
 /// A latency target as one run judged it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -28,6 +20,8 @@ pub struct Judged {
     pub limit_ms: f64,
     /// The judged percentile (None without samples).
     pub observed_ms: Option<f64>,
+    /// Its confidence interval (None without samples, or in a summary from before intervals).
+    pub interval: Option<ConfidenceInterval>,
     pub status: Status,
 }
 
@@ -66,15 +60,7 @@ impl Point {
         let metrics = summary
             .metrics
             .iter()
-            .map(|m| {
-                let p = Percentiles {
-                    p50_ms: m.median_ms,
-                    p90_ms: m.p90_ms,
-                    p95_ms: m.p95_ms,
-                    p99_ms: m.p99_ms,
-                };
-                (m.name.clone(), p)
-            })
+            .map(|m| (m.name.clone(), m.percentiles()))
             .collect();
         let mut targets = BTreeMap::new();
         let mut error_rate_limit_percent = None;
@@ -84,12 +70,14 @@ impl Point {
                     percentile,
                     limit_ms,
                     observed_ms,
+                    interval,
                     ..
                 } => {
                     let j = Judged {
                         percentile: *percentile,
                         limit_ms: *limit_ms,
                         observed_ms: *observed_ms,
+                        interval: interval.clone(),
                         status: v.status,
                     };
                     targets.insert(v.name.clone(), j);

@@ -150,6 +150,9 @@ fn gate_section(o: &mut String, gate: &Gate) {
     for f in &gate.findings {
         let _ = write!(o, "<li class=\"failed\">{}</li>", esc(&f.line()));
     }
+    for f in &gate.unsettled {
+        let _ = write!(o, "<li>? {}</li>", esc(&f.line()));
+    }
     o.push_str("</ul>");
 }
 
