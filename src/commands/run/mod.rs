@@ -164,6 +164,51 @@ async fn list(goose: GooseConfiguration, journeys: &Journeys) -> anyhow::Result<
     Ok(0)
 }
 
+/// The lines that say what a run will run: its journeys (which of them), its targets, and for
+/// open arrivals their rate and the users that carry them.
+fn say_what_runs(
+    plan: &voiceswarm_model::plan::RunPlan,
+    journeys: &Journeys,
+    scenario_input: &voiceswarm_model::inputs::Input,
+    targets_input: &voiceswarm_model::inputs::Input,
+    max_concurrency_flag: Option<usize>,
+) {
+    let running = match plan.journeys.as_deref().map(|p| journeys.select(p)) {
+        Some(Ok(chosen)) => {
+            let names: Vec<&str> = chosen.iter().map(|s| s.name.as_str()).collect();
+            format!(
+                "{} of {} scenarios: {}",
+                names.len(),
+                journeys.scenarios.len(),
+                names.join(", ")
+            )
+        }
+        _ => format!("{} scenarios", journeys.scenarios.len()),
+    };
+    println!(
+        "Journeys: {} ({running}); targets: {}",
+        scenario_input.name(),
+        targets_input.name()
+    );
+    if let Load::Arrivals {
+        rate,
+        process,
+        max_concurrency,
+        on_full,
+    } = &plan.load
+    {
+        let how = match max_concurrency_flag {
+            Some(_) => "--max-concurrency".to_string(),
+            None => "the peak rate × twice the journeys' estimated length; set it with --max-concurrency".into(),
+        };
+        println!(
+            "Arrivals: {} ({process:?}) for {}; {max_concurrency} users carry them ({how}); {on_full:?} when all are busy",
+            rate.text,
+            voiceswarm_model::units::format_duration(rate.duration())
+        );
+    }
+}
+
 /// `voiceswarm run`: the exit code (0 every target met, 1 one missed); errors are exit code 2.
 /// `--cloudwatch-emf FILE` is refused before the run rather than after it: the figures would
 /// have nowhere to go.
@@ -191,40 +236,13 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
     let plan = resolve::resolve(&args, &journeys, &targets_input, |k| std::env::var(k).ok())
         .map_err(anyhow::Error::msg)?;
     check_emf_file(plan.export.cloudwatch_emf.as_deref())?;
-    let running = match plan.journeys.as_deref().map(|p| journeys.select(p)) {
-        Some(Ok(chosen)) => {
-            let names: Vec<&str> = chosen.iter().map(|s| s.name.as_str()).collect();
-            format!(
-                "{} of {} scenarios: {}",
-                names.len(),
-                journeys.scenarios.len(),
-                names.join(", ")
-            )
-        }
-        _ => format!("{} scenarios", journeys.scenarios.len()),
-    };
-    println!(
-        "Journeys: {} ({running}); targets: {}",
-        scenario_input.name(),
-        targets_input.name()
+    say_what_runs(
+        &plan,
+        &journeys,
+        &scenario_input,
+        &targets_input,
+        args.max_concurrency,
     );
-    if let Load::Arrivals {
-        rate,
-        process,
-        max_concurrency,
-        on_full,
-    } = &plan.load
-    {
-        let how = match args.max_concurrency {
-            Some(_) => "--max-concurrency".to_string(),
-            None => "the peak rate × twice the journeys' estimated length; set it with --max-concurrency".into(),
-        };
-        println!(
-            "Arrivals: {} ({process:?}) for {}; {max_concurrency} users carry them ({how}); {on_full:?} when all are busy",
-            rate.text,
-            voiceswarm_model::units::format_duration(rate.duration())
-        );
-    }
     let sut = SystemUnderTest::reach(plan.host.as_deref(), &args.backend, "load goes to").await?;
     for s in &journeys.scenarios {
         if let Some(h) = &s.host {

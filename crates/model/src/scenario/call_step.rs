@@ -184,6 +184,26 @@ fn turns(
         .collect()
 }
 
+/// A call step's pause between turns: a range, 300–800 ms unless the step sets one.
+fn pause(ctx: &Ctx, at: &str, def: &CallDef) -> Result<(Duration, Duration), ScenarioError> {
+    Ok(match &def.pause {
+        None => (Duration::from_millis(300), Duration::from_millis(800)),
+        Some([a, b]) => {
+            let d = |i: usize, t: &str| {
+                parse_duration(t).map_err(|e| ctx.err(format!("{at}.pause[{i}]"), e))
+            };
+            let (lo, hi) = (d(0, a)?, d(1, b)?);
+            if hi < lo {
+                return Err(ctx.err(
+                    format!("{at}.pause"),
+                    "the second time must not be below the first",
+                ));
+            }
+            (lo, hi)
+        }
+    })
+}
+
 pub(super) fn compile_call(
     ctx: &Ctx,
     at: &str,
@@ -214,22 +234,7 @@ pub(super) fn compile_call(
         ));
     }
     let lists = utterances(ctx, at, def, audio, &wire)?;
-    let pause = match &def.pause {
-        None => (Duration::from_millis(300), Duration::from_millis(800)),
-        Some([a, b]) => {
-            let d = |i: usize, t: &str| {
-                parse_duration(t).map_err(|e| ctx.err(format!("{at}.pause[{i}]"), e))
-            };
-            let (lo, hi) = (d(0, a)?, d(1, b)?);
-            if hi < lo {
-                return Err(ctx.err(
-                    format!("{at}.pause"),
-                    "the second time must not be below the first",
-                ));
-            }
-            (lo, hi)
-        }
-    };
+    let pause = pause(ctx, at, def)?;
     let custom_parameters = def
         .custom_parameters
         .iter()
