@@ -86,9 +86,9 @@ fn the_phone_journey_measures_voice_to_voice_barge_in_and_pacing() {
             "{v}: {all}"
         );
     }
-    // Endpointing 300 ms + STT 80 + LLM 190 + TTS's first chunk 40: about 610 ms.
+    // Endpointing 300 ms + STT 60 + LLM 150 + TTS's first chunk 30: about 540 ms.
     let v2v = ms(&s, "call:voice_to_voice", "median_ms");
-    assert!((560.0..700.0).contains(&v2v), "voice-to-voice median {v2v}");
+    assert!((490.0..630.0).contains(&v2v), "voice-to-voice median {v2v}");
     // The bot stops within a frame or two of being interrupted.
     assert!(ms(&s, "call:barge_in", "p90_ms") < 100.0, "{all}");
     assert!(ms(&s, "call:frame_lateness", "p99_ms") < 20.0);

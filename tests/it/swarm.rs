@@ -515,13 +515,14 @@ async fn stats_connections(host: &str) -> u64 {
 
 /// At the run's planned end listening stops for every caller at once; none of them may then
 /// start a request (it would be one of a burst, sent while Goose stops the users). Five callers
-/// started 200 ms apart, each step followed by 1.5 s of listening, in a 2 s run after a 1 s
-/// ramp: every caller's third step would fall at or after the end, so each makes two.
+/// started 200 ms apart (a 1 s ramp), each step followed by 1.5 s of listening, in a 3 s run
+/// (the ramp included, as Locust's -t): every caller's third step would fall at or after the
+/// end, so each makes two.
 #[tokio::test]
 async fn no_request_starts_after_the_planned_end() {
     let b = backend(fixed(1.0)).await;
     let poll = r#"{"scenarios": [{"name": "poll", "think": {"listen": {"pause": ["1500ms", "1500ms"]}}, "steps": [{"name": "health:check", "path": "/health"}]}]}"#;
-    let (o, summary) = run_scenario(&b.url(), poll, &["-u", "5", "-r", "5", "-t", "2s"]).await;
+    let (o, summary) = run_scenario(&b.url(), poll, &["-u", "5", "-r", "5", "-t", "3s"]).await;
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(summary["totals"]["requests"], 10, "{}", summary["totals"]);
 }

@@ -3,17 +3,23 @@
 //! write each, no buffer to lose if the run is killed).
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use voiceswarm_model::turns::{CallLine, TurnLog};
 
-pub struct CallsFile(parking_lot::Mutex<std::fs::File>);
+/// Opened at the first call, not before: the web UI's runs need an empty folder for Goose to
+/// save its reports into, and a run without calls leaves no empty file.
+pub struct CallsFile {
+    path: PathBuf,
+    file: parking_lot::Mutex<Option<std::fs::File>>,
+}
 
 impl CallsFile {
-    /// Creates `calls.jsonl` at `path` (in the run folder).
-    pub fn create(path: &Path) -> anyhow::Result<Self> {
-        let f =
-            std::fs::File::create(path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        Ok(Self(parking_lot::Mutex::new(f)))
+    /// `calls.jsonl` at `path` (in the run folder), created when the first line comes.
+    pub fn at(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            file: parking_lot::Mutex::new(None),
+        }
     }
 }
 
@@ -23,7 +29,23 @@ impl TurnLog for CallsFile {
             return;
         };
         text.push('\n');
+        let mut file = self.file.lock();
+        if file.is_none() {
+            let opened = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path);
+            match opened {
+                Ok(f) => *file = Some(f),
+                Err(e) => {
+                    eprintln!("{}: cannot write calls: {e}", self.path.display());
+                    return;
+                }
+            }
+        }
         // A full disk loses lines of this log, never the run.
-        let _ = self.0.lock().write_all(text.as_bytes());
+        if let Some(f) = file.as_mut() {
+            let _ = f.write_all(text.as_bytes());
+        }
     }
 }

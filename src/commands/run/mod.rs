@@ -257,8 +257,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
         &plan.label,
     )
     .map_err(anyhow::Error::msg)?;
-    let calls_file =
-        calls_log::CallsFile::create(&folder.join(voiceswarm_model::files::CALLS_JSONL))?;
+    let calls_file = calls_log::CallsFile::at(&folder.join(voiceswarm_model::files::CALLS_JSONL));
     let recorder = Arc::new(Recorder::for_this_machine());
     let users_seen = Arc::new(AtomicUsize::new(0));
     let exporter = Exporter::start(&plan, recorder.clone(), users_seen.clone(), &targets).await?;
