@@ -261,6 +261,11 @@ fn not_run(o: &mut String, s: &Summary) {
 /// The final verdict, with what was not measured or not run beside it.
 fn verdict_line(o: &mut String, s: &Summary) {
     let _ = writeln!(o);
+    for v in s.verdicts.iter() {
+        if let Some(settle) = words::settle(v) {
+            let _ = writeln!(o, "{} inconclusive: {settle}", v.name);
+        }
+    }
     let names = |keep: fn(&Verdict) -> bool| -> Vec<&str> {
         s.verdicts
             .iter()
@@ -299,11 +304,6 @@ fn verdict_line(o: &mut String, s: &Summary) {
     }
     if !goals.is_empty() {
         let _ = writeln!(o, "  goal missed (not a failure): {}", goals.join(", "));
-    }
-    for v in s.verdicts.iter() {
-        if let Some(settle) = words::settle(v) {
-            let _ = writeln!(o, "  {} inconclusive: {settle}", v.name);
-        }
     }
 }
 
