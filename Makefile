@@ -47,7 +47,7 @@ lint:
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 
 test: deps lint
-	$(CARGO) test --locked --workspace --lib --bins --tests
+	$(CARGO) test --release --locked --workspace --lib --bins --tests
 
 ci: test
 
@@ -64,14 +64,14 @@ fixtures:
 # CI runs 2,000 per property. FUZZ_CASES sets the cases per property.
 FUZZ_CASES ?= 125000
 fuzz:
-	@n=$$($(CARGO) test --locked --test it fuzz:: -- --list 2>/dev/null | grep -c ': test$$'); \
+	@n=$$($(CARGO) test --release --locked --test it fuzz:: -- --list 2>/dev/null | grep -c ': test$$'); \
 	start=$$(date +%s); \
-	VOICESWARM_FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --locked --test it fuzz:: -- --test-threads 2 || exit 1; \
+	VOICESWARM_FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --release --locked --test it fuzz:: -- --test-threads 2 || exit 1; \
 	echo "fuzz: $$n properties x $(FUZZ_CASES) cases = $$((n * $(FUZZ_CASES))) cases in $$(( $$(date +%s) - start )) s"
 
 # The JSON Schemas in schemas/ are generated from the types; this writes them again.
 schemas:
-	VOICESWARM_WRITE_SCHEMAS=1 $(CARGO) test --locked --test it schemas_are_generated_from_the_types
+	VOICESWARM_WRITE_SCHEMAS=1 $(CARGO) test --release --locked --test it schemas_are_generated_from_the_types
 
 clean-reports:
 	find reports -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
