@@ -230,7 +230,14 @@ fn the_light_profile_for_10s_prints_at_most_60_lines_and_exits_0() {
     let md = std::fs::read_to_string(dir.path().join("run/summary.md")).unwrap();
     for v in summary["verdicts"].as_array().unwrap() {
         let name = v["name"].as_str().unwrap();
-        if v["kind"] == "latency" {
+        let unrecordable = v["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("not recorded by"));
+        if v["kind"] == "latency" && unrecordable {
+            // The probe's cache targets: no journey records them, one line names them all.
+            let line = lines.iter().find(|l| l.starts_with("Not judged: "));
+            assert!(line.is_some_and(|l| l.contains(name)), "{name}: {all}");
+        } else if v["kind"] == "latency" {
             let row = lines.iter().find(|l| l.starts_with(&format!("{name} ")));
             assert!(row.is_some(), "no row for {name}: {all}");
         }
@@ -256,6 +263,55 @@ fn the_light_profile_for_10s_prints_at_most_60_lines_and_exits_0() {
         .iter()
         .filter(|l| l.starts_with("✓ All performance targets MET"));
     assert_eq!(verdicts.count(), 1, "{all}");
+}
+
+/// A run of calls only speaks of calls — calls/s, calls failed — folds the targets its journey
+/// cannot record into one line, and when the end of the run hangs up calls, says so with how
+/// long a call takes and a run time that completes them.
+#[test]
+fn a_run_of_calls_speaks_in_calls_and_says_when_the_end_cut_them_short() {
+    let dir = tmp();
+    let args = [
+        "run",
+        "--scenarios",
+        "phone_call",
+        "-u",
+        "2",
+        "-r",
+        "2",
+        "-t",
+        "24s",
+        "--out",
+        "run",
+    ];
+    let o = in_dir(dir.path(), &args, Duration::from_secs(90));
+    let all = text(&o);
+    let summary = read_json(&dir.path().join("run/summary.json"));
+    let calls = &summary["totals"]["calls"];
+    assert!(calls["completed"].as_u64().unwrap() >= 1, "{all}");
+    assert!(calls["cut_short"].as_u64().unwrap() >= 1, "{all}");
+    let line = |start: &str| all.lines().filter(|l| l.starts_with(start)).count();
+    assert_eq!(line("Calls failed: 0.00% (0 of "), 1, "{all}");
+    let throughput: Vec<&str> = all
+        .lines()
+        .filter(|l| l.starts_with("Throughput: "))
+        .collect();
+    assert!(
+        throughput.len() == 1 && throughput[0].contains(" calls/s over "),
+        "{all}"
+    );
+    assert!(
+        !all.contains("req/s") && line("Error rate: ") == 0,
+        "calls, not requests: {all}"
+    );
+    // Eight targets the phone call cannot record, in one line rather than eight rows.
+    assert_eq!(line("Not judged: "), 1, "{all}");
+    assert!(!all.contains("skipped: not recorded"), "{all}");
+    let note = all
+        .lines()
+        .find(|l| l.contains("cut short by the end of the run: a call here takes about"))
+        .unwrap_or_else(|| panic!("no note on calls cut short: {all}"));
+    assert!(note.contains("-t "), "{note}");
 }
 
 /// Two users for six journeys: Goose gives each user one journey, so four get none. One line

@@ -1,7 +1,7 @@
 //! The per-call record of a run, one JSON object per line in the run folder's `calls.jsonl`:
 //! each turn's end of speech and first reply on the wall clock (so a bot's own log can be
 //! matched turn by turn), and each call's outcome. The engine fills it through [`TurnLog`]; the
-//! binary writes it.
+//! results crate writes it (`calls_file.rs`).
 
 use serde::Serialize;
 

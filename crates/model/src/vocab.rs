@@ -164,6 +164,9 @@ pub mod counter {
     pub const CALLS_FAILED: &str = "calls:failed";
     /// Calls hung up because the run ended (neither completed nor failed).
     pub const CALLS_CUT_SHORT: &str = "calls:cut_short";
+    /// The completed calls' durations added up, in ms: how long a call takes, for the note that
+    /// suggests a run time when the end of the run cuts calls short.
+    pub const CALLS_COMPLETED_MS: &str = "calls:completed_ms";
     /// Gaps of more than 100 ms in the bot's audio while it was speaking.
     pub const CALL_STUTTERS: &str = "calls:stutters";
     /// Barge-ins the bot never answered (neither cleared nor stopped its audio).

@@ -2,6 +2,7 @@
 //! JUnit, HTML), the exporters (Prometheus, CloudWatch), trend and charts. Readers of the
 //! recorder and of run folders; nothing here runs a load.
 
+pub mod calls_file;
 pub mod chart;
 pub mod export;
 pub mod folder;

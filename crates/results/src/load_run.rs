@@ -2,6 +2,7 @@
 //! judged (Goose's threshold results become verdicts), saved through a `Session` into its
 //! folder (the web UI's later runs into `<folder>-<n>`), exported and printed.
 
+use crate::calls_file::CallsFile;
 use crate::export::Exporter;
 use crate::folder::{FolderKind, RunFolder};
 use crate::session::Session;
@@ -9,6 +10,7 @@ use anyhow::Context;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 use voiceswarm_model::files::REPORT_HTML;
 use voiceswarm_model::plan::RunPlan;
 use voiceswarm_model::run::{Ending, RunSink};
@@ -16,6 +18,7 @@ use voiceswarm_model::stats::not_run::JourneyMetrics;
 use voiceswarm_model::stats::{
     summarize, JourneysNotRun, RunInfo, Summary, SummaryKind, Targets, Verdict,
 };
+use voiceswarm_model::turns::TurnLog;
 
 /// What judging and saving a load run needs besides the run itself.
 pub struct LoadRun {
@@ -34,6 +37,8 @@ pub struct LoadRun {
     pub exporter: Exporter,
     /// The session of the run in progress.
     current: Mutex<Option<Session>>,
+    /// The calls and turns of the run in progress (`calls.jsonl` in its folder).
+    calls: Arc<CallsFile>,
     /// The worst exit code of the runs finished so far.
     worst: Mutex<u8>,
 }
@@ -61,6 +66,7 @@ impl LoadRun {
             journeys: Vec::new(),
             exporter,
             current: Mutex::new(None),
+            calls: Arc::default(),
             worst: Mutex::new(0),
         }
     }
@@ -70,6 +76,11 @@ impl LoadRun {
     pub fn given_journeys(mut self, journeys: JourneyMetrics) -> Self {
         self.journeys = journeys;
         self
+    }
+
+    /// Where the engine writes each call and turn: the folder of the run in progress.
+    pub fn turn_log(&self) -> Arc<dyn TurnLog> {
+        self.calls.clone()
     }
 
     /// The folder of run `n`: the first in the folder itself, later web runs beside it.
@@ -129,6 +140,7 @@ impl RunSink for LoadRun {
         std::fs::create_dir_all(&folder.dir)
             .with_context(|| format!("{}: cannot create the run folder", folder.dir.display()))?;
         self.exporter.run_started();
+        self.calls.follow(&folder.dir);
         let session = Session::open(folder, FolderKind::Run, &self.plan, &self.host)?;
         *self.current.lock() = Some(session);
         Ok(())

@@ -2,7 +2,6 @@
 //! of a load run — load the journeys and targets, resolve the plan, reach the system under test,
 //! open the run folder, run the swarm.
 
-pub mod calls_log;
 pub mod resolve;
 
 use crate::commands::shared::{load_targets, JourneyArgs, ResultsArgs};
@@ -257,7 +256,6 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
         &plan.label,
     )
     .map_err(anyhow::Error::msg)?;
-    let calls_file = calls_log::CallsFile::at(&folder.join(voiceswarm_model::files::CALLS_JSONL));
     let recorder = Arc::new(Recorder::for_this_machine());
     let users_seen = Arc::new(AtomicUsize::new(0));
     let exporter = Exporter::start(&plan, recorder.clone(), users_seen.clone(), &targets).await?;
@@ -279,7 +277,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<u8> {
         goose_flags: args.goose,
         recorder,
         users_seen,
-        turn_log: Some(Arc::new(calls_file)),
+        turn_log: Some(sink.turn_log()),
     };
     let code = swarm.run(&sut.url, &sink).await;
     let exported = sink.into_exporter().close().await;

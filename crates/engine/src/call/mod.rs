@@ -404,6 +404,7 @@ pub async fn run(
     ctx.recorder.with_shard(hint, |s| match &outcome {
         Outcome::Completed => {
             s.count(counter::CALLS_COMPLETED, 1);
+            s.count(counter::CALLS_COMPLETED_MS, took.as_millis() as u64);
             s.record(name, took);
         }
         Outcome::CutShort => s.count(counter::CALLS_CUT_SHORT, 1),

@@ -24,7 +24,7 @@ use voiceswarm_model::plan::ClientMode;
 use voiceswarm_model::plan::{Load, RunPlan};
 use voiceswarm_model::run::RunSink;
 use voiceswarm_model::scenario::Journeys;
-use voiceswarm_model::stats::not_run::{journey_metrics, JourneyMetrics};
+use voiceswarm_model::stats::not_run::{self, journey_metrics, JourneyMetrics};
 use voiceswarm_model::stats::{Recorder, Targets};
 
 /// What a swarm runs: the plan, its journeys, the targets the live status line judges, the
@@ -42,27 +42,29 @@ pub struct Swarm<'a> {
     pub turn_log: Option<Arc<dyn voiceswarm_model::turns::TurnLog>>,
 }
 
-/// The targets the journeys `plan` selects (`--scenarios`) can never record: not judged, and
-/// said so, rather than failed for want of data.
+/// The targets the journeys `plan` runs (all, or those `--scenarios` selects) can never record:
+/// not judged, and said so, rather than failed for want of data.
 pub fn unselected_targets(
     plan: &RunPlan,
     journeys: &Journeys,
     targets: &Targets,
 ) -> BTreeMap<String, String> {
-    let Some(Ok(selected)) = plan.journeys.as_ref().map(|p| journeys.select(p)) else {
-        return BTreeMap::new();
+    let (names, why) = match plan.journeys.as_ref().map(|p| journeys.select(p)) {
+        Some(Ok(selected)) => (
+            Journeys::names_of(selected.into_iter()),
+            not_run::NOT_SELECTED,
+        ),
+        Some(Err(_)) => return BTreeMap::new(),
+        None => (
+            Journeys::names_of(journeys.scenarios.iter()),
+            not_run::NOT_IN_FILE,
+        ),
     };
-    let names = Journeys::names_of(selected.into_iter());
     targets
         .metrics
         .iter()
         .filter(|t| !names.contains(&t.metric))
-        .map(|t| {
-            (
-                t.metric.clone(),
-                "not recorded by the journeys --scenarios selects".to_string(),
-            )
-        })
+        .map(|t| (t.metric.clone(), why.to_string()))
         .collect()
 }
 

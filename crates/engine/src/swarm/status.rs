@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use voiceswarm_model::stats::histogram::{ms, percentile_us};
 use voiceswarm_model::stats::{Recorder, Recording, Status as Judged, Targets, Verdict};
 use voiceswarm_model::units::format_duration;
-use voiceswarm_model::vocab::counter::{FAILURES, REQUESTS};
+use voiceswarm_model::vocab::counter::{CALLS_STARTED, FAILURES, REQUESTS};
 
 /// What the line reads from.
 pub struct Status {
@@ -45,9 +45,15 @@ fn worst(rec: &Recording, targets: &Targets) -> Option<(String, f64, f64, f64, &
 }
 
 impl Status {
-    /// One line: `0:42/2:00  users 10  18.3 req/s  errors 0 (0.00%)  worst P90 … ✓`.
+    /// One line: `42s of 2m  users 10  18.3 req/s  errors 0 (0.00%)  worst P90 … ✓`; a run
+    /// that makes only calls counts calls: `0.4 calls/s  calls failed 0 (0.00%)`.
     pub fn line(&self, elapsed: Duration, rps: f64, rec: &Recording) -> String {
         let (requests, failures) = (rec.counter(REQUESTS), rec.counter(FAILURES));
+        let only_calls = requests > 0 && rec.counter(CALLS_STARTED) == requests;
+        let (per_second, failed) = match only_calls {
+            true => ("calls/s", "calls failed"),
+            false => ("req/s", "errors"),
+        };
         let whole = |d: Duration| format_duration(Duration::from_secs(d.as_secs()));
         let time = match self.planned {
             Some(p) => format!("{} of {}", whole(elapsed), whole(p)),
@@ -59,7 +65,7 @@ impl Status {
             failures as f64 * 100.0 / requests as f64
         };
         let mut line = format!(
-            "{time}  users {}  {rps:.1} req/s  errors {failures} ({rate:.2}%)",
+            "{time}  users {}  {rps:.1} {per_second}  {failed} {failures} ({rate:.2}%)",
             self.users_seen.load(Ordering::Relaxed)
         );
         if let Some((metric, p, observed, limit, mark)) = worst(rec, &self.targets) {
@@ -144,6 +150,25 @@ mod tests {
         assert_eq!(
             line,
             "42s of 2m  users 10  18.2 req/s  errors 1 (5.00%)  worst P90 llm:complete 600ms / 300ms ✗"
+        );
+    }
+
+    #[test]
+    fn a_run_of_calls_counts_calls() {
+        let r = Arc::new(Recorder::new(1));
+        r.count(0, REQUESTS, 8);
+        r.count(0, CALLS_STARTED, 8);
+        r.count(0, FAILURES, 1);
+        let s = Status {
+            recorder: r.clone(),
+            targets: Targets::parse(r#"{"error_rate":"1%","metrics":{}}"#, "t").unwrap(),
+            planned: Some(Duration::from_secs(20)),
+            users_seen: Arc::new(AtomicUsize::new(3)),
+        };
+        let line = s.line(Duration::from_secs(10), 0.4, &r.snapshot());
+        assert_eq!(
+            line,
+            "10s of 20s  users 3  0.4 calls/s  calls failed 1 (12.50%)"
         );
     }
 

@@ -10,6 +10,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
+/// Why a target is skipped when the journeys `--scenarios` selects cannot record its metric.
+pub const NOT_SELECTED: &str = "not recorded by the journeys --scenarios selects";
+/// Why a target is skipped when no journey of the scenario file records its metric (a file of
+/// one's own judged against the default targets).
+pub const NOT_IN_FILE: &str = "not recorded by any journey of the scenario file";
+
 /// Each journey's name and the metrics it records, in the scenario file's order.
 pub type JourneyMetrics = Vec<(String, BTreeSet<String>)>;
 

@@ -394,8 +394,39 @@ pub fn summarize(rec: &Recording, targets: &Targets, info: &RunInfo) -> Summary 
         missed,
         inconclusive,
         exit_code: if passed { 0 } else { 1 },
-        notes: info.notes.clone(),
+        notes: info
+            .notes
+            .iter()
+            .cloned()
+            .chain(cut_short_note(rec))
+            .collect(),
     }
+}
+
+/// When the end of the run hung up calls, how long a call takes here and the run time that
+/// gives each caller three whole calls: a run shorter than a call measures almost nothing.
+fn cut_short_note(rec: &Recording) -> Option<String> {
+    let cut = rec.counter(counter::CALLS_CUT_SHORT);
+    let started = rec.counter(counter::CALLS_STARTED);
+    let completed = rec.counter(counter::CALLS_COMPLETED);
+    if cut == 0 {
+        return None;
+    }
+    let why = format!("{cut} of {started} calls were cut short by the end of the run");
+    if completed == 0 {
+        return Some(format!(
+            "{why} and none completed: a call takes longer than the run; give it more time (-t)"
+        ));
+    }
+    let call_s = rec.counter(counter::CALLS_COMPLETED_MS) as f64 / completed as f64 / 1000.0;
+    // Callers start calls until the end, so the last call of each is cut short whatever the
+    // time; three whole calls a caller keep that to a quarter or less.
+    let suggested = ((3.0 * call_s) / 10.0).ceil() * 10.0;
+    Some(format!(
+        "{why}: a call here takes about {call_s:.0}s, and each caller's last call is hung up \
+         at the end; -t {} gives each caller about three whole calls",
+        crate::units::format_duration(std::time::Duration::from_secs(suggested as u64))
+    ))
 }
 
 impl Summary {

@@ -7,7 +7,8 @@
 
 use super::{words, Judged, Renderer};
 use std::fmt::Write;
-use voiceswarm_model::stats::summary::{MetricStats, Summary};
+use voiceswarm_model::stats::not_run::{NOT_IN_FILE, NOT_SELECTED};
+use voiceswarm_model::stats::summary::{MetricStats, Summary, Totals};
 use voiceswarm_model::stats::{Check, Status, Verdict};
 
 pub fn render(s: &Summary) -> String {
@@ -84,6 +85,18 @@ fn result_cell(v: &Verdict) -> String {
     }
 }
 
+/// A target no journey of the run can record: left out of the table, named in one line.
+fn not_selected(v: &Verdict) -> bool {
+    v.status == Status::Skipped
+        && matches!(v.reason.as_deref(), Some(NOT_SELECTED) | Some(NOT_IN_FILE))
+}
+
+/// Whether the run made only calls (a call is counted as a request too): then the totals
+/// speak of calls.
+fn only_calls(t: &Totals) -> bool {
+    t.calls.as_ref().is_some_and(|c| c.started == t.requests)
+}
+
 /// The rows: every latency target (with data or not) first, then the metrics without one; the
 /// backend's own Server-Timing metrics (`server:*`) are left to one line after the table.
 fn rows(s: &Summary) -> Vec<Row<'_>> {
@@ -91,7 +104,7 @@ fn rows(s: &Summary) -> Vec<Row<'_>> {
     let mut rows: Vec<Row> = s
         .verdicts
         .iter()
-        .filter(|v| v.is_latency())
+        .filter(|v| v.is_latency() && !not_selected(v))
         .map(|v| Row {
             name: &v.name,
             stats: stats(&v.name),
@@ -149,6 +162,25 @@ fn table(o: &mut String, s: &Summary) {
         let _ = writeln!(o, "{}", line.trim_end());
     }
     server_line(o, s);
+    not_selected_line(o, s);
+}
+
+/// The targets the selected journeys cannot record, in one line rather than a row each.
+fn not_selected_line(o: &mut String, s: &Summary) {
+    let names: Vec<&str> = s
+        .verdicts
+        .iter()
+        .filter(|v| not_selected(v))
+        .map(|v| v.name.as_str())
+        .collect();
+    if !names.is_empty() {
+        let _ = writeln!(
+            o,
+            "Not judged: {} targets that no journey of this run records ({})",
+            names.len(),
+            names.join(", ")
+        );
+    }
 }
 
 /// The backend's Server-Timing metrics (`server:*`) in one line: the system's view of the same
@@ -179,6 +211,16 @@ fn other_verdicts(o: &mut String, s: &Summary) {
     let t = &s.totals;
     for v in s.verdicts.iter().filter(|v| !v.is_latency()) {
         match &v.check {
+            Check::ErrorRate { limit_percent, .. } if only_calls(t) => {
+                let _ = writeln!(
+                    o,
+                    "Calls failed: {:.2}% ({} of {} calls) {} (Target: ≤ {limit_percent}%)",
+                    t.error_rate_percent,
+                    t.failures,
+                    t.requests,
+                    words::mark(v),
+                );
+            }
             Check::ErrorRate { limit_percent, .. } => {
                 let _ = writeln!(
                     o,
@@ -206,9 +248,10 @@ fn totals(o: &mut String, s: &Summary) {
             .collect();
         let _ = writeln!(o, "Errors by kind: {}", kinds.join(", "));
     }
+    let unit = if only_calls(t) { "calls" } else { "requests" };
     let _ = writeln!(
         o,
-        "Throughput: {:.1} requests/s over {:.1}s",
+        "Throughput: {:.1} {unit}/s over {:.1}s",
         t.rps, t.duration_s
     );
     if let Some(r) = t.cache_hit_ratio {
@@ -236,8 +279,8 @@ fn totals(o: &mut String, s: &Summary) {
     if let Some(c) = &t.calls {
         let _ = writeln!(
             o,
-            "Calls: {} started, {} completed, {} failed, {} cut short by the end of the run; {} stutters, {} barge-ins ignored",
-            c.started, c.completed, c.failed, c.cut_short, c.stutters, c.barge_ins_ignored
+            "Calls: {} started, {} completed, {} failed, {} cut short by the end of the run; {} stutters, {} barge-ins ignored, {} redials",
+            c.started, c.completed, c.failed, c.cut_short, c.stutters, c.barge_ins_ignored, c.redials
         );
     }
     for n in &s.notes {
@@ -273,7 +316,8 @@ fn verdict_line(o: &mut String, s: &Summary) {
             .map(|v| v.name.as_str())
             .collect()
     };
-    let skipped = names(|v| v.status == Status::Skipped);
+    let skipped = names(|v| v.status == Status::Skipped && !not_selected(v));
+    let unselected = names(not_selected);
     let not_run = names(|v| v.status == Status::NotRun);
     let goals = names(Verdict::goal_missed);
     let mut aside = Vec::new();
@@ -286,6 +330,12 @@ fn verdict_line(o: &mut String, s: &Summary) {
     }
     if !not_run.is_empty() {
         aside.push(format!("{} not run: {}", not_run.len(), not_run.join(", ")));
+    }
+    if !unselected.is_empty() {
+        aside.push(format!(
+            "{} not recorded by this run's journeys",
+            unselected.len()
+        ));
     }
     let aside = match aside.is_empty() {
         true => String::new(),

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# `make test`, what CI runs: fmt, clippy and every test in the release profile (the build
+# `make light` uses, so it is compiled once). The Debian packages and the Python fixtures
+# (scripts/install-test-deps.sh, scripts/install-python-fixtures.sh) install while cargo lints
+# and compiles — they wait on the network and the disk, cargo on the CPU — and the tests start
+# once both are done. Without root, missing packages are said at once, before any compiling.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CARGO=${CARGO:-cargo}
+TESTS=(--release --locked --workspace --lib --bins --tests)
+
+if [ "$(id -u)" -ne 0 ]; then
+  scripts/install-test-deps.sh
+fi
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+(scripts/install-test-deps.sh && scripts/install-python-fixtures.sh >/dev/null) >"$log" 2>&1 &
+deps=$!
+
+$CARGO fmt --all -- --check
+$CARGO clippy --locked --workspace --all-targets -- -D warnings
+$CARGO test "${TESTS[@]}" --no-run
+if ! wait "$deps"; then
+  cat "$log" >&2
+  echo "make test: installing the test dependencies failed (above)" >&2
+  exit 1
+fi
+cat "$log"
+$CARGO test "${TESTS[@]}"
