@@ -14,12 +14,12 @@ all: build
 build: $(BIN)
 
 $(BIN): Cargo.toml Cargo.lock $(shell find src crates -name '*.rs' -o -name Cargo.toml) $(wildcard scenarios/audio/*)
-	@echo "Building voiceswarm (release): the first build compiles ~400 crates, about 5 minutes on 2 cores and 1.5 GB in target/; later builds take seconds."
+	@echo "Building voiceswarm (release): the first build compiles ~350 crates, about 11 minutes on 2 cores and 1.5 GB in target/; later builds take seconds."
 	@$(CARGO) build --release --locked --quiet
 	@touch $(BIN)
 
 light medium heavy stress: $(BIN)
-	$(BIN) run --profile $@ $(HOST_FLAG) $(ARGS)
+	@$(BIN) run --profile $@ $(HOST_FLAG) $(ARGS)
 
 # Calls per second: open arrivals at RATE (5/s, 120/m, 7200/h) for TIME, the default journeys.
 RATE ?= 2/s

@@ -206,11 +206,11 @@ fn a_short_run_prints_a_screenful_not_goose_tables() {
     );
 }
 
-/// The light profile for 10 s, as a newcomer types it, fits a screen: at most 60 lines in all,
+/// The light profile for 10 s, as a newcomer types it, fits a screen: at most 40 lines in all,
 /// one table with a row per metric, one verdict line — and nothing is lost: summary.md keeps
 /// the seed's block of every judged metric.
 #[test]
-fn the_light_profile_for_10s_prints_at_most_60_lines_and_exits_0() {
+fn the_light_profile_for_10s_fits_40_lines_with_the_build_and_exits_0() {
     let dir = tmp();
     let args = ["run", "--profile", "light", "-t", "10s", "--out", "run"];
     let o = in_dir(dir.path(), &args, Duration::from_secs(90));
@@ -219,7 +219,16 @@ fn the_light_profile_for_10s_prints_at_most_60_lines_and_exits_0() {
     // The reference backend's defaults are a healthy system: the first run meets its goals too.
     assert!(!all.contains("goal missed"), "{all}");
     let lines: Vec<&str> = all.lines().collect();
-    assert!(lines.len() <= 60, "{} lines:\n{all}", lines.len());
+    // Piped, the text has the status line and a line joining stdout to stderr; on a terminal
+    // the status line redraws in place and is cleared, and `make light` adds its build line:
+    // 41 here is 40 there.
+    assert!(lines.len() <= 41, "{} lines:\n{all}", lines.len());
+    // Ten seconds leave most targets inconclusive: what would settle them is one line.
+    let unsettled = lines
+        .iter()
+        .filter(|l| l.contains(" inconclusive: "))
+        .count();
+    assert!(unsettled <= 2, "{all}");
     let head = lines
         .iter()
         .filter(|l| l.starts_with("metric (ms) "))

@@ -24,7 +24,7 @@ pub fn render(s: &Summary) -> String {
 
 fn header(o: &mut String, s: &Summary) {
     let measurements: u64 = s.metrics.iter().map(|m| m.count).sum();
-    let _ = writeln!(o, "\nPERFORMANCE SUMMARY\n===================");
+    let _ = writeln!(o, "PERFORMANCE SUMMARY\n===================");
     let _ = writeln!(o, "Metrics measured: {}", s.metrics.len());
     let _ = writeln!(o, "Total Measurements: {measurements}");
     if !s.labels.is_empty() {
@@ -249,20 +249,20 @@ fn totals(o: &mut String, s: &Summary) {
         let _ = writeln!(o, "Errors by kind: {}", kinds.join(", "));
     }
     let unit = if only_calls(t) { "calls" } else { "requests" };
-    let _ = writeln!(
-        o,
-        "Throughput: {:.1} {unit}/s over {:.1}s",
-        t.rps, t.duration_s
-    );
-    if let Some(r) = t.cache_hit_ratio {
-        let _ = writeln!(
-            o,
-            "Cache hit ratio: {:.1}% ({} hits, {} misses)",
+    let cache = match t.cache_hit_ratio {
+        Some(r) => format!(
+            "; cache hit ratio {:.1}% ({} hits, {} misses)",
             r * 100.0,
             t.cache_hits,
             t.cache_misses
-        );
-    }
+        ),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        o,
+        "Throughput: {:.1} {unit}/s over {:.1}s{cache}",
+        t.rps, t.duration_s
+    );
     if let Some(a) = &s.arrivals {
         let _ = writeln!(
             o,
@@ -301,14 +301,33 @@ fn not_run(o: &mut String, s: &Summary) {
     }
 }
 
+/// What would settle the inconclusive targets: a line each for one or two, else one line for
+/// all (a short run leaves most of them inconclusive, and the verdict must stay in view).
+fn settle_lines(o: &mut String, s: &Summary) {
+    let unsettled: Vec<&Verdict> = s.verdicts.iter().filter(|v| v.inconclusive()).collect();
+    if unsettled.len() <= 2 {
+        for v in unsettled {
+            if let Some(settle) = words::settle(v) {
+                let _ = writeln!(o, "{} inconclusive: {settle}", v.name);
+            }
+        }
+        return;
+    }
+    let each: Vec<String> = unsettled
+        .iter()
+        .map(|v| format!("{} {}", v.name, words::samples_and_needed(v)))
+        .collect();
+    let _ = writeln!(
+        o,
+        "Inconclusive, too few samples to tell (more time or users settles them): {}",
+        each.join(", ")
+    );
+}
+
 /// The final verdict, with what was not measured or not run beside it.
 fn verdict_line(o: &mut String, s: &Summary) {
     let _ = writeln!(o);
-    for v in s.verdicts.iter() {
-        if let Some(settle) = words::settle(v) {
-            let _ = writeln!(o, "{} inconclusive: {settle}", v.name);
-        }
-    }
+    settle_lines(o, s);
     let names = |keep: fn(&Verdict) -> bool| -> Vec<&str> {
         s.verdicts
             .iter()

@@ -78,6 +78,24 @@ pub fn settle(v: &Verdict) -> Option<String> {
     })
 }
 
+/// An inconclusive target's samples and what would settle it, short: `12 of ~36`, `1 sample`.
+pub fn samples_and_needed(v: &Verdict) -> String {
+    let Check::Latency {
+        samples_to_settle,
+        interval,
+        ..
+    } = &v.check
+    else {
+        return String::new();
+    };
+    let have = interval.as_ref().map_or(0, |i| i.samples);
+    match samples_to_settle {
+        Some(n) => format!("{} of ~{}", thousands(have), thousands(*n)),
+        None if have == 1 => "1 sample".to_string(),
+        None => format!("{} samples", thousands(have)),
+    }
+}
+
 /// `2400` as `2,400`.
 fn thousands(n: u64) -> String {
     let digits = n.to_string();
