@@ -39,15 +39,15 @@ fn python() -> String {
         .to_string()
 }
 
-/// A Python fixture bot of tests/fixtures on a free port, logging its ground truth; killed when
-/// dropped.
-struct PyBot {
+/// A bot process on a free port logging its ground truth (a Python fixture of tests/fixtures,
+/// or `voiceswarm serve --bot-log`); killed when dropped, a failed test's too.
+struct LoggedBot {
     child: Child,
     host: String,
     log: PathBuf,
 }
 
-impl PyBot {
+impl LoggedBot {
     /// The Pipecat bot of tests/fixtures/pipecat_bot serving one protocol.
     fn pipecat(protocol: &str, dir: &Path) -> Self {
         let log = dir.join(format!("{protocol}-turns.jsonl"));
@@ -77,7 +77,7 @@ impl PyBot {
         });
         let port = url.split(':').nth(2).and_then(|p| p.split('/').next());
         let host = format!("http://127.0.0.1:{}", port.expect("a port"));
-        PyBot { child, host, log }
+        LoggedBot { child, host, log }
     }
 
     /// The bot's ground truth and its clears.
@@ -115,7 +115,7 @@ fn bot_truth(log: &Path) -> (BTreeMap<(String, u64), Turn>, usize) {
     (turns, clears)
 }
 
-impl Drop for PyBot {
+impl Drop for LoggedBot {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -278,7 +278,7 @@ fn against_pipecat(protocol: &str) {
     let _one_at_a_time = timing_lock();
     let started = Instant::now();
     let dir = tmp();
-    let bot = PyBot::pipecat(protocol, dir.path());
+    let bot = LoggedBot::pipecat(protocol, dir.path());
     let (scenario, targets) = files(
         dir.path(),
         &[(
@@ -383,7 +383,7 @@ fn every_protocol_against_the_reference_bot() {
     let dir = tmp();
     let bot_log = dir.path().join("bot-turns.jsonl");
     // `voiceswarm serve` at the caller's priority, so neither side's stamps wait for a CPU.
-    let (mut bot, host) = crate::support::serve_with(
+    let (child, host) = crate::support::serve_with(
         crate::support::urgent(crate::support::bin()),
         &[
             "--fixed-latency-ms",
@@ -398,6 +398,11 @@ fn every_protocol_against_the_reference_bot() {
             bot_log.to_str().unwrap(),
         ],
     );
+    let bot = LoggedBot {
+        child,
+        host,
+        log: bot_log,
+    };
     let names: Vec<&str> = voiceswarm_model::protocol::names()
         .leak()
         .split(", ")
@@ -429,16 +434,14 @@ fn every_protocol_against_the_reference_bot() {
     let users = 5 * names.len();
     let (s, out, _) = run(
         dir.path(),
-        &host,
+        &bot.host,
         (&scenario, &targets),
         (users, "45s"),
         &[],
     );
-    let _ = bot.kill();
-    let _ = bot.wait();
     let calls = &s["totals"]["calls"];
     assert_eq!(calls["failed"], 0, "{calls}");
-    let (theirs, _) = bot_truth(&bot_log);
+    let (theirs, _) = bot.ground_truth();
     let turns = lines(&out.join("calls.jsonl"));
     for p in &names {
         let ends: Vec<_> = turns
@@ -490,7 +493,7 @@ fn openai_realtime_against_a_server_written_from_the_reference() {
     let key = "sk-realtime-fixture-5f0c2a";
     let dir = tmp();
     let log = dir.path().join("realtime-turns.jsonl");
-    let server = PyBot::start(
+    let server = LoggedBot::start(
         "realtime_server/server.py",
         &["--api-key", key, "--reply-ms", "600"],
         log,
