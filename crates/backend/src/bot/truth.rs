@@ -151,7 +151,6 @@ impl Truth {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bytes::Bytes;
 
     #[test]
     fn logs_each_reply_from_the_last_speech_that_came_before_it() {
@@ -168,7 +167,7 @@ mod tests {
         let last = Stamp::now();
         t.heard(&CallerEvent::media(speech), last);
         // Silence after the speech does not move its end.
-        t.heard(&CallerEvent::media(Bytes::from(f.silence())), Stamp::now());
+        t.heard(&CallerEvent::media(f.silence()), Stamp::now());
         t.sent(&ids); // not a reply: nothing logged
         t.reply_begins();
         t.sent(&ids);
