@@ -419,6 +419,8 @@ async fn a_failed_call_is_redialled_after_the_pause() {
     );
     let redials = calls["redials"].as_u64().unwrap();
     assert!(redials + 3 >= started && redials < started, "{calls}");
+    // The console says so too.
+    assert!(all.contains(&format!("{redials} redials: ")), "{all}");
     // Every call is in calls.jsonl with its failure kind.
     let lines = std::fs::read_to_string(dir.path().join("run/calls.jsonl")).unwrap();
     let closed = lines

@@ -1,8 +1,10 @@
 //! Every registered protocol end to end over real loopback sockets: calls on each against the
-//! reference bot (`/ws/<name>`), and on twilio, telnyx, plivo, vonage and exotel against
-//! Pipecat 1.14's own serializers and transport (tests/fixtures/pipecat_bot), where each turn's
-//! voice-to-voice in the run's `calls.jsonl` is matched with the Pipecat bot's own ground truth
-//! (its `turns.jsonl`, stamped at its socket) and must agree within 5 ms.
+//! reference bot (`/ws/<name>`), on twilio, telnyx, plivo, vonage and exotel against Pipecat
+//! 1.14's own serializers and transport (tests/fixtures/pipecat_bot), and on openai-realtime
+//! against a server written from OpenAI's event reference (tests/fixtures/realtime_server). Each
+//! turn's voice-to-voice in the run's `calls.jsonl` is matched with the bot's own ground truth
+//! (the reference bot's `--bot-log`, the fixtures' logs, all stamped at their sockets) and must
+//! agree within 5 ms on every turn. Hostile bots in every dialect fail calls of a named kind.
 
 use crate::support::{read_json, repo, text, tmp, voiceswarm};
 use std::collections::BTreeMap;
@@ -11,22 +13,26 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The Pipecat runs share the machine's 2 cores with nothing else of theirs: the ground truth
-/// is stamped in Python, and a starved event loop stamps late.
-static PIPECAT: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// How far a turn's voice-to-voice may be from the bot's own gap.
 const AGREEMENT_MS: f64 = 5.0;
 
-/// On a shared 2-core machine a process can be starved for tens of ms; the stamps on both
-/// sides are taken in user space. At most this many turns of a test may be beyond
-/// [`AGREEMENT_MS`], each within [`STARVED_MS`] and printed with where the time went (the
-/// wire's lag in or out); a systematic error (the old 100 ms) fails every turn.
+/// The Python fixtures stamp in an asyncio event loop (Pipecat's also runs its VAD in a thread
+/// under the GIL): on a loaded 2-core machine their receive stamps lag by 5–35 ms now and then
+/// even at a raised priority, where the Rust reference bot's stay within 2 ms (see
+/// `every_protocol_against_the_reference_bot`, which allows none). Against them, at most this
+/// many turns may be beyond [`AGREEMENT_MS`], each within [`STARVED_MS`] (printed with where the
+/// time went: the wire's lag in or out), and the median within 1 ms; a systematic error (the
+/// old 100 ms) fails every turn.
 const STARVED_TURNS: usize = 2;
 const STARVED_MS: f64 = 40.0;
 
-/// The reference bot's timers and stages over its configured latency, at most.
-const REFERENCE_OVERHEAD_MS: f64 = 15.0;
+/// The tests that compare per-turn timings with a bot's ground truth run one at a time: each
+/// stamps on both sides in user space, and two of them at once on a 2-core machine starve each
+/// other's stamps.
+fn timing_lock() -> std::sync::MutexGuard<'static, ()> {
+    static TIMING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TIMING.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// The project's Python with Pipecat (scripts/install-python-fixtures.sh: at once when made).
 fn python() -> String {
@@ -43,25 +49,33 @@ fn python() -> String {
         .to_string()
 }
 
-/// The Pipecat bot of tests/fixtures/pipecat_bot serving one protocol; killed when dropped.
-struct PipecatBot {
+/// A bot process on a free port logging its ground truth (a Python fixture of tests/fixtures,
+/// or `voiceswarm serve --bot-log`); killed when dropped, a failed test's too.
+struct LoggedBot {
     child: Child,
     host: String,
     log: PathBuf,
 }
 
-impl PipecatBot {
-    fn start(protocol: &str, dir: &Path) -> Self {
+impl LoggedBot {
+    /// The Pipecat bot of tests/fixtures/pipecat_bot serving one protocol.
+    fn pipecat(protocol: &str, dir: &Path) -> Self {
         let log = dir.join(format!("{protocol}-turns.jsonl"));
-        let mut child = Command::new(python())
-            .arg(repo().join("tests/fixtures/pipecat_bot/bot.py"))
-            .args(["--protocol", protocol, "--port", "0", "--log"])
+        Self::start("pipecat_bot/bot.py", &["--protocol", protocol], log)
+    }
+
+    /// `tests/fixtures/<script> --port 0 --log <log> args…`, once it says where it listens.
+    fn start(script: &str, args: &[&str], log: PathBuf) -> Self {
+        let mut child = crate::support::urgent(python())
+            .arg(repo().join("tests/fixtures").join(script))
+            .args(args)
+            .args(["--port", "0", "--log"])
             .arg(&log)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .expect("the Pipecat bot starts");
+            .expect("the fixture bot starts");
         let mut line = String::new();
         let stdout = child.stdout.take().expect("piped");
         std::io::BufReader::new(stdout)
@@ -73,39 +87,45 @@ impl PipecatBot {
         });
         let port = url.split(':').nth(2).and_then(|p| p.split('/').next());
         let host = format!("http://127.0.0.1:{}", port.expect("a port"));
-        PipecatBot { child, host, log }
+        LoggedBot { child, host, log }
     }
 
-    /// The bot's ground truth: each turn's (gap ms, last speech in ns, first reply out ns) by
-    /// call id and turn, and its clears.
+    /// The bot's ground truth and its clears.
     fn ground_truth(&self) -> (BTreeMap<(String, u64), Turn>, usize) {
-        let mut turns = BTreeMap::new();
-        let mut clears = 0;
-        for l in lines(&self.log) {
-            match l["event"].as_str() {
-                Some("turn") => {
-                    let key = (
-                        l["call"].as_str().unwrap_or("").to_string(),
-                        l["turn"].as_u64().unwrap_or(0),
-                    );
-                    if let Some(gap) = l["gap_ms"].as_f64() {
-                        let ns = |f: &str| l[f].as_u64().unwrap_or(0);
-                        turns.insert(
-                            key,
-                            (gap, ns("last_speech_in_ns"), ns("first_reply_out_ns")),
-                        );
-                    }
-                }
-                Some("clear") => clears += 1,
-                Some("call_error") => panic!("the Pipecat bot refused a call: {l}"),
-                _ => {}
-            }
-        }
-        (turns, clears)
+        bot_truth(&self.log)
     }
 }
 
-impl Drop for PipecatBot {
+/// A bot's ground truth log (the Pipecat fixture's, the Realtime fixture's, the reference
+/// bot's `--bot-log`): each turn's (gap ms, last speech in ns, first reply out ns) by call id and
+/// turn, and how many clears it sent.
+fn bot_truth(log: &Path) -> (BTreeMap<(String, u64), Turn>, usize) {
+    let mut turns = BTreeMap::new();
+    let mut clears = 0;
+    for l in lines(log) {
+        match l["event"].as_str() {
+            Some("turn") => {
+                let key = (
+                    l["call"].as_str().unwrap_or("").to_string(),
+                    l["turn"].as_u64().unwrap_or(0),
+                );
+                if let Some(gap) = l["gap_ms"].as_f64() {
+                    let ns = |f: &str| l[f].as_u64().unwrap_or(0);
+                    turns.insert(
+                        key,
+                        (gap, ns("last_speech_in_ns"), ns("first_reply_out_ns")),
+                    );
+                }
+            }
+            Some("clear") => clears += 1,
+            Some("call_error") => panic!("the bot refused a call: {l}"),
+            _ => {}
+        }
+    }
+    (turns, clears)
+}
+
+impl Drop for LoggedBot {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -161,54 +181,52 @@ fn files(dir: &Path, journeys: &[(&str, Option<&str>, String)]) -> (String, Stri
     )
 }
 
-/// Runs the scenario for `time` with `users` callers against `host`; the summary and the run
-/// folder.
+/// Runs the scenario for `time` with `users` callers against `host` (and `extra` flags); the
+/// summary, the run folder and what voiceswarm printed.
 fn run(
     dir: &Path,
     host: &str,
-    scenario: &str,
-    targets: &str,
-    users: usize,
-    time: &str,
-) -> (serde_json::Value, PathBuf) {
+    (scenario, targets): (&str, &str),
+    (users, time): (usize, &str),
+    extra: &[&str],
+) -> (serde_json::Value, PathBuf, String) {
     let out = dir.join("run");
     let users = users.to_string();
     let started = Instant::now();
-    let o = voiceswarm(
-        &[
-            "run",
-            "-H",
-            host,
-            "--scenario-file",
-            scenario,
-            "--targets",
-            targets,
-            "-u",
-            &users,
-            "-r",
-            &users,
-            "-t",
-            time,
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        Duration::from_secs(120),
-    );
+    let mut args = vec![
+        "run",
+        "-H",
+        host,
+        "--scenario-file",
+        scenario,
+        "--targets",
+        targets,
+        "-u",
+        &users,
+        "-r",
+        &users,
+        "-t",
+        time,
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    let o = crate::support::voiceswarm_urgent(&args, Duration::from_secs(120));
     let all = text(&o);
     assert_eq!(o.status.code(), Some(0), "{all}");
     assert!(!all.contains("panicked"), "{all}");
     eprintln!("run of {time} took {:?}", started.elapsed());
-    (read_json(&out.join("summary.json")), out)
+    (read_json(&out.join("summary.json")), out, all)
 }
 
 /// A turn: voice-to-voice (ms), end of speech and first reply (wall clock, ns).
 type Turn = (f64, u64, u64);
 
-/// The run's turns by (call id, turn).
-fn our_turns(run: &Path) -> BTreeMap<(String, u64), Turn> {
+/// The run's turns on `protocol` by (call id, turn).
+fn our_turns(run: &Path, protocol: &str) -> BTreeMap<(String, u64), Turn> {
     lines(&run.join("calls.jsonl"))
         .into_iter()
-        .filter(|l| l["event"] == "turn")
+        .filter(|l| l["event"] == "turn" && l["protocol"] == protocol)
         .map(|l| {
             let key = (
                 l["call_id"].as_str().unwrap_or("").to_string(),
@@ -267,10 +285,10 @@ fn call_json(protocol: &str, path: &str) -> String {
 /// Calls on `protocol` against the Pipecat bot: every call completes, barge-in is answered with
 /// the protocol's clear, no protocol errors, and every turn agrees with the bot's ground truth.
 fn against_pipecat(protocol: &str) {
-    let _one_at_a_time = PIPECAT.lock().unwrap_or_else(|e| e.into_inner());
+    let _one_at_a_time = timing_lock();
     let started = Instant::now();
     let dir = tmp();
-    let bot = PipecatBot::start(protocol, dir.path());
+    let bot = LoggedBot::pipecat(protocol, dir.path());
     let (scenario, targets) = files(
         dir.path(),
         &[(
@@ -279,7 +297,13 @@ fn against_pipecat(protocol: &str) {
             call_json(protocol, &format!("/ws/{protocol}")),
         )],
     );
-    let (s, out) = run(dir.path(), &bot.host, &scenario, &targets, 6, "36s");
+    let (s, out, _) = run(
+        dir.path(),
+        &bot.host,
+        (&scenario, &targets),
+        (6, "36s"),
+        &[],
+    );
     let calls = &s["totals"]["calls"];
     assert_eq!(calls["failed"], 0, "{protocol}: {calls}");
     assert!(
@@ -293,31 +317,56 @@ fn against_pipecat(protocol: &str) {
     );
     let (theirs, clears) = bot.ground_truth();
     assert!(clears >= 6, "{protocol}: the bot cleared {clears} times");
-    let ours = our_turns(&out);
-    let (d, beyond) = differences(&ours, &theirs);
+    agrees(
+        &format!("{protocol} vs Pipecat"),
+        &our_turns(&out, protocol),
+        &theirs,
+        (6, STARVED_TURNS),
+    );
+    eprintln!("{protocol} vs Pipecat: {:?}", started.elapsed());
+}
+
+/// Matches the run's turns with the bot's by (call id, turn), prints ours − the bot's (min,
+/// median, max), and asserts that at least 50 matched, at most `unmatched` of ours did not, and
+/// every one agrees within [`AGREEMENT_MS`] — but for `starved` turns (a Python fixture's:
+/// [`STARVED_TURNS`]). Returns the sorted differences.
+fn agrees(
+    label: &str,
+    ours: &BTreeMap<(String, u64), Turn>,
+    theirs: &BTreeMap<(String, u64), Turn>,
+    (unmatched, starved): (usize, usize),
+) -> Vec<f64> {
+    let (d, beyond) = differences(ours, theirs);
+    assert!(
+        d.len() >= 50 && d.len() + unmatched >= ours.len(),
+        "{label}: {} turns matched of {} ours / {} the bot's",
+        d.len(),
+        ours.len(),
+        theirs.len()
+    );
     let (min, median, max) = (d[0], d[d.len() / 2], d[d.len() - 1]);
     eprintln!(
-        "{protocol} vs Pipecat: {} turns matched of {} ours / {} the bot's; ours − bot's: min {min:.2} ms, median {median:.2} ms, max {max:.2} ms; {:?}",
-        d.len(), ours.len(), theirs.len(), started.elapsed()
-    );
-    assert!(
-        d.len() >= 50 && d.len() + 6 >= ours.len(),
-        "{protocol}: {} turns matched of {}",
-        d.len(),
-        ours.len()
+        "{label}: {} turns matched of {} ours / {} the bot's; ours − bot's: min {min:.2} ms, median {median:.2} ms, max {max:.2} ms",
+        d.len(), ours.len(), theirs.len()
     );
     if !beyond.is_empty() {
-        eprintln!("{protocol}: beyond {AGREEMENT_MS} ms: {beyond:?}");
+        eprintln!("{label}: beyond {AGREEMENT_MS} ms: {beyond:?}");
     }
+    let worst = if starved > 0 {
+        STARVED_MS
+    } else {
+        AGREEMENT_MS
+    };
     assert!(
-        median.abs() <= 1.0 && d.iter().all(|x| x.abs() <= STARVED_MS),
-        "{protocol}: voice-to-voice is off the bot's ground truth: {d:?}"
+        median.abs() <= 1.0 && d.iter().all(|x| x.abs() <= worst),
+        "{label}: voice-to-voice is off the bot's ground truth: {d:?}"
     );
     assert!(
-        beyond.len() <= STARVED_TURNS,
-        "{protocol}: {} turns are more than {AGREEMENT_MS} ms from the bot's ground truth: {beyond:?}",
+        beyond.len() <= starved,
+        "{label}: {} turns are more than {AGREEMENT_MS} ms from the bot's ground truth: {beyond:?}",
         beyond.len()
     );
+    d
 }
 
 #[test]
@@ -345,36 +394,48 @@ fn exotel_against_pipecat() {
     against_pipecat("exotel");
 }
 
-/// Every registered protocol in one run against the reference bot (one caller each): calls
-/// complete with a barge-in each, no protocol errors, and each turn's voice-to-voice is the
-/// bot's fixed latency — 200 ms endpointing + 20 (STT) + 20 (LLM) + 10 (TTS's first half) =
-/// 250 ms — plus the bot's own timer overhead (3–8 ms measured: the reference bot does not yet
-/// log its own per-turn ground truth, so the bound here is 15 ms), less the lateness of frames
-/// the generator caught up on.
+/// Every registered protocol in one run against the reference bot (five callers each): calls
+/// complete with a barge-in each, a key pressed where the protocol carries keys (answered like
+/// an utterance, as an IVR), no protocol errors, and each turn's voice-to-voice agrees with the
+/// bot's own ground truth (`--bot-log`: the last speech in and the reply's first frame out,
+/// stamped at its socket) within 5 ms, on at least 50 turns per protocol. The bot's gap itself
+/// is its fixed latency: 200 ms endpointing + 20 (STT) + 20 (LLM) + 10 (TTS's first half).
 #[test]
 fn every_protocol_against_the_reference_bot() {
-    let _one_at_a_time = PIPECAT.lock().unwrap_or_else(|e| e.into_inner());
-    // The backend serves from this runtime's workers while the run blocks this thread.
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let b = rt.block_on(crate::support::backend(voiceswarm_backend::BackendConfig {
-        fixed_latency_ms: Some(20.0),
-        endpoint_ms: 200,
-        cache_ttl: 0,
-        call_reply_max_ms: 800,
-        ..Default::default()
-    }));
+    let _one_at_a_time = timing_lock();
     let dir = tmp();
+    let bot_log = dir.path().join("bot-turns.jsonl");
+    // `voiceswarm serve` at the caller's priority, so neither side's stamps wait for a CPU.
+    let (child, host) = crate::support::serve_with(
+        crate::support::urgent(crate::support::bin()),
+        &[
+            "--fixed-latency-ms",
+            "20",
+            "--endpoint-ms",
+            "200",
+            "--cache-ttl",
+            "0",
+            "--call-reply-max-ms",
+            "500",
+            "--bot-log",
+            bot_log.to_str().unwrap(),
+        ],
+    );
+    let bot = LoggedBot {
+        child,
+        host,
+        log: bot_log,
+    };
     let names: Vec<&str> = voiceswarm_model::protocol::names()
         .leak()
         .split(", ")
         .collect();
-    assert!(names.len() >= 6, "{names:?}");
+    assert!(names.len() >= 7, "{names:?}");
     let journeys: Vec<(&str, Option<&str>, String)> = names
         .iter()
         .map(|p| {
             // The path by default: /ws/<name> (with ?sample_rate= where the caller chooses it).
-            // A key pressed in the third turn, where the protocol carries keys: the bot
-            // answers it like an utterance (an IVR).
+            // A key pressed in the third turn, where the protocol carries keys.
             let call =
                 call_json(p, &format!("/ws/{p}")).replace(&format!(r#""path": "/ws/{p}", "#), "");
             let carries_keys = voiceswarm_model::protocol::wire(p, 24_000)
@@ -392,17 +453,18 @@ fn every_protocol_against_the_reference_bot() {
         })
         .collect();
     let (scenario, targets) = files(dir.path(), &journeys);
-    let host = b.url();
-    let users = names.len();
-    let dir_path = dir.path().to_path_buf();
     let started = Instant::now();
-    let (s, out) = run(&dir_path, &host, &scenario, &targets, users, "25s");
+    let users = 5 * names.len();
+    let (s, out, _) = run(
+        dir.path(),
+        &bot.host,
+        (&scenario, &targets),
+        (users, "45s"),
+        &[],
+    );
     let calls = &s["totals"]["calls"];
     assert_eq!(calls["failed"], 0, "{calls}");
-    let late = crate::support::metric(&s, "call:frame_lateness")["max_ms"]
-        .as_f64()
-        .unwrap()
-        .min(20.0);
+    let (theirs, _) = bot.ground_truth();
     let turns = lines(&out.join("calls.jsonl"));
     for p in &names {
         let ends: Vec<_> = turns
@@ -413,30 +475,21 @@ fn every_protocol_against_the_reference_bot() {
             ends.iter().any(|l| l["outcome"] == "completed"),
             "{p}: {ends:?}"
         );
-        let mut v2v: Vec<f64> = turns
-            .iter()
-            .filter(|l| l["event"] == "turn" && l["protocol"] == *p && l["dtmf"].is_null())
-            .map(|l| l["voice_to_voice_ms"].as_f64().unwrap() - 250.0)
-            .collect();
-        v2v.sort_by(f64::total_cmp);
-        eprintln!(
-            "{p} vs the reference bot: {} turns; v2v − 250 ms: min {:.2}, median {:.2}, max {:.2}",
-            v2v.len(),
-            v2v[0],
-            v2v[v2v.len() / 2],
-            v2v[v2v.len() - 1]
-        );
-        assert!(v2v.len() >= 8, "{p}: {} turns", v2v.len());
-        // As against Pipecat: a starved process may put a turn or two further off, never far.
-        let off = v2v
-            .iter()
-            .filter(|d| !(-AGREEMENT_MS - late..=REFERENCE_OVERHEAD_MS).contains(*d))
-            .count();
-        assert!(
-            off <= STARVED_TURNS && v2v.iter().all(|d| d.abs() <= STARVED_MS),
-            "{p}: turns off the bot's 250 ms (frames up to {late} ms late): {v2v:?}"
+        agrees(
+            &format!("{p} vs the reference bot"),
+            &our_turns(&out, p),
+            &theirs,
+            (0, 0),
         );
     }
+    // The bot answers on its fixed latency (its timers add a few ms), from speech or a key.
+    let mut gaps: Vec<f64> = theirs.values().map(|t| t.0).collect();
+    gaps.sort_by(f64::total_cmp);
+    let median = gaps[gaps.len() / 2];
+    assert!(
+        (250.0..265.0).contains(&median),
+        "the bot's median gap: {median} ms"
+    );
     assert!(crate::support::count(&s, "call:barge_in") >= names.len() as u64);
     // Every completed call pressed a key and heard the menu answer.
     let keyed = turns.iter().filter(|l| l["dtmf"] == true).count();
@@ -451,10 +504,143 @@ fn every_protocol_against_the_reference_bot() {
     );
 }
 
+/// A call journey on openai-realtime against a minimal Realtime server written from OpenAI's
+/// event reference (tests/fixtures/realtime_server), at 24 kHz PCM with the current event names
+/// and at μ-law with the previous ones: calls complete, each turn's voice-to-voice and
+/// endpointing (our end of speech → its `speech_stopped`) agree with the server's own ground
+/// truth within 5 ms, barge-in cancels the response, and the bearer key it demands on the
+/// upgrade is sent and written nowhere.
+#[test]
+fn openai_realtime_against_a_server_written_from_the_reference() {
+    let _one_at_a_time = timing_lock();
+    let key = "sk-realtime-fixture-5f0c2a";
+    let dir = tmp();
+    let log = dir.path().join("realtime-turns.jsonl");
+    let server = LoggedBot::start(
+        "realtime_server/server.py",
+        &["--api-key", key, "--reply-ms", "600"],
+        log,
+    );
+    let call = |rate: u32, query: &str| {
+        call_json(
+            "openai-realtime",
+            &format!("/v1/realtime?model=gpt-realtime{query}"),
+        )
+        .replace(r#""turns""#, &format!(r#""sample_rate": {rate}, "turns""#))
+    };
+    let journeys = [
+        ("realtime", None, call(24_000, "")),
+        ("realtime-beta-ulaw", None, call(8_000, "&events=beta")),
+    ];
+    let (scenario, targets) = files(dir.path(), &journeys);
+    let header = format!("Authorization: Bearer {key}");
+    let extra = ["--header", header.as_str()];
+    let (s, out, printed) = run(
+        dir.path(),
+        &server.host,
+        (&scenario, &targets),
+        (6, "40s"),
+        &extra,
+    );
+    let calls = &s["totals"]["calls"];
+    assert_eq!(calls["failed"], 0, "{calls}");
+    assert!(calls["completed"].as_u64().unwrap() >= 6, "{calls}");
+    let (theirs, cancelled) = server.ground_truth();
+    agrees(
+        "openai-realtime vs the Realtime fixture",
+        &our_turns(&out, "openai-realtime"),
+        &theirs,
+        (6, STARVED_TURNS),
+    );
+    // Endpointing per turn: ours (end of speech → speech_stopped heard) against the server's
+    // (last speech in → speech_stopped out).
+    let endpoints: BTreeMap<(String, u64), f64> = lines(&server.log)
+        .iter()
+        .filter(|l| l["event"] == "turn")
+        .map(|l| {
+            let key = (
+                l["call"].as_str().unwrap().to_string(),
+                l["turn"].as_u64().unwrap(),
+            );
+            (key, l["endpoint_ms"].as_f64().unwrap())
+        })
+        .collect();
+    let mut d: Vec<f64> = lines(&out.join("calls.jsonl"))
+        .iter()
+        .filter(|l| l["event"] == "turn")
+        .filter_map(|l| {
+            let key = (l["call_id"].as_str()?.to_string(), l["turn"].as_u64()?);
+            Some(
+                l["endpointing_ms"]
+                    .as_f64()
+                    .expect("every turn's endpointing")
+                    - endpoints.get(&key)?,
+            )
+        })
+        .collect();
+    d.sort_by(f64::total_cmp);
+    eprintln!(
+        "openai-realtime endpointing vs the fixture: {} turns; ours − the server's: min {:.2} ms, median {:.2} ms, max {:.2} ms",
+        d.len(),
+        d[0],
+        d[d.len() / 2],
+        d[d.len() - 1]
+    );
+    let beyond = d.iter().filter(|x| x.abs() > AGREEMENT_MS).count();
+    assert!(
+        d.len() >= 50 && beyond <= STARVED_TURNS && d.iter().all(|x| x.abs() <= STARVED_MS),
+        "{d:?}"
+    );
+    assert_eq!(
+        crate::support::count(&s, "call:endpointing"),
+        crate::support::count(&s, "call:voice_to_voice"),
+    );
+    // Each call's first turn barges in: the server cancels its response, the caller hears the
+    // audio stop.
+    let completed = calls["completed"].as_u64().unwrap();
+    assert!(
+        cancelled as u64 >= completed,
+        "{cancelled} responses cancelled"
+    );
+    assert!(crate::support::count(&s, "call:barge_in") >= completed);
+    // The key went on every upgrade (the server refused none) and into no file of the run.
+    let refused: Vec<_> = lines(&server.log)
+        .into_iter()
+        .filter(|l| l["event"] == "refused")
+        .collect();
+    assert!(refused.is_empty(), "{refused:?}");
+    assert!(!printed.contains(key));
+    for f in walk(&out) {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(key),
+            "{} holds the key",
+            f.display()
+        );
+    }
+}
+
+/// Every file under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        match p.is_dir() {
+            true => out.extend(walk(&p)),
+            false => out.push(p),
+        }
+    }
+    out
+}
+
 /// What a hostile bot sends once the call is under way, in `protocol`'s shape (None: the
-/// dialect has no such message).
-fn hostile_message(protocol: &str, mode: &str) -> Option<tokio_tungstenite::tungstenite::Message> {
+/// dialect has no such message; empty: the bot says nothing, ever).
+fn hostile_messages(
+    protocol: &str,
+    mode: &str,
+) -> Option<Vec<tokio_tungstenite::tungstenite::Message>> {
     use tokio_tungstenite::tungstenite::Message;
+    use voiceswarm_model::protocol::WireMessage;
     let huge = format!(
         r#"{{"event":"media","media":{{"payload":"{}"}}}}"#,
         "A".repeat(1 << 20)
@@ -463,7 +649,7 @@ fn hostile_message(protocol: &str, mode: &str) -> Option<tokio_tungstenite::tung
         ("unknown", "vonage") => Message::text(r#"{"action":"teleport"}"#),
         ("unknown", "openai-realtime") => Message::text(r#"{"type":"teleport"}"#),
         ("unknown", _) => Message::text(r#"{"event":"teleport"}"#),
-        ("bad_base64", "vonage") => Message::binary(vec![1u8, 2, 3]),
+        ("bad_base64", "vonage" | "raw") => Message::binary(vec![1u8, 2, 3]),
         ("bad_base64", "plivo") => Message::text(
             r#"{"event":"playAudio","media":{"contentType":"audio/x-mulaw","sampleRate":8000,"payload":"%%%"}}"#,
         ),
@@ -479,9 +665,22 @@ fn hostile_message(protocol: &str, mode: &str) -> Option<tokio_tungstenite::tung
         ),
         ("wrong_encoding", _) => return None,
         ("huge", _) => Message::text(huge),
+        ("mute", _) => return Some(Vec::new()),
+        // 40 s of speech at once, in the dialect's own media messages.
+        ("flood", _) => {
+            let p = voiceswarm_model::protocol::protocol(protocol)?;
+            let wire = p.wire(p.rates.default_rate()).ok()?;
+            let ids = wire.ids(0);
+            let tone = voiceswarm_model::audio::speech::tone_frames(wire.format());
+            let flood = (0..2000).map(|i| match wire.bot_media(&ids, &tone[i % tone.len()]) {
+                WireMessage::Text(t) => Message::text(t),
+                WireMessage::Binary(b) => Message::binary(b),
+            });
+            return Some(flood.collect());
+        }
         _ => return None,
     };
-    Some(m)
+    Some(vec![m])
 }
 
 /// A bot on 127.0.0.1:0 that answers `/<protocol>/<mode>` by sending its hostile message after
@@ -513,7 +712,7 @@ async fn hostile_dialect_bot() -> String {
                 while let Some(Ok(_)) = ws.next().await {
                     n += 1;
                     if n == 10 {
-                        if let Some(m) = hostile_message(protocol, mode) {
+                        for m in hostile_messages(protocol, mode).unwrap_or_default() {
                             if ws.send(m).await.is_err() {
                                 return;
                             }
@@ -526,15 +725,15 @@ async fn hostile_dialect_bot() -> String {
     url
 }
 
-/// Hostile bots in every dialect: an unknown event, bad base64, the wrong encoding announced
-/// (where the dialect announces one) and a message over 1 MiB each fail the call with a named
-/// kind — no panic, and the run folder is whole.
+/// Hostile bots in every dialect, table-driven: an unknown event, bad base64, the wrong
+/// encoding announced (where the dialect announces one), a message over 1 MiB, a bot that never
+/// answers and one that floods (40 s of speech at once) each fail the call with a named kind —
+/// no panic, and the run folder is whole.
 #[tokio::test]
 async fn hostile_bots_in_every_dialect_fail_calls_of_a_named_kind() {
     let host = hostile_dialect_bot().await;
     let names: Vec<String> = voiceswarm_model::protocol::names()
         .split(", ")
-        .filter(|p| *p != "twilio" && *p != "raw")
         .map(str::to_string)
         .collect();
     for (mode, kind) in [
@@ -542,10 +741,12 @@ async fn hostile_bots_in_every_dialect_fail_calls_of_a_named_kind() {
         ("bad_base64", "call_protocol"),
         ("wrong_encoding", "call_protocol"),
         ("huge", "call_oversized"),
+        ("mute", "call_no_reply"),
+        ("flood", "call_flood"),
     ] {
         let journeys: Vec<(&str, Option<&str>, String)> = names
             .iter()
-            .filter(|p| hostile_message(p, mode).is_some())
+            .filter(|p| hostile_messages(p, mode).is_some())
             .map(|p| {
                 let call = format!(
                     r#"{{"path": "/{p}/{mode}", "protocol": "{p}", "turns": [{{"say": "speech"}}], "turn_timeout": "2s"}}"#

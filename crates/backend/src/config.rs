@@ -110,6 +110,10 @@ pub struct BackendConfig {
         help_heading = "Backend"
     )]
     pub call_reply_max_ms: u64,
+    /// Calls: append each turn's ground truth to FILE (JSON lines: the last speech in and the
+    /// reply's first frame out, stamped at the socket)
+    #[arg(long, value_name = "FILE", help_heading = "Backend")]
+    pub bot_log: Option<PathBuf>,
     /// Largest request body accepted, in bytes
     #[arg(long, default_value_t = 10 * 1024 * 1024, value_name = "BYTES", help_heading = "Backend")]
     pub max_body_bytes: usize,
@@ -134,6 +138,7 @@ impl Default for BackendConfig {
             require_api_key: None,
             endpoint_ms: 300,
             call_reply_max_ms: 2000,
+            bot_log: None,
             max_body_bytes: 10 * 1024 * 1024,
         }
     }

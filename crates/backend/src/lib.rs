@@ -58,7 +58,13 @@ async fn build_state(config: &BackendConfig) -> Result<Arc<AppState>, BackendErr
         }
         None => cache::ReplyCache::memory(ttl),
     };
-    Ok(Arc::new(AppState::new(config.clone(), model, cache)))
+    bot::recognise::warm();
+    let mut state = AppState::new(config.clone(), model, cache);
+    state.truth = match &config.bot_log {
+        Some(path) => Some(bot::truth::TruthLog::open(path).map_err(BackendError::Config)?),
+        None => None,
+    };
+    Ok(Arc::new(state))
 }
 
 fn router_with(state: Arc<AppState>) -> Router {

@@ -40,6 +40,8 @@ pub struct AppState {
     /// One second of 16 kHz speech-like tone, sliced into every audio response (no per-request
     /// synthesis cost).
     pub tone: Bytes,
+    /// The phone bot's per-turn ground truth (`--bot-log`), when asked for.
+    pub truth: Option<Arc<crate::bot::truth::TruthLog>>,
 }
 
 /// A request's failure: status and message, rendered as a JSON error body.
@@ -57,6 +59,7 @@ impl AppState {
             recogniser: Recogniser::new(),
             counters: Counters::default(),
             tone: Bytes::from(voiceswarm_model::audio::tone_pcm(1000)),
+            truth: None,
             config,
         }
     }

@@ -23,6 +23,10 @@ pub enum CallLine {
         /// When the bot's first speech frame of its reply arrived.
         first_reply_received_ns: u64,
         voice_to_voice_ms: f64,
+        /// The end of speech → the bot's own end of it (Realtime's `speech_stopped`), where
+        /// the bot says.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        endpointing_ms: Option<f64>,
         /// The turn pressed keys (DTMF): the time is from the last key to the reply.
         #[serde(skip_serializing_if = "std::ops::Not::not")]
         dtmf: bool,

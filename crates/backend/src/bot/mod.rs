@@ -6,8 +6,9 @@
 //! Faults apply to calls too: dropped sockets, stalled replies, malformed frames.
 
 mod ear;
-mod recognise;
+pub mod recognise;
 mod reorder;
+pub mod truth;
 mod voice;
 
 use super::state::AppState;
@@ -78,6 +79,7 @@ struct Bot {
     replies: u64,
     /// Media in sequence order, for protocols that number it and do not promise its order.
     reorder: reorder::Reorder,
+    truth: truth::Truth,
 }
 
 fn to_axum(m: WireMessage) -> Message {
@@ -172,6 +174,9 @@ impl Bot {
         let Some(sp) = &mut self.speaking else {
             return Vec::new();
         };
+        if sp.next == 0 {
+            self.truth.reply_begins();
+        }
         let frame = &self.voice[sp.next % self.voice.len()];
         let mut out = vec![self.wire.bot_media(&self.ids, frame)];
         sp.next += 1;
@@ -196,6 +201,7 @@ async fn session(socket: WebSocket, s: Arc<AppState>, wire: Arc<dyn Wire>) {
         .chance(s.config.drop_rate)
         .then(|| Instant::now() + Duration::from_secs_f64(1.0 + 3.0 * s.sampler.uniform()));
     let mut bot = Bot {
+        truth: truth::Truth::new(s.truth.clone(), wire.name(), format),
         ids: CallIds::default(),
         reorder: Default::default(),
         ear: Ear::new(format, endpoint),
@@ -214,6 +220,7 @@ async fn session(socket: WebSocket, s: Arc<AppState>, wire: Arc<dyn Wire>) {
             .map(|sp| sp.start + FRAME * sp.next as u32);
         let out = tokio::select! {
             msg = rx.next() => {
+                let arrived = truth::Stamp::now();
                 let wire_msg = match msg {
                     Some(Ok(Message::Text(t))) => WireMessage::Text(t.to_string()),
                     Some(Ok(Message::Binary(b))) => WireMessage::Binary(b),
@@ -222,10 +229,13 @@ async fn session(socket: WebSocket, s: Arc<AppState>, wire: Arc<dyn Wire>) {
                 };
                 // A message that is not the protocol's is ignored: a bot keeps the line open.
                 match bot.wire.parse_caller(&wire_msg) {
-                    Ok(event) => match bot.heard(event) {
-                        Some(out) => out,
-                        None => break,
-                    },
+                    Ok(event) => {
+                        bot.truth.heard(&event, arrived);
+                        match bot.heard(event) {
+                            Some(out) => out,
+                            None => break,
+                        }
+                    }
                     Err(_) => continue,
                 }
             }
@@ -250,6 +260,7 @@ async fn session(socket: WebSocket, s: Arc<AppState>, wire: Arc<dyn Wire>) {
             if tx.send(to_axum(m)).await.is_err() {
                 return;
             }
+            bot.truth.sent(&bot.ids);
         }
     }
     let _ = tx.send(Message::Close(None)).await;

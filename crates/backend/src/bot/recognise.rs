@@ -29,6 +29,20 @@ fn known(format: Format) -> Known {
         .clone()
 }
 
+/// Computes the fixtures' fingerprints for every registered protocol's formats at once, before
+/// the first call: the first utterance heard in a format would otherwise compute them on a
+/// worker thread mid-call, and every other call on that thread would wait (tens of ms).
+pub fn warm() {
+    use voiceswarm_model::protocol;
+    for name in protocol::names().split(", ") {
+        for rate in [8_000, 16_000, 24_000] {
+            if let Some(w) = protocol::wire(name, rate) {
+                known(w.format());
+            }
+        }
+    }
+}
+
 /// The transcript of an utterance heard on a call.
 pub fn transcribe(format: Format, audio: &[u8]) -> String {
     match known(format).get(&fingerprint([audio])) {

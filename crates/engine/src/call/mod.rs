@@ -178,6 +178,8 @@ struct CallLog {
     /// The same moment on both clocks.
     anchor: (Instant, std::time::SystemTime),
     turns: usize,
+    /// The bot's endpoint of the turn under way, when it said where it heard the speech end.
+    endpointing: Option<Duration>,
 }
 
 impl CallLog {
@@ -188,6 +190,7 @@ impl CallLog {
             stream_id: ids.stream_id.clone(),
             anchor: (Instant::now(), std::time::SystemTime::now()),
             turns: 0,
+            endpointing: None,
         }
     }
 
@@ -209,6 +212,7 @@ impl CallLog {
             last_speech_sent_ns: self.wall_ns(since),
             first_reply_received_ns: self.wall_ns(at),
             voice_to_voice_ms: (at - since).as_secs_f64() * 1000.0,
+            endpointing_ms: self.endpointing.take().map(|d| d.as_secs_f64() * 1000.0),
             dtmf,
         }
     }
@@ -265,7 +269,10 @@ async fn record(
                     .record_custom_request_duration("TURN", name, d, true, None, None)
                     .await;
             }
-            Event::Endpointing(d) => ctx.recorder.record(hint, metric::CALL_ENDPOINTING, d),
+            Event::Endpointing(d) => {
+                log.endpointing = Some(d);
+                ctx.recorder.record(hint, metric::CALL_ENDPOINTING, d)
+            }
             Event::ReplyAudio(d) => ctx.recorder.record(hint, metric::CALL_REPLY_AUDIO, d),
             Event::BargeIn(d) => ctx.recorder.record(hint, metric::CALL_BARGE_IN, d),
             Event::BargeInIgnored => ctx.recorder.count(hint, counter::CALL_BARGE_IN_IGNORED, 1),

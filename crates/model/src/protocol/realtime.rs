@@ -38,6 +38,8 @@ struct Event<'a> {
     error: Option<serde_json::Value>,
     #[serde(default)]
     session: Option<serde_json::Value>,
+    #[serde(borrow, default)]
+    event_id: Option<&'a str>,
 }
 
 fn parse(msg: &WireMessage) -> Result<Event<'_>, String> {
@@ -166,7 +168,9 @@ impl Wire for Realtime {
                 "the server's error: {}",
                 e.error.map_or("(none)".into(), |v| v.to_string())
             )),
-            "session.created" | "session.updated" => {
+            // The answer to our session.update must take our format; session.created comes
+            // before it, with the server's defaults (audio/pcm at 24 kHz).
+            "session.updated" => {
                 self.check_session(e.session.as_ref())?;
                 Ok(BotEvent::Other)
             }
@@ -200,8 +204,9 @@ impl Wire for Realtime {
             "session.update" => {
                 let s = e.session.ok_or("a session.update without session")?;
                 self.check_session(Some(&s))?;
+                // The session names no call: the client's event id stands for it.
                 Ok(CallerEvent::Start {
-                    call_id: String::new(),
+                    call_id: e.event_id.unwrap_or_default().to_string(),
                     stream_id: String::new(),
                     custom_parameters: BTreeMap::new(),
                 })
@@ -243,6 +248,17 @@ mod tests {
             sample_rate: 24_000,
         };
         assert_eq!(w.parse_bot(&t(SESSION_CREATED)).unwrap(), BotEvent::Other);
+        // The server's defaults come before our session.update: not a wrong format.
+        let ulaw = Realtime { sample_rate: 8_000 };
+        assert_eq!(
+            ulaw.parse_bot(&t(SESSION_CREATED)).unwrap(),
+            BotEvent::Other
+        );
+        let updated = SESSION_CREATED.replace("session.created", "session.updated");
+        assert!(ulaw
+            .parse_bot(&t(&updated))
+            .unwrap_err()
+            .contains("audio/pcm"));
         assert_eq!(w.parse_bot(&t(SPEECH_STARTED)).unwrap(), BotEvent::Clear);
         assert_eq!(
             w.parse_bot(&t(SPEECH_STOPPED)).unwrap(),
@@ -269,7 +285,6 @@ mod tests {
         assert!(
             matches!(w.parse_caller(&t(APPEND)).unwrap(), CallerEvent::Media { audio, .. } if audio.len() == 4)
         );
-        let ulaw = Realtime { sample_rate: 8_000 };
         assert!(ulaw
             .parse_caller(&t(SESSION_UPDATE))
             .unwrap_err()

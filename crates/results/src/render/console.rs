@@ -282,6 +282,13 @@ fn totals(o: &mut String, s: &Summary) {
             "Calls: {} started, {} completed, {} failed, {} cut short by the end of the run; {} stutters, {} barge-ins ignored, {} redials",
             c.started, c.completed, c.failed, c.cut_short, c.stutters, c.barge_ins_ignored, c.redials
         );
+        if c.redials > 0 {
+            let _ = writeln!(
+                o,
+                "  {} redials: a caller whose call failed waited the call step's redial_pause, then called again",
+                c.redials
+            );
+        }
     }
     for n in &s.notes {
         let _ = writeln!(o, "Note: {n}");
