@@ -21,10 +21,13 @@ const AGREEMENT_MS: f64 = 5.0;
 /// even at a raised priority, where the Rust reference bot's stay within 2 ms (see
 /// `every_protocol_against_the_reference_bot`, which allows none). Against them, at most this
 /// many turns may be beyond [`AGREEMENT_MS`], each within [`STARVED_MS`] (printed with where the
-/// time went: the wire's lag in or out), and the median within 1 ms; a systematic error (the
-/// old 100 ms) fails every turn.
+/// time went: the wire's lag in or out), and the median within [`MEDIAN_MS`]; a systematic
+/// error (the old 100 ms) fails every turn.
 const STARVED_TURNS: usize = 2;
 const STARVED_MS: f64 = 40.0;
+/// The median difference against a Python fixture: its stamps sit behind an asyncio loop, which
+/// puts its median 1.1–1.8 ms behind the socket at a load of 3–8 (0.4–0.6 ms on a quiet machine).
+const MEDIAN_MS: f64 = 2.5;
 
 /// The tests that compare per-turn timings with a bot's ground truth run one at a time: each
 /// stamps on both sides in user space, and two of them at once on a 2-core machine starve each
@@ -358,7 +361,7 @@ fn agrees(
         AGREEMENT_MS
     };
     assert!(
-        median.abs() <= 1.0 && d.iter().all(|x| x.abs() <= worst),
+        median.abs() <= MEDIAN_MS && d.iter().all(|x| x.abs() <= worst),
         "{label}: voice-to-voice is off the bot's ground truth: {d:?}"
     );
     assert!(

@@ -279,8 +279,8 @@ fn totals(o: &mut String, s: &Summary) {
     if let Some(c) = &t.calls {
         let _ = writeln!(
             o,
-            "Calls: {} started, {} completed, {} failed, {} cut short by the end of the run; {} stutters, {} barge-ins ignored, {} redials",
-            c.started, c.completed, c.failed, c.cut_short, c.stutters, c.barge_ins_ignored, c.redials
+            "Calls: {} started, {} completed, {} failed, {} cut short by the end of the run; {} stutters, {} barge-ins ignored",
+            c.started, c.completed, c.failed, c.cut_short, c.stutters, c.barge_ins_ignored
         );
         if c.redials > 0 {
             let _ = writeln!(
