@@ -16,9 +16,11 @@
 5. recorder: ns per sample, and merge + percentiles of 10 million samples (benches/recorder.rs).
 6. startup: time from process start to the first request with 1,000 users configured.
 8. capacity: a realistic capacity search (default journeys and targets, 8 workers per component).
-9. calls: the most concurrent paced phone calls (benches/calls.json) one generator core keeps within 5 ms
-   of real time (frame lateness P99), memory per call; then voice-to-voice fidelity against fixed stages
-   at 100 calls and at that count. BENCH_CALLS (100,250,500,1000,1500,2000,3000), BENCH_CALL_SECONDS (30).
+9. calls: the most concurrent paced phone calls one generator core keeps within 5 ms of real time (frame
+   lateness P99) with 0 failed calls, for twilio (benches/calls.json) and raw (benches/calls_raw.json): doubling
+   from BENCH_CALLS_START (100) up to BENCH_CALLS_MAX (4000), then bisecting to BENCH_CALLS_RESOLUTION (10) %;
+   each step's CPU µs per call-second, memory per call and voice-to-voice against the bot's fixed stages.
+   BENCH_CALL_SECONDS (30), BENCH_CALL_PROTOCOLS (twilio,raw).
 11. arrivals: how late arrivals start against their schedule at BENCH_ARRIVAL_RATE (1000/s) on one core.
 12. trend: `voiceswarm trend` over 1,000 run folders (copies of one real run, a day apart), best of 3.
 13. verdicts: the regression rule (`report --baseline`, the rule `trend` applies too) on BENCH_VERDICT_PAIRS (100)
@@ -401,59 +403,102 @@ def bench_capacity():
     say(f"- chart: {os.path.join(tmp, 'cap', 'capacity.html')}")
 
 
-def call_run(b, calls, hold, *flags):
-    """A run of `calls` paced phone calls (benches/calls.json) held for `hold` seconds, generator on CPU 1
-    with a shared HTTP client; (summary, peak RSS KiB)."""
+# The bot's fixed stages in the calls bench, so voice-to-voice has a truth to be measured against:
+# endpointing 300 + STT 20 + LLM 20 + TTS's first chunk 10 (half its 20 ms) after the last speech frame.
+CALL_BOT = ["--workers-per-component", "100000", "--fixed-latency-ms", "20", "--endpoint-ms", "300", "--cache-ttl", "0"]
+CALL_TRUTH_MS = 350.0
+CALL_SCENARIOS = {"twilio": "benches/calls.json", "raw": "benches/calls_raw.json"}
+
+
+def cpu_ticks(pid):
+    """User + system CPU seconds a process has used so far."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def call_run(b, calls, hold, scenario="benches/calls.json", *flags):
+    """A run of `calls` paced phone calls held for `hold` seconds after a ramp of calls/10 per second, generator on
+    CPU 1 with a shared HTTP client; (summary, generator CPU seconds, peak RSS KiB, the bot's CPU seconds)."""
     ramp = max(calls // 10, 1)
-    run_dir, _, rss = voiceswarm_run(b.url, "-u", str(calls), "-r", str(ramp), "-t", f"{hold}s", "-q",
-                                     "--scenario-file", "benches/calls.json", "--targets", "benches/call_targets.json",
-                                     "--client", "shared", *flags, cpu=1)
-    return json.load(open(os.path.join(run_dir, "summary.json"))), rss
+    bot0 = cpu_ticks(b.proc.pid)
+    run_dir, cpu_s, rss = voiceswarm_run(b.url, "-u", str(calls), "-r", str(ramp), "-t", f"{hold}s", "-q",
+                                         "--scenario-file", scenario, "--targets", "benches/call_targets.json",
+                                         "--client", "shared", *flags, cpu=1)
+    try:
+        s = json.load(open(os.path.join(run_dir, "summary.json")))
+    except (OSError, ValueError):
+        s = {"metrics": [], "totals": {"duration_s": 1}}
+    return s, cpu_s, rss, cpu_ticks(b.proc.pid) - bot0
 
 
 def metric(s, name, field):
     return next((m[field] for m in s["metrics"] if m["name"] == name), float("nan"))
 
 
-def bench_calls():
-    counts = [int(x) for x in os.environ.get("BENCH_CALLS", "100,250,500,1000,1500,2000,3000").split(",")]
-    hold = int(os.environ.get("BENCH_CALL_SECONDS", "30"))
-    say(f"## 9. Real-time calls: the most concurrent paced calls whose frame lateness P99 stays within 5 ms")
-    say(f"Generator on CPU 1 (`--client shared`), the reference backend's bot on CPU 0 with unbounded workers; "
-        f"each call: benches/calls.json (Twilio Media Streams, 4 turns, a barge-in), held {hold} s after a ramp of calls/10 per second.")
-    say("| calls | frame lateness P50 / P99 / max (ms) | voice-to-voice P50 / P90 (ms) | frames out per s | calls done / failed | peak RSS | per call |")
-    say("|---|---|---|---|---|---|---|")
-    best = None
-    with Backend("--workers-per-component", "100000", cpu=0) as b:
-        _, base_rss = call_run(b, 1, 5)
-        for n in counts:
-            s, rss = call_run(b, n, hold)
-            late = metric(s, "call:frame_lateness", "p99_ms")
-            c = s["totals"].get("calls") or {}
-            frames = sum(m["count"] for m in s["metrics"] if m["name"] == "call:frame_lateness") / s["totals"]["duration_s"]
-            say(f"| {n:,} | {metric(s, 'call:frame_lateness', 'median_ms'):.2f} / {late:.2f} / {metric(s, 'call:frame_lateness', 'max_ms'):.1f} | "
-                f"{metric(s, 'call:voice_to_voice', 'median_ms'):.0f} / {metric(s, 'call:voice_to_voice', 'p90_ms'):.0f} | {frames:,.0f} | "
-                f"{c.get('completed', 0)} / {c.get('failed', 0)} | {rss / 1024:.0f} MiB | {(rss - base_rss) / n:.1f} KiB |")
-            if late <= 5.0:
-                best = n
+def call_step(b, n, hold, scenario, base_rss):
+    """One step of the search: its table row, and whether it held (lateness P99 ≤ 5 ms, 0 failed, calls done)."""
+    load = os.getloadavg()[0]
+    s, cpu_s, rss, bot_s = call_run(b, n, hold, scenario)
+    late = metric(s, "call:frame_lateness", "p99_ms")
+    c = s["totals"].get("calls") or {}
+    frames = next((m["count"] for m in s["metrics"] if m["name"] == "call:frame_lateness"), 0)
+    call_s = frames * 0.020
+    wall = s["totals"].get("duration_s") or 1
+    v2v = metric(s, "call:voice_to_voice", "median_ms")
+    # Calls cut short by the run's end are not failures; a step that started fewer calls than asked did not hold.
+    held = late <= 5.0 and c.get("failed", 1) == 0 and c.get("started", 0) >= n
+    row = (f"| {n:,} | {metric(s, 'call:frame_lateness', 'median_ms'):.2f} / {late:.2f} / {metric(s, 'call:frame_lateness', 'max_ms'):.1f} | "
+           f"{v2v:.1f} ({v2v - CALL_TRUTH_MS:+.1f}) / {metric(s, 'call:voice_to_voice', 'p90_ms'):.1f} | {frames / wall:,.0f} | "
+           f"{c.get('started', 0)} / {c.get('completed', 0)} / {c.get('failed', 0)} | {1e6 * cpu_s / call_s if call_s else float('nan'):.0f} | "
+           f"{100 * bot_s / wall:.0f} % | {rss / 1024:.0f} MiB | {(rss - base_rss) / n:.1f} KiB | {load:.2f} | {'✓' if held else '✗'} |")
+    return row, held
+
+
+def call_search(protocol, hold):
+    """Doubles the calls from BENCH_CALLS_START until a step breaks, then bisects to BENCH_CALLS_RESOLUTION %."""
+    start = int(os.environ.get("BENCH_CALLS_START", "100"))
+    most = int(os.environ.get("BENCH_CALLS_MAX", "4000"))
+    resolution = float(os.environ.get("BENCH_CALLS_RESOLUTION", "10"))
+    scenario = CALL_SCENARIOS[protocol]
+    say(f"### {protocol} ({scenario})")
+    say("| calls | frame lateness P50 / P99 / max (ms) | voice-to-voice P50 (− truth) / P90 (ms) | frames out per s | "
+        "calls started / done / failed | generator CPU µs per call-second | bot CPU (its core) | peak RSS | per call | load (1 min) | held |")
+    say("|---|---|---|---|---|---|---|---|---|---|---|")
+    good, bad = None, None
+    with Backend(*CALL_BOT, cpu=0) as b:
+        _, _, base_rss, _ = call_run(b, 1, 5, scenario)
+        n = start
+        while n:
+            row, held = call_step(b, n, hold, scenario, base_rss)
+            say(row)
+            if held:
+                good = n
             else:
-                break
-    say(f"- **largest call count with frame lateness P99 ≤ 5 ms on one generator core: {best or 'none of those tried'}**")
-    return best
+                bad = n
+            if bad is None:
+                n = n * 2 if n * 2 <= most else (most if n < most else 0)
+            elif good is None or bad - good <= 1 or bad - good <= good * resolution / 100:
+                n = 0
+            else:
+                n = (good + bad) // 2
+    say(f"- **{protocol}: the most concurrent calls with frame lateness P99 ≤ 5 ms and 0 failed on one generator core: "
+        f"{good or 'none of those tried'}** (first failing: {bad or 'none up to ' + str(most)})")
+    return good
 
 
-def bench_call_fidelity(largest=None):
-    say("## 10. Call fidelity: voice-to-voice against a bot with fixed stages (20 ms each) and 300 ms endpointing")
-    say("Expected: endpointing 300 + STT 20 + LLM 20 + TTS's first chunk 10 (half its 20 ms) = 350 ms after the last speech frame.")
-    counts = [100] + ([largest] if largest and largest != 100 else [])
-    # No cache reuse: a repeated utterance answered from the cache skips the LLM stage.
-    with Backend("--workers-per-component", "100000", "--fixed-latency-ms", "20", "--endpoint-ms", "300",
-                 "--cache-ttl", "0", cpu=0) as b:
-        for n in counts:
-            s, _ = call_run(b, n, int(os.environ.get("BENCH_CALL_SECONDS", "30")))
-            p50 = metric(s, "call:voice_to_voice", "median_ms")
-            say(f"- {n:,} calls: voice-to-voice P50 {p50:.1f} ms (**{p50 - 350:+.1f} ms** from 350), P90 "
-                f"{metric(s, 'call:voice_to_voice', 'p90_ms'):.1f} ms; frame lateness P99 {metric(s, 'call:frame_lateness', 'p99_ms'):.2f} ms")
+def bench_calls():
+    hold = int(os.environ.get("BENCH_CALL_SECONDS", "30"))
+    protocols = [p for p in os.environ.get("BENCH_CALL_PROTOCOLS", "twilio,raw").split(",") if p]
+    say("## 9. Real-time calls: the most concurrent paced calls whose frame lateness P99 stays within 5 ms, 0 failed")
+    say(f"Generator on CPU 1 (`--client shared`), the reference bot (`voiceswarm serve`, fixed 20 ms stages, 300 ms endpointing, "
+        f"no cache) on CPU 0; each call 4 turns with a barge-in (about 20 s), runs of {hold} s (`-t`, the ramp of calls/10 per second included). Doubling "
+        f"from BENCH_CALLS_START, then bisecting. Voice-to-voice truth: {CALL_TRUTH_MS:.0f} ms after the last speech frame "
+        f"(endpointing 300 + STT 20 + LLM 20 + TTS's first chunk 10). CPU per call-second: the generator's user + system "
+        f"CPU over the whole run (start-up and ramp included) over the seconds of audio it sent. Per call: peak RSS above a 1-call run.")
+    return {p: call_search(p, hold) for p in protocols}
 
 
 def bench_arrivals():
@@ -562,7 +607,7 @@ def bench_verdicts():
 
 
 def bench_calls_all():
-    bench_call_fidelity(bench_calls())
+    bench_calls()
 
 
 BENCHES = {"backend": bench_backend, "overhead": bench_overhead, "instructions": bench_instructions, "accuracy": bench_accuracy, "journeys": bench_journeys,
@@ -579,6 +624,9 @@ if __name__ == "__main__":
     for tool in ["wrk", "taskset", "/usr/bin/time", "valgrind"]:
         if ONLY and set(ONLY) <= NO_TOOLS:
             break
+        # The calls part pins with taskset and times with GNU time: it needs neither wrk nor valgrind.
+        if ONLY and set(ONLY) <= {"calls"} and tool in ("wrk", "valgrind"):
+            continue
         if subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode != 0:
             raise SystemExit(f"bench: {tool} is missing: apt-get install wrk util-linux time")
     if "BENCH_BIN" not in os.environ:

@@ -11,7 +11,7 @@ use voiceswarm_backend::BackendConfig;
 
 /// A folder with a one-step call scenario (`call` is the call's JSON) and targets that judge
 /// only the error and call-failure rates.
-fn call_files(dir: &Path, call: &str) -> (String, String) {
+pub(crate) fn call_files(dir: &Path, call: &str) -> (String, String) {
     std::fs::create_dir_all(dir.join("audio")).unwrap();
     for f in &voiceswarm_model::fixtures::AUDIO[..3] {
         std::fs::write(dir.join(format!("audio/{}.wav", f.name)), f.wav).unwrap();

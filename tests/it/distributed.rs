@@ -1,9 +1,10 @@
 //! Distributed runs: three local workers against one fixed-latency backend merge into the same
-//! result as one process running all the users; mixed runs are refused; the Kubernetes manifests
-//! are well-formed.
+//! result as one process running all the users; two workers' call runs merge exactly; mixed runs
+//! are refused; the Kubernetes manifests are well-formed.
 
 use crate::support::{
-    backend, fixed, metric, read_json, repo, spawn, text, tmp, voiceswarm, wait_with_deadline,
+    backend, count, fixed, metric, read_json, repo, spawn, text, tmp, voiceswarm,
+    wait_with_deadline,
 };
 use std::process::Command;
 use std::time::Duration;
@@ -275,4 +276,110 @@ fn the_kubernetes_manifests_are_an_indexed_job_of_voiceswarm_workers() {
             .unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
+}
+
+/// Two workers share a call run's callers (two each, one call apiece) against the reference bot;
+/// `report` merges their folders exactly: every call, turn and frame counted once, none lost.
+#[tokio::test]
+async fn two_workers_call_runs_merge_exactly() {
+    let b = backend(voiceswarm_backend::BackendConfig {
+        fixed_latency_ms: Some(20.0),
+        endpoint_ms: 200,
+        cache_ttl: 0,
+        ..Default::default()
+    })
+    .await;
+    let dir = tmp();
+    let call = r#"{"path": "/ws/twilio", "turns": [{"say": "speech"}, {"say": "speech"}], "pause": ["100ms", "100ms"]}"#;
+    let (s, t) = crate::calls::call_files(dir.path(), call);
+    let (url, d) = (b.url(), dir.path().to_path_buf());
+    let outs = tokio::task::spawn_blocking(move || {
+        let children: Vec<_> = (0..2)
+            .map(|i| {
+                let out = d.join(format!("w{i}"));
+                let args = [
+                    "run",
+                    "-H",
+                    &url,
+                    "--scenario-file",
+                    &s,
+                    "--targets",
+                    &t,
+                    "-u",
+                    "4",
+                    "-r",
+                    "4",
+                    "--iterations",
+                    "1",
+                    "--workers",
+                    "2",
+                    "--worker-index",
+                    &i.to_string(),
+                    "--run-id",
+                    "call-run",
+                    "--out",
+                    out.to_str().unwrap(),
+                ];
+                spawn(&args, &[])
+            })
+            .collect();
+        let mut outs: Vec<_> = children
+            .into_iter()
+            .map(|c| wait_with_deadline(c, Duration::from_secs(90)))
+            .collect();
+        let (w0, w1, m) = (d.join("w0"), d.join("w1"), d.join("merged"));
+        outs.push(voiceswarm(
+            &[
+                "report",
+                w0.to_str().unwrap(),
+                w1.to_str().unwrap(),
+                "--out",
+                m.to_str().unwrap(),
+            ],
+            Duration::from_secs(30),
+        ));
+        outs
+    })
+    .await
+    .unwrap();
+    for o in &outs {
+        assert_eq!(o.status.code(), Some(0), "{}", text(o));
+    }
+    let workers: Vec<_> = (0..2)
+        .map(|i| read_json(&dir.path().join(format!("w{i}/summary.json"))))
+        .collect();
+    let m = read_json(&dir.path().join("merged/summary.json"));
+    for w in &workers {
+        assert_eq!(w["totals"]["calls"]["completed"], 2, "{}", w["totals"]);
+    }
+    assert_eq!(m["totals"]["calls"]["completed"], 4, "{}", m["totals"]);
+    assert_eq!(m["totals"]["calls"]["failed"], 0, "{}", m["totals"]);
+    for name in ["call:voice_to_voice", "call:frame_lateness", "call:connect"] {
+        let sum: u64 = workers.iter().map(|w| count(w, name)).sum();
+        assert_eq!(
+            count(&m, name),
+            sum,
+            "{name}: the merge counts every sample once"
+        );
+    }
+    assert_eq!(
+        count(&m, "call:voice_to_voice"),
+        8,
+        "two turns of four calls"
+    );
+    // The merged median lies between the workers' (one histogram, not an average of medians).
+    let median = |s: &serde_json::Value| {
+        metric(s, "call:voice_to_voice")["median_ms"]
+            .as_f64()
+            .unwrap()
+    };
+    let (lo, hi) = (
+        median(&workers[0]).min(median(&workers[1])),
+        median(&workers[0]).max(median(&workers[1])),
+    );
+    assert!(
+        (lo - 1.0..=hi + 1.0).contains(&median(&m)),
+        "{} not within {lo}..{hi}",
+        median(&m)
+    );
 }

@@ -57,7 +57,11 @@ pub async fn call(
             return super::handlers::error(axum::http::StatusCode::BAD_REQUEST, &message);
         }
     };
-    ws.on_upgrade(move |socket| session(socket, s, wire))
+    // Frames are a few hundred bytes: 4 KiB read buffers instead of 128 KiB (thousands of calls
+    // share the bot), each message written as it is sent.
+    ws.read_buffer_size(4096)
+        .write_buffer_size(0)
+        .on_upgrade(move |socket| session(socket, s, wire))
 }
 
 /// A reply being spoken.
