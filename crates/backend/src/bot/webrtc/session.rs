@@ -1,6 +1,6 @@
 //! One WebRTC call at the reference bot: a str0m peer in RTP mode on its own UDP socket that
 //! answers the caller's offer, hears each packet through the WebSocket bot's ear (Opus decoded
-//! at 16 kHz, PCMU as it is), thinks through the same stages and pools, and speaks a packet
+//! at 48 kHz, PCMU as it is), thinks through the same stages and pools, and speaks a packet
 //! every 20 ms — silence, or its tone while a reply plays — stopping a reply the moment the
 //! caller speaks over it. A call ends on DELETE, the caller's close, or 10 s without a packet.
 
@@ -25,8 +25,10 @@ use voiceswarm_model::audio::speech::{tone_frames, Format, FRAME};
 
 /// A caller silent this long (no packet at all) has gone.
 const IDLE: Duration = Duration::from_secs(10);
-/// Opus is heard at 16 kHz: the ear needs levels, not fidelity.
-const EAR_RATE: u32 = 16_000;
+/// Opus is heard at 48 kHz, as the caller judged its own packets at load: decoded at 16 kHz, an
+/// utterance's quiet last packet can fall below the speech level (its energy above 8 kHz gone)
+/// and the turn reads 20 ms short (measured: 241 ms for 250).
+const EAR_RATE: u32 = 48_000;
 
 /// The bot's voice in one codec: a second of tone and a packet of silence.
 struct Voice {
