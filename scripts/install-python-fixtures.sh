@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Creates the project-local virtual environment .venv/ (at the repo root) and installs the pinned
 # Python test-fixture requirements (tests/fixtures/requirements.txt: Pipecat, FastAPI, uvicorn,
-# websockets) into it. Idempotent: a stamp file in .venv records the SHA-256 of the requirements
+# websockets, aiortc) into it. Idempotent: a stamp file in .venv records the SHA-256 of the requirements
 # file; when it matches and the venv's interpreter runs, the script exits at once (~0.1 s).
 #
 #   scripts/install-python-fixtures.sh            # install or verify
@@ -58,7 +58,8 @@ echo "install-python-fixtures: pip install -r tests/fixtures/requirements.txt in
 "$venv/bin/python" -c 'import pipecat, fastapi, uvicorn, websockets, onnxruntime
 from pipecat.serializers.twilio import TwilioFrameSerializer
 from pipecat.transports.websocket.fastapi import FastAPIWebsocketTransport
-from pipecat.audio.vad.silero import SileroVADAnalyzer' >&2
+from pipecat.audio.vad.silero import SileroVADAnalyzer
+import aiortc, av' >&2
 echo "$want" > "$stamp"
 echo "install-python-fixtures: done in $(( $(date +%s) - start )) s ($(du -sh "$venv" | cut -f1))" >&2
 echo "$venv/bin/python"

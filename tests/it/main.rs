@@ -20,3 +20,4 @@ mod support;
 mod swarm;
 mod trend;
 mod web;
+mod webrtc;

@@ -81,7 +81,17 @@ fn router_with(state: Arc<AppState>) -> Router {
     let calls = Router::new()
         .route("/{protocol}", get(bot::call))
         .layer(middleware::from_fn_with_state(state.clone(), require_key));
+    // WebRTC calls: WHIP and Pipecat SmallWebRTC's JSON offer (bot/webrtc/).
+    let rtc = Router::new()
+        .route("/whip", post(bot::webrtc::whip))
+        .route(
+            "/whip/{id}",
+            axum::routing::delete(bot::webrtc::whip_delete),
+        )
+        .route("/api/offer", post(bot::webrtc::pipecat_offer))
+        .layer(middleware::from_fn_with_state(state.clone(), require_key));
     Router::new()
+        .merge(rtc)
         .route("/health", get(handlers::health))
         .route("/api/v1/stats", get(handlers::stats))
         .nest("/api/v1", api)

@@ -89,6 +89,8 @@ pub mod metric {
     pub const CALL_BARGE_IN: &str = "call:barge_in";
     /// How late each caller frame left against its schedule (the generator's own pacing).
     pub const CALL_FRAME_LATENESS: &str = "call:frame_lateness";
+    /// A WebRTC call's RFC 3550 interarrival jitter of the bot's RTP stream, sampled each second.
+    pub const CALL_JITTER: &str = "call:jitter";
 
     /// An arrival's due time → a user starting it (the dispatcher's lateness, and any queueing).
     pub const ARRIVAL_START_DELAY: &str = "arrival:start_delay";
@@ -173,6 +175,9 @@ pub mod counter {
     pub const CALL_BARGE_IN_IGNORED: &str = "calls:barge_in_ignored";
     /// Calls made again after a failed call, once the redial pause was over.
     pub const CALL_REDIALS: &str = "calls:redials";
+    /// WebRTC calls: the bot's RTP packets expected (first to highest sequence number) and lost.
+    pub const CALL_RTP_EXPECTED: &str = "calls:rtp_expected";
+    pub const CALL_RTP_LOST: &str = "calls:rtp_lost";
 
     /// Open arrivals: due, started by a user, dropped (no user free), queued (waited for one).
     pub const ARRIVALS_SCHEDULED: &str = "arrivals:scheduled";

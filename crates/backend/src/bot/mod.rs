@@ -3,13 +3,15 @@
 //! detection and an endpointing silence (media put back in order where a protocol numbers it), thinks through
 //! the same stages and worker pools as the HTTP API, speaks its reply as frames paced in real
 //! time, then a mark; caller speech during a reply is a barge-in: it stops and sends `clear`.
-//! Faults apply to calls too: dropped sockets, stalled replies, malformed frames.
+//! Faults apply to calls too: dropped sockets, stalled replies, malformed frames. The same bot
+//! answers WebRTC (`webrtc/`: WHIP and Pipecat's SmallWebRTC offer).
 
 mod ear;
 pub mod recognise;
 mod reorder;
 pub mod truth;
 mod voice;
+pub mod webrtc;
 
 use super::state::AppState;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};

@@ -7,6 +7,7 @@ pub mod connect;
 pub mod conversation;
 pub mod pacer;
 pub mod playback;
+pub mod webrtc;
 
 use crate::measure::session;
 use crate::measure::step::StepContext;
@@ -406,7 +407,10 @@ pub async fn run(
         s.count(counter::CALLS_STARTED, 1);
     });
     let started = Instant::now();
-    let outcome = call(user, plan, ctx).await;
+    let outcome = match &plan.webrtc {
+        Some(rtc) => webrtc::call(user, plan, rtc, ctx).await,
+        None => call(user, plan, ctx).await,
+    };
     let took = started.elapsed();
     ctx.recorder.with_shard(hint, |s| match &outcome {
         Outcome::Completed => {

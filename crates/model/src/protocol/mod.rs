@@ -133,6 +133,10 @@ pub trait Wire: Send + Sync + std::fmt::Debug {
     fn format(&self) -> Format;
     /// A caller frame prepared for sending many times.
     fn prepare(&self, audio: Bytes) -> PreparedFrame;
+    /// An utterance's frames prepared in order (a codec with memory, Opus, encodes them as one).
+    fn prepare_utterance(&self, frames: Vec<Bytes>) -> Vec<PreparedFrame> {
+        frames.into_iter().map(|f| self.prepare(f)).collect()
+    }
     /// The identifiers of call `n`, in the protocol's shape.
     fn ids(&self, n: u64) -> CallIds;
 

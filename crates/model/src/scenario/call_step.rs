@@ -44,6 +44,8 @@ pub struct CallPlan {
     pub max_duration: Duration,
     /// After a failed call, the caller waits this long before its next call.
     pub redial_pause: Duration,
+    /// A call over WebRTC instead of a WebSocket (`"transport": "webrtc"`).
+    pub webrtc: Option<Arc<super::webrtc::WebRtcPlan>>,
 }
 
 fn time(ctx: &Ctx, at: &str, text: Option<&str>, default: &str) -> Result<Duration, ScenarioError> {
@@ -106,7 +108,7 @@ fn utterances(
             .iter()
             .map(|wav| {
                 let frames = utterance_frames(wav, wire.format()).map_err(|e| ctx.err(&here, e))?;
-                Ok(frames.into_iter().map(|f| wire.prepare(f)).collect())
+                Ok(wire.prepare_utterance(frames).into())
             })
             .collect::<Result<_, ScenarioError>>()?;
         out.insert(say.clone(), list.into());
@@ -211,11 +213,16 @@ pub(super) fn compile_call(
     audio: &BTreeMap<String, Arc<[Bytes]>>,
     template: impl Fn(&str, &str) -> Result<Template, ScenarioError>,
 ) -> Result<CallPlan, ScenarioError> {
-    let wire = protocol(ctx, at, def)?;
-    let path = match &def.path {
-        Some(p) => p.clone(),
+    let webrtc = super::webrtc::compile(ctx, at, def)?.map(Arc::new);
+    let wire: Arc<dyn Wire> = match &webrtc {
+        Some(w) => Arc::new(super::webrtc::RtpWire { codec: w.codec }),
+        None => protocol(ctx, at, def)?,
+    };
+    let path = match (&def.path, &webrtc) {
+        (Some(p), _) => p.clone(),
+        (None, Some(w)) => w.signalling.default_path().to_string(),
         // The reference bot's path; a protocol whose rate the caller chooses names it there.
-        None => match protocol::protocol(wire.name()).map(|p| p.rates) {
+        (None, None) => match protocol::protocol(wire.name()).map(|p| p.rates) {
             Some(protocol::Rates::Fixed(_)) | None => format!("/ws/{}", wire.name()),
             Some(_) => format!(
                 "/ws/{}?sample_rate={}",
@@ -268,5 +275,6 @@ pub(super) fn compile_call(
             None => REDIAL_PAUSE,
             Some(t) => parse_duration(t).map_err(|e| ctx.err(format!("{at}.redial_pause"), e))?,
         },
+        webrtc,
     })
 }

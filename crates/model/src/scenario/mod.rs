@@ -9,6 +9,7 @@ pub mod model;
 pub mod pointer;
 mod step;
 pub mod template;
+pub mod webrtc;
 
 pub use error::ScenarioError;
 pub use journeys::{

@@ -149,6 +149,30 @@ pub struct CallDef {
     /// Hang up (a failed call) after this long (default 5m).
     #[serde(default)]
     pub max_duration: Option<String>,
+    /// How the call travels: `websocket` (default) or `webrtc` (see `scenario/webrtc.rs`).
+    #[serde(default)]
+    pub transport: Option<String>,
+    /// WebRTC only: `whip` (default), `pipecat` or `openai`.
+    #[serde(default)]
+    pub signalling: Option<String>,
+    /// WebRTC only: `opus` (default, 48 kHz) or `pcmu`.
+    #[serde(default)]
+    pub codec: Option<String>,
+    /// WebRTC only: a bad network on purpose, applied to packets both ways.
+    #[serde(default)]
+    pub impair: Option<ImpairDef>,
+}
+
+/// `{"loss": "2%", "jitter": "30ms", "latency": "80ms"}`: each knob 0 unless given.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImpairDef {
+    #[serde(default)]
+    pub loss: Option<String>,
+    #[serde(default)]
+    pub jitter: Option<String>,
+    #[serde(default)]
+    pub latency: Option<String>,
 }
 
 /// One turn of a call.

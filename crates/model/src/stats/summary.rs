@@ -150,6 +150,12 @@ pub struct CallTotals {
     /// Calls made again after a failed call (each after the call step's redial pause).
     #[serde(default)]
     pub redials: u64,
+    /// WebRTC calls: the bot's RTP packets expected (first to highest sequence number of each
+    /// call) and those that never arrived; their ratio is the calls' packet loss.
+    #[serde(default)]
+    pub rtp_packets_expected: u64,
+    #[serde(default)]
+    pub rtp_packets_lost: u64,
 }
 
 impl CallTotals {
@@ -163,6 +169,8 @@ impl CallTotals {
             stutters: rec.counter(counter::CALL_STUTTERS),
             barge_ins_ignored: rec.counter(counter::CALL_BARGE_IN_IGNORED),
             redials: rec.counter(counter::CALL_REDIALS),
+            rtp_packets_expected: rec.counter(counter::CALL_RTP_EXPECTED),
+            rtp_packets_lost: rec.counter(counter::CALL_RTP_LOST),
         })
     }
 }
