@@ -12,6 +12,7 @@ mod state;
 mod stream;
 mod stt;
 pub mod timing;
+pub mod truth;
 
 pub use config::BackendConfig;
 
@@ -61,7 +62,7 @@ async fn build_state(config: &BackendConfig) -> Result<Arc<AppState>, BackendErr
     bot::recognise::warm();
     let mut state = AppState::new(config.clone(), model, cache);
     state.truth = match &config.bot_log {
-        Some(path) => Some(bot::truth::TruthLog::open(path).map_err(BackendError::Config)?),
+        Some(path) => Some(truth::TruthLog::open(path).map_err(BackendError::Config)?),
         None => None,
     };
     Ok(Arc::new(state))

@@ -41,7 +41,7 @@ pub struct AppState {
     /// synthesis cost).
     pub tone: Bytes,
     /// The phone bot's per-turn ground truth (`--bot-log`), when asked for.
-    pub truth: Option<Arc<crate::bot::truth::TruthLog>>,
+    pub truth: Option<Arc<crate::truth::TruthLog>>,
 }
 
 /// A request's failure: status and message, rendered as a JSON error body.

@@ -9,11 +9,11 @@
 mod ear;
 pub mod recognise;
 mod reorder;
-pub mod truth;
 mod voice;
 pub mod webrtc;
 
 use super::state::AppState;
+use super::truth;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
