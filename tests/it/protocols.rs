@@ -598,9 +598,14 @@ fn openai_realtime_against_a_server_written_from_the_reference() {
         d.len() >= 50 && beyond <= STARVED_TURNS && d.iter().all(|x| x.abs() <= STARVED_MS),
         "{d:?}"
     );
-    assert_eq!(
-        crate::support::count(&s, "call:endpointing"),
-        crate::support::count(&s, "call:voice_to_voice"),
+    // Every answered turn has its endpoint; a call the end of the run cut short may have heard
+    // the server's speech_stopped for a turn whose reply never came.
+    let endpointed = crate::support::count(&s, "call:endpointing");
+    let answered = crate::support::count(&s, "call:voice_to_voice");
+    let cut_short = s["totals"]["calls"]["cut_short"].as_u64().unwrap();
+    assert!(
+        endpointed >= answered && endpointed <= answered + cut_short,
+        "{endpointed} endpoints, {answered} answered turns, {cut_short} calls cut short"
     );
     // Each call's first turn barges in: the server cancels its response, the caller hears the
     // audio stop.

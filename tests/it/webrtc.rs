@@ -378,7 +378,7 @@ fn impairment_reads_back_as_loss_jitter_and_latency() {
         2,
         "12s",
     );
-    let calm = metric(&s, "p50_ms");
+    let calm = metric(&s, "median_ms");
     let bad = tmp();
     let knobs =
         r#""impair": {"loss": "2%", "jitter": "30ms", "latency": "80ms"}, "turn_timeout": "5s", "#;
@@ -388,7 +388,7 @@ fn impairment_reads_back_as_loss_jitter_and_latency() {
     let expected = calls["rtp_packets_expected"].as_u64().unwrap();
     let lost = calls["rtp_packets_lost"].as_u64().unwrap();
     let loss = 100.0 * lost as f64 / expected as f64;
-    let jittery = metric(&s, "p50_ms");
+    let jittery = metric(&s, "median_ms");
     let v2v: Vec<f64> = our_turns(&out).values().map(|t| t.0).collect();
     let mut sorted = v2v.clone();
     sorted.sort_by(f64::total_cmp);
