@@ -9,7 +9,7 @@ use voiceswarm_model::files::{HISTOGRAMS_JSON, SUMMARY_JSON, TARGETS_JSON};
 use voiceswarm_model::inputs::Input;
 use voiceswarm_model::stats::recording::EncodedRecording;
 use voiceswarm_model::stats::regression::{self, Rule};
-use voiceswarm_model::stats::summary::Arrivals;
+use voiceswarm_model::stats::summary::{note_from_recording, Arrivals};
 use voiceswarm_model::stats::{
     summarize, JourneysNotRun, Recording, RunInfo, Status, Summary, SummaryKind, Targets, Verdict,
 };
@@ -174,7 +174,12 @@ fn judge(runs: &[SavedRun], merged: &Recording, targets: &Targets) -> Summary {
         not_run: JourneysNotRun::in_all(runs.iter().map(|r| r.summary.not_run.as_ref())),
         facts: carried_facts(runs),
         arrivals: Arrivals::merged(runs.iter().filter_map(|r| r.summary.arrivals.as_ref())),
-        notes: runs.iter().flat_map(|r| r.summary.notes.clone()).collect(),
+        notes: runs
+            .iter()
+            .flat_map(|r| r.summary.notes.iter())
+            .filter(|n| !note_from_recording(n))
+            .cloned()
+            .collect(),
     };
     summarize(merged, targets, &info)
 }

@@ -411,6 +411,14 @@ pub fn summarize(rec: &Recording, targets: &Targets, info: &RunInfo) -> Summary 
     }
 }
 
+/// Whether a summary's note is made from its recording (the calls cut short), so a merge of
+/// runs makes it again from the merged recording rather than carry each run's.
+pub fn note_from_recording(note: &str) -> bool {
+    note.contains(CUT_SHORT)
+}
+
+const CUT_SHORT: &str = "calls were cut short by the end of the run";
+
 /// When the end of the run hung up calls, how long a call takes here and the run time that
 /// gives each caller three whole calls: a run shorter than a call measures almost nothing.
 fn cut_short_note(rec: &Recording) -> Option<String> {
@@ -420,7 +428,7 @@ fn cut_short_note(rec: &Recording) -> Option<String> {
     if cut == 0 {
         return None;
     }
-    let why = format!("{cut} of {started} calls were cut short by the end of the run");
+    let why = format!("{cut} of {started} {CUT_SHORT}");
     if completed == 0 {
         return Some(format!(
             "{why} and none completed: a call takes longer than the run; give it more time (-t)"
@@ -447,6 +455,26 @@ impl Summary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The calls-cut-short note says how long a call takes and a run time, and a merge knows to
+    /// make it again from the merged recording.
+    #[test]
+    fn calls_cut_short_are_noted_with_a_run_time() {
+        let r = crate::stats::Recorder::new(1);
+        r.count(0, counter::CALLS_STARTED, 4);
+        r.count(0, counter::CALLS_COMPLETED, 2);
+        r.count(0, counter::CALLS_CUT_SHORT, 2);
+        r.count(0, counter::CALLS_COMPLETED_MS, 32_000);
+        let note = cut_short_note(&r.snapshot()).unwrap();
+        assert!(note.starts_with("2 of 4 calls were cut short"), "{note}");
+        assert!(
+            note.contains("about 16s") && note.contains("-t 50s"),
+            "{note}"
+        );
+        assert!(note_from_recording(&note));
+        let none = crate::stats::Recorder::new(1);
+        assert_eq!(cut_short_note(&none.snapshot()), None);
+    }
     use crate::stats::histogram::new_histogram;
     use crate::stats::recorder::Recorder;
     use crate::stats::verdict::{Check, Status};
