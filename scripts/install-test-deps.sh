@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs and this machine lacks, from Debian's packages:
 # redis-server (cache tests), chromium + chromium-driver (web UI test), prometheus and
-# prometheus-pushgateway (the monitoring exports are tested against them), libopus-dev and pkg-config
-# (the Opus codec of WebRTC calls, linked from Debian's libopus: nothing is downloaded at build
-# time). As root it installs;
+# prometheus-pushgateway (the monitoring exports are tested against them). What the build itself
+# needs (pkg-config, libopus-dev) is scripts/install-build-deps.sh's. As root it installs;
 # otherwise it prints the one command to run and fails.
 set -euo pipefail
 missing=()
@@ -12,8 +11,6 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v prometheus >/dev/null || missing+=(prometheus)
 command -v prometheus-pushgateway >/dev/null || missing+=(prometheus-pushgateway)
-command -v pkg-config >/dev/null || missing+=(pkg-config)
-[ -e /usr/include/opus/opus.h ] || missing+=(libopus-dev)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ]; then
   echo "The tests need: ${missing[*]}. Install them with:" >&2

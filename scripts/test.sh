@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 CARGO=${CARGO:-cargo}
 TESTS=(--release --locked --workspace --lib --bins --tests)
 
+# The build needs pkg-config and libopus-dev before cargo starts.
+scripts/install-build-deps.sh
 if [ "$(id -u)" -ne 0 ]; then
   scripts/install-test-deps.sh
 fi
