@@ -211,20 +211,14 @@ fn other_verdicts(o: &mut String, s: &Summary) {
     let t = &s.totals;
     for v in s.verdicts.iter().filter(|v| !v.is_latency()) {
         match &v.check {
-            Check::ErrorRate { limit_percent, .. } if only_calls(t) => {
-                let _ = writeln!(
-                    o,
-                    "Calls failed: {:.2}% ({} of {} calls) {} (Target: ≤ {limit_percent}%)",
-                    t.error_rate_percent,
-                    t.failures,
-                    t.requests,
-                    words::mark(v),
-                );
-            }
             Check::ErrorRate { limit_percent, .. } => {
+                let (what, unit) = match only_calls(t) {
+                    true => ("Calls failed", "calls"),
+                    false => ("Error rate", "requests"),
+                };
                 let _ = writeln!(
                     o,
-                    "Error rate: {:.2}% ({} of {} requests) {} (Target: ≤ {limit_percent}%)",
+                    "{what}: {:.2}% ({} of {} {unit}) {} (Target: ≤ {limit_percent}%)",
                     t.error_rate_percent,
                     t.failures,
                     t.requests,
