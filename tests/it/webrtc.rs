@@ -398,10 +398,9 @@ fn impairment_reads_back_as_loss_jitter_and_latency() {
         "impaired: {lost} of {expected} packets lost ({loss:.2} %); jitter P50 {calm:.2} ms clean → {jittery:.2} ms; voice-to-voice median {median:.1} ms"
     );
     assert!(expected >= 5_000, "{calls}");
-    // The issue asks 2 ± 0.5 %; measured 2.34 % and 2.55 % over ~6,900 packets (one standard
-    // deviation of the rate is 0.17 %): a systematic +0.4 % not yet explained, so the bound is
-    // 2 ± 0.75 % until it is.
-    assert!((1.25..=2.75).contains(&loss), "{loss:.2} % lost: {calls}");
+    // One standard deviation of the rate over ~6,900 packets is 0.17 %. (A systematic +0.4 %
+    // once came from str0m's one-packet hold: two datagrams released in one tick lost the first.)
+    assert!((1.5..=2.5).contains(&loss), "{loss:.2} % lost: {calls}");
     assert!(calm < 3.0, "clean jitter P50 {calm} ms");
     assert!((7.0..=13.0).contains(&jittery), "jitter P50 {jittery} ms");
     assert!(median >= 250.0 + 160.0, "voice-to-voice {sorted:?}");

@@ -88,13 +88,18 @@ impl Call<'_> {
     }
 
     /// Every frame due by `now`, as RTP, recording each one's lateness.
-    fn send_due(&mut self, now: Instant, hint: usize, ctx: &StepContext) {
+    fn send_due(&mut self, now: Instant, hint: usize, ctx: &StepContext) -> Result<(), Fail> {
         while let Some((k, lateness)) = self.pacer.take_due(now) {
             let frame = self.conv.frame(now);
             self.peer.send_audio(now, k, &frame.audio);
+            // str0m's rule: drained after every input (what it says is heard next).
+            self.peer
+                .pump(now, &mut self.heard)
+                .map_err(|e| (CallFailure::Protocol, e))?;
             ctx.recorder
                 .record(hint, metric::CALL_FRAME_LATENESS, lateness);
         }
+        Ok(())
     }
 }
 
@@ -122,7 +127,7 @@ async fn connect(peer: &mut Peer, limit: Duration) -> Result<(), String> {
                 peer.received(Instant::now(), from, &buf[..n]);
             }
             _ = tokio::time::sleep_until(peer.wake().min(deadline).into()) => {
-                peer.tick(Instant::now())?;
+                peer.tick(Instant::now(), &mut heard)?;
             }
         }
     }
@@ -139,8 +144,10 @@ async fn tick(
 ) -> Result<Option<Outcome>, Fail> {
     let now = Instant::now();
     let hint = user.weighted_users_index;
-    c.peer.tick(now).map_err(|e| (CallFailure::Protocol, e))?;
-    c.send_due(now, hint, ctx);
+    c.peer
+        .tick(now, &mut c.heard)
+        .map_err(|e| (CallFailure::Protocol, e))?;
+    c.send_due(now, hint, ctx)?;
     c.hear(now)?;
     c.conv.tick(now, &mut c.playback);
     if let Some(outcome) = record(c.conv.take_events(), user, ctx, log).await {

@@ -177,10 +177,14 @@ impl Peer {
         }
     }
 
-    /// Releases what the lines hold by `now` and lets str0m's timers run.
-    pub fn tick(&mut self, now: Instant) -> Result<(), String> {
+    /// Releases what the lines hold by `now` and lets str0m's timers run; what str0m has to say
+    /// after each goes into `out`. str0m holds one received RTP packet until it is polled: two
+    /// datagrams put in without a poll between them lose the first (an impaired line releasing
+    /// two at once did, 0.4 % of the bot's packets), so each input is drained before the next.
+    pub fn tick(&mut self, now: Instant, out: &mut Vec<Heard>) -> Result<(), String> {
         while let Some(d) = self.inbound.pop_due(now) {
             self.input(now, d.peer, &d.bytes);
+            self.pump(now, out)?;
         }
         while let Some(d) = self.outbound.pop_due(now) {
             let _ = self.socket.try_send_to(&d.bytes, d.peer);
@@ -189,6 +193,7 @@ impl Peer {
             self.rtc
                 .handle_input(Input::Timeout(now))
                 .map_err(|e| format!("WebRTC: {e}"))?;
+            self.pump(now, out)?;
         }
         Ok(())
     }
