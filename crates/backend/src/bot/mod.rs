@@ -83,6 +83,8 @@ struct Bot {
     thinking: Option<BoxFuture<'static, Result<Reply, (axum::http::StatusCode, String)>>>,
     speaking: Option<Speaking>,
     replies: u64,
+    /// The caller hung up and the protocol's answer to it is on its way: the call ends once sent.
+    hung_up: bool,
     /// Media in sequence order, for protocols that number it and do not promise its order.
     reorder: reorder::Reorder,
     truth: truth::Truth,
@@ -105,30 +107,39 @@ async fn until(at: Option<Instant>) {
 
 impl Bot {
     /// What the bot sends in answer to one message of the caller (None: the call is over).
+    /// The protocol's own answer (AudioHook's `opened`, `closed`) comes first.
     fn heard(&mut self, event: CallerEvent) -> Option<Vec<WireMessage>> {
+        if let CallerEvent::Start {
+            call_id, stream_id, ..
+        } = &event
+        {
+            self.ids.call_id = call_id.clone();
+            self.ids.stream_id = stream_id.clone();
+        }
+        let mut out: Vec<WireMessage> = self
+            .wire
+            .bot_answer(&self.ids, &event)
+            .into_iter()
+            .collect();
         match event {
-            CallerEvent::Start {
-                call_id, stream_id, ..
-            } => {
-                self.ids.call_id = call_id;
-                self.ids.stream_id = stream_id;
-            }
-            CallerEvent::Media { audio, seq: None } => return Some(self.listen(&audio)),
+            CallerEvent::Media { audio, seq: None } => out.extend(self.listen(&audio)),
             CallerEvent::Media {
                 audio,
                 seq: Some(n),
             } => {
-                let mut out = Vec::new();
                 for a in self.reorder.push(n, audio) {
                     out.extend(self.listen(&a));
                 }
-                return Some(out);
             }
-            CallerEvent::Stop => return None,
-            CallerEvent::Dtmf(key) => return Some(self.press(key)),
-            CallerEvent::Connected | CallerEvent::Mark(_) | CallerEvent::Cleared => {}
+            CallerEvent::Stop if out.is_empty() => return None,
+            CallerEvent::Stop => self.hung_up = true,
+            CallerEvent::Dtmf(key) => out.extend(self.press(key)),
+            CallerEvent::Start { .. }
+            | CallerEvent::Connected
+            | CallerEvent::Mark(_)
+            | CallerEvent::Cleared => {}
         }
-        Some(Vec::new())
+        Some(out)
     }
 
     fn listen(&mut self, audio: &[u8]) -> Vec<WireMessage> {
@@ -215,6 +226,7 @@ async fn session(socket: WebSocket, s: Arc<AppState>, wire: Arc<dyn Wire>) {
         thinking: None,
         speaking: None,
         replies: 0,
+        hung_up: false,
         s,
         wire,
     };
@@ -267,6 +279,9 @@ async fn session(socket: WebSocket, s: Arc<AppState>, wire: Arc<dyn Wire>) {
                 return;
             }
             bot.truth.sent(&bot.ids);
+        }
+        if bot.hung_up {
+            break;
         }
     }
     let _ = tx.send(Message::Close(None)).await;

@@ -1,9 +1,11 @@
 //! The wire protocols of a real-time phone call over WebSocket, both directions: what the
 //! telephony side (voiceswarm's callers) sends and what the bot sends back. One file per
-//! protocol behind the [`Wire`] trait — Twilio Media Streams, Telnyx, Plivo, Vonage, Exotel and
-//! a raw PCM protocol — and the registry of them: a new dialect is one file and one line.
+//! protocol behind the [`Wire`] trait — Twilio Media Streams, Telnyx, Plivo, Vonage, Exotel,
+//! OpenAI Realtime, Genesys AudioHook and a raw PCM protocol — and the registry of them: a new dialect is one
+//! file and one line.
 
 pub mod exotel;
+pub mod genesys;
 pub mod plivo;
 pub mod raw;
 pub mod realtime;
@@ -168,6 +170,11 @@ pub trait Wire: Send + Sync + std::fmt::Debug {
     fn bot_media(&self, ids: &CallIds, audio: &[u8]) -> WireMessage;
     fn bot_mark(&self, ids: &CallIds, name: &str) -> Option<WireMessage>;
     fn bot_clear(&self, ids: &CallIds) -> WireMessage;
+    /// What the bot answers to a message of the caller, where the protocol has it answered
+    /// (Genesys AudioHook: `opened` to `open`, `closed` to `close`).
+    fn bot_answer(&self, _ids: &CallIds, _heard: &CallerEvent) -> Option<WireMessage> {
+        None
+    }
     fn parse_caller(&self, msg: &WireMessage) -> Result<CallerEvent, String>;
 }
 
@@ -271,6 +278,11 @@ const REGISTRY: &[Protocol] = &[
         name: "openai-realtime",
         rates: Rates::OneOf(&[24_000, 8_000]),
         make: |sample_rate| std::sync::Arc::new(realtime::Realtime { sample_rate }),
+    },
+    Protocol {
+        name: "genesys",
+        rates: Rates::Fixed(8_000),
+        make: |_| std::sync::Arc::new(genesys::Genesys),
     },
 ];
 
@@ -425,8 +437,13 @@ pub(crate) mod tests {
             assert!(w.parse_bot(&bad).is_err(), "{}: {bad:?}", w.name());
             assert!(w.parse_caller(&bad).is_err(), "{}: {bad:?}", w.name());
         }
-        let odd = WireMessage::Binary(Bytes::from_static(&[1, 2, 3]));
-        assert!(w.parse_bot(&odd).is_err(), "{}", w.name());
+        // Three bytes are never whole 16-bit samples, and the text dialects take no binary; on
+        // a binary μ-law dialect (Genesys) any length is audio.
+        let binary = matches!(w.media(&ids, &frame, 3, 2, 20), WireMessage::Binary(_));
+        if !(binary && w.format() == Format::MuLaw8k) {
+            let odd = WireMessage::Binary(Bytes::from_static(&[1, 2, 3]));
+            assert!(w.parse_bot(&odd).is_err(), "{}", w.name());
+        }
     }
 
     #[test]
