@@ -45,7 +45,7 @@ deps:
 
 lint:
 	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --release --locked --workspace --all-targets -- -D warnings
 
 # fmt, clippy and every test, in the release profile `make light` builds; the dependencies above
 # install while cargo compiles (scripts/test.sh).
