@@ -17,10 +17,11 @@
 6. startup: time from process start to the first request with 1,000 users configured.
 8. capacity: a realistic capacity search (default journeys and targets, 8 workers per component).
 9. calls: the most concurrent paced phone calls one generator core keeps within 5 ms of real time (frame
-   lateness P99) with 0 failed calls, for twilio (benches/calls.json) and raw (benches/calls_raw.json): doubling
+   lateness P99) with 0 failed calls, for twilio (benches/calls.json) and raw (benches/calls_raw.json), and with
+   BENCH_CALL_PROTOCOLS=webrtc over WebRTC (benches/calls_webrtc.json: WHIP, Opus): doubling
    from BENCH_CALLS_START (100) up to BENCH_CALLS_MAX (4000), then bisecting to BENCH_CALLS_RESOLUTION (10) %;
    each step's CPU µs per call-second, memory per call and voice-to-voice against the bot's fixed stages.
-   BENCH_CALL_SECONDS (30), BENCH_CALL_PROTOCOLS (twilio,raw).
+   BENCH_CALL_SECONDS (30), BENCH_CALL_PROTOCOLS (twilio,raw; webrtc too when named).
 11. arrivals: how late arrivals start against their schedule at BENCH_ARRIVAL_RATE (1000/s) on one core.
 12. trend: `voiceswarm trend` over 1,000 run folders (copies of one real run, a day apart), best of 3.
 13. verdicts: the regression rule (`report --baseline`, the rule `trend` applies too) on BENCH_VERDICT_PAIRS (100)
@@ -407,7 +408,7 @@ def bench_capacity():
 # endpointing 300 + STT 20 + LLM 20 + TTS's first chunk 10 (half its 20 ms) after the last speech frame.
 CALL_BOT = ["--workers-per-component", "100000", "--fixed-latency-ms", "20", "--endpoint-ms", "300", "--cache-ttl", "0"]
 CALL_TRUTH_MS = 350.0
-CALL_SCENARIOS = {"twilio": "benches/calls.json", "raw": "benches/calls_raw.json"}
+CALL_SCENARIOS = {"twilio": "benches/calls.json", "raw": "benches/calls_raw.json", "webrtc": "benches/calls_webrtc.json"}
 
 
 def cpu_ticks(pid):
