@@ -14,7 +14,7 @@ all: build
 build: $(BIN)
 
 $(BIN): Cargo.toml Cargo.lock $(shell find src crates -name '*.rs' -o -name Cargo.toml) $(wildcard scenarios/audio/*)
-	@echo "Building voiceswarm (release): the first build compiles ~400 crates, about 11 minutes on 2 cores and 1.5 GB in target/; later builds take seconds."
+	@echo "Building voiceswarm (release): the first build compiles ~400 crates, about 8 minutes on 2 cores and 1.5 GB in target/; later builds take seconds."
 	@scripts/install-build-deps.sh
 	@$(CARGO) build --release --locked --quiet
 	@touch $(BIN)

@@ -34,4 +34,5 @@ cat "$log"
 QUIET=(_against_ webrtc::)
 $CARGO test --release --locked --workspace --lib --bins
 $CARGO test --release --locked --workspace --test it -- --skip "${QUIET[0]}" --skip "${QUIET[1]}"
-$CARGO test --release --locked --workspace --test it -- --test-threads 1 "${QUIET[@]}"
+# --nocapture: each prints its per-turn agreement (min, median, max; any turn beyond 5 ms).
+$CARGO test --release --locked --workspace --test it -- --test-threads 1 --nocapture "${QUIET[@]}"
