@@ -25,9 +25,11 @@ const AGREEMENT_MS: f64 = 5.0;
 /// median within [`MEDIAN_MS`]; a systematic error (the old 100 ms) fails every turn.
 const STARVED_TURNS: usize = 1;
 const STARVED_MS: f64 = 40.0;
-/// Against the reference bot, one turn per protocol may be starved likewise (run alone, with
-/// calls starting four a second, every turn of all eight protocols agreed within 4.32 ms).
-const REFERENCE_STARVED_TURNS: usize = 1;
+/// Against the reference bot, two turns per protocol may be starved likewise: run alone, with
+/// calls starting four a second, every turn of all eight protocols agreed within 4.32 ms in one
+/// run, and 1–3 of ~605 turns read 5.05–7.76 ms in others — one process waiting for one of the
+/// 2 cores as a turn ended (the printed lag says whose).
+const REFERENCE_STARVED_TURNS: usize = 2;
 /// The median difference against a Python fixture: its stamps sit behind an asyncio loop, which
 /// puts its median 0.4–0.7 ms behind the socket on a quiet machine (1.1–1.8 ms at a load of 3–8).
 const MEDIAN_MS: f64 = 2.5;

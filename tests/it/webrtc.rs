@@ -1,6 +1,7 @@
 //! Callers over WebRTC end to end on real loopback sockets: four-turn calls with a barge-in,
-//! signalled by WHIP and by Pipecat's SmallWebRTC JSON offer, against an independent WebRTC
-//! peer — the aiortc tone bot of tests/fixtures/webrtc_bot — whose ground truth is taken at the
+//! signalled by WHIP and by Pipecat's SmallWebRTC JSON offer, against independent WebRTC peers —
+//! the aiortc tone bot of tests/fixtures/webrtc_bot, and a Pipecat pipeline on Pipecat's own
+//! SmallWebRTC transport (tests/fixtures/pipecat_webrtc_bot) — whose ground truth is taken at the
 //! packets (the last speech RTP packet's arrival, the first reply packet's departure); every
 //! turn's voice-to-voice must agree with it within 5 ms. And the same calls against the reference
 //! backend, whose bot answers WebRTC too.
@@ -35,7 +36,12 @@ fn python() -> String {
     out.lines().last().expect("the venv's python").trim().into()
 }
 
-/// The aiortc bot, killed when dropped.
+/// The aiortc tone bot.
+const AIORTC_BOT: &str = "tests/fixtures/webrtc_bot/bot.py";
+/// The tone bot on Pipecat's SmallWebRTC transport (aiortc underneath).
+const PIPECAT_BOT: &str = "tests/fixtures/pipecat_webrtc_bot/bot.py";
+
+/// A WebRTC bot on aiortc (one of the scripts above), killed when dropped.
 struct AiortcBot {
     child: Child,
     host: String,
@@ -43,17 +49,18 @@ struct AiortcBot {
 }
 
 impl AiortcBot {
-    fn start(dir: &Path) -> Self {
+    /// Starts `script` (`--port 0 --log FILE`) and reads where it listens from its first line.
+    fn start(dir: &Path, script: &str) -> Self {
         let log = dir.join("bot-turns.jsonl");
         let mut child = Command::new(python())
-            .arg(repo().join("tests/fixtures/webrtc_bot/bot.py"))
+            .arg(repo().join(script))
             .args(["--port", "0", "--log"])
             .arg(&log)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
-            .expect("the aiortc bot starts");
+            .unwrap_or_else(|e| panic!("{script} starts: {e}"));
         let mut line = String::new();
         let stdout = child.stdout.take().expect("piped");
         std::io::BufReader::new(stdout)
@@ -227,60 +234,27 @@ fn differences(
     (d, beyond)
 }
 
-/// WHIP and Pipecat-signalled calls (Opus and PCMU) against the aiortc bot: every call completes
-/// with its barge-in answered (the bot's audio stops), the bot received our RTCP receiver
-/// reports, and every turn agrees with the bot's packet-level truth.
-#[test]
-fn four_turn_calls_over_webrtc_match_the_aiortc_bots_packets() {
-    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tmp();
-    let bot = AiortcBot::start(dir.path());
-    let journeys = [
-        ("whip-opus", call_json("whip", "opus", "")),
-        ("pipecat-pcmu", call_json("pipecat", "pcmu", "")),
-    ];
-    let (s, out) = run(
-        dir.path(),
-        &bot.host,
-        files(dir.path(), &journeys),
-        2,
-        // A four-turn call takes ~15 s: 45 s holds two whole calls per caller.
-        "45s",
-    );
-    let calls = &s["totals"]["calls"];
-    assert_eq!(calls["failed"], 0, "{calls}");
-    assert!(calls["completed"].as_u64().unwrap() >= 4, "{calls}");
-    assert!(
-        crate::support::count(&s, "call:barge_in") >= 4,
-        "{}",
-        s["metrics"]
-    );
-    assert!(
-        crate::support::count(&s, "call:connect") >= 4,
-        "{}",
-        s["metrics"]
-    );
-    let log = lines(&bot.log);
-    let signalled: Vec<&str> = log
-        .iter()
-        .filter(|l| l["event"] == "call_start")
-        .filter_map(|l| l["signalling"].as_str())
-        .collect();
-    assert!(
-        signalled.contains(&"whip") && signalled.contains(&"pipecat"),
-        "{signalled:?}"
-    );
-    let codecs: Vec<&str> = log.iter().filter_map(|l| l["codec"].as_str()).collect();
-    assert!(
-        codecs.contains(&"opus") && codecs.contains(&"pcmu"),
-        "{codecs:?}"
-    );
-    let clears = log.iter().filter(|l| l["event"] == "clear").count();
-    assert!(clears >= 2, "the bot stopped {clears} replies");
-    let reports = log.iter().filter(|l| l["event"] == "rtcp").count();
-    assert!(reports >= 8, "the bot saw {reports} RTCP receiver reports");
-    let ours = our_turns(&out);
-    let theirs = bot_turns(&bot.log);
+/// Every call of the run ended well: none failed, and at least `calls` completed, barged in
+/// (the bot's audio stopped) and connected.
+fn assert_calls_completed(s: &serde_json::Value, calls: u64) {
+    let totals = &s["totals"]["calls"];
+    assert_eq!(totals["failed"], 0, "{totals}");
+    assert!(totals["completed"].as_u64().unwrap() >= calls, "{totals}");
+    for metric in ["call:barge_in", "call:connect"] {
+        assert!(
+            crate::support::count(s, metric) >= calls,
+            "{metric}: {}",
+            s["metrics"]
+        );
+    }
+}
+
+/// Every turn of the run (`run`) agrees with the bot's packet-level truth (its `log`): at least
+/// 16 matched, the median within 1.5 ms, at most [`STARVED_TURNS`] beyond [`AGREEMENT_MS`] and
+/// none beyond [`STARVED_MS`]; the differences are printed as `bot`'s.
+fn assert_turns_agree(bot: &str, run: &Path, log: &Path) {
+    let ours = our_turns(run);
+    let theirs = bot_turns(log);
     let (d, beyond) = differences(&ours, &theirs);
     assert!(
         !d.is_empty(),
@@ -288,7 +262,7 @@ fn four_turn_calls_over_webrtc_match_the_aiortc_bots_packets() {
     );
     let (min, median, max) = (d[0], d[d.len() / 2], d[d.len() - 1]);
     eprintln!(
-        "WebRTC vs aiortc: {} turns matched of {} ours / {} the bot's; ours − bot's: min {min:.2} ms, median {median:.2} ms, max {max:.2} ms",
+        "WebRTC vs {bot}: {} turns matched of {} ours / {} the bot's; ours − bot's: min {min:.2} ms, median {median:.2} ms, max {max:.2} ms",
         d.len(), ours.len(), theirs.len()
     );
     assert!(
@@ -309,6 +283,90 @@ fn four_turn_calls_over_webrtc_match_the_aiortc_bots_packets() {
         "{} turns beyond {AGREEMENT_MS} ms: {beyond:?}",
         beyond.len()
     );
+}
+
+/// How many of the bot's log lines are `event`.
+fn events(log: &[serde_json::Value], event: &str) -> usize {
+    log.iter().filter(|l| l["event"] == event).count()
+}
+
+/// WHIP and Pipecat-signalled calls (Opus and PCMU) against the aiortc bot: every call completes
+/// with its barge-in answered (the bot's audio stops), the bot received our RTCP receiver
+/// reports, and every turn agrees with the bot's packet-level truth.
+#[test]
+fn four_turn_calls_over_webrtc_match_the_aiortc_bots_packets() {
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tmp();
+    let bot = AiortcBot::start(dir.path(), AIORTC_BOT);
+    let journeys = [
+        ("whip-opus", call_json("whip", "opus", "")),
+        ("pipecat-pcmu", call_json("pipecat", "pcmu", "")),
+    ];
+    let (s, out) = run(
+        dir.path(),
+        &bot.host,
+        files(dir.path(), &journeys),
+        2,
+        // A four-turn call takes ~15 s: 45 s holds two whole calls per caller.
+        "45s",
+    );
+    assert_calls_completed(&s, 4);
+    let log = lines(&bot.log);
+    let signalled: Vec<&str> = log
+        .iter()
+        .filter(|l| l["event"] == "call_start")
+        .filter_map(|l| l["signalling"].as_str())
+        .collect();
+    assert!(
+        signalled.contains(&"whip") && signalled.contains(&"pipecat"),
+        "{signalled:?}"
+    );
+    let codecs: Vec<&str> = log.iter().filter_map(|l| l["codec"].as_str()).collect();
+    assert!(
+        codecs.contains(&"opus") && codecs.contains(&"pcmu"),
+        "{codecs:?}"
+    );
+    let clears = events(&log, "clear");
+    assert!(clears >= 2, "the bot stopped {clears} replies");
+    let reports = events(&log, "rtcp");
+    assert!(reports >= 8, "the bot saw {reports} RTCP receiver reports");
+    assert_turns_agree("aiortc", &out, &bot.log);
+}
+
+/// Opus calls signalled by Pipecat's offer against a bot on Pipecat's own SmallWebRTC transport
+/// (its request handler answers, a Pipecat pipeline — energy VAD, tone replier — runs each
+/// call): every call completes with its barge-in answered (an InterruptionFrame stops the
+/// reply), and every turn agrees with the packet-level truth taken under Pipecat, at aiortc.
+#[test]
+fn four_turn_calls_over_webrtc_against_pipecats_smallwebrtc() {
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tmp();
+    let bot = AiortcBot::start(dir.path(), PIPECAT_BOT);
+    let journeys = [("pipecat-opus", call_json("pipecat", "opus", ""))];
+    let (s, out) = run(
+        dir.path(),
+        &bot.host,
+        files(dir.path(), &journeys),
+        2,
+        "45s",
+    );
+    assert_calls_completed(&s, 4);
+    let log = lines(&bot.log);
+    let started: Vec<(&str, &str)> = log
+        .iter()
+        .filter(|l| l["event"] == "call_start")
+        .map(|l| {
+            let field = |f: &str| l[f].as_str().unwrap_or("");
+            (field("signalling"), field("codec"))
+        })
+        .collect();
+    assert!(
+        !started.is_empty() && started.iter().all(|c| *c == ("pipecat", "opus")),
+        "{started:?}"
+    );
+    let clears = events(&log, "clear");
+    assert!(clears >= 2, "the bot stopped {clears} replies");
+    assert_turns_agree("Pipecat's SmallWebRTC", &out, &bot.log);
 }
 
 /// The same calls against the reference backend's WebRTC bot (WHIP with Opus, Pipecat's offer
@@ -333,14 +391,7 @@ fn four_turn_calls_over_webrtc_against_the_reference_bot() {
         ("pipecat-pcmu", call_json("pipecat", "pcmu", "")),
     ];
     let (s, out) = run(dir.path(), &b.url(), files(dir.path(), &journeys), 2, "20s");
-    let calls = &s["totals"]["calls"];
-    assert_eq!(calls["failed"], 0, "{calls}");
-    assert!(calls["completed"].as_u64().unwrap() >= 2, "{calls}");
-    assert!(
-        crate::support::count(&s, "call:barge_in") >= 2,
-        "{}",
-        s["metrics"]
-    );
+    assert_calls_completed(&s, 2);
     let ours = our_turns(&out);
     assert!(ours.len() >= 8, "{ours:?}");
     let v2v: Vec<f64> = ours.values().map(|t| t.0).collect();
