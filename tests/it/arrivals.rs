@@ -113,7 +113,9 @@ async fn littles_law_holds_and_the_rate_is_the_one_asked() {
         "mean concurrency {mean}, Little's law says 10"
     );
     assert!(a["concurrency_over_time"].as_array().unwrap().len() >= 59);
-    assert!(gap_cv(&rec) <= 0.05, "even gaps: cv {}", gap_cv(&rec));
+    // Even gaps: 50 ms apart, give or take the dispatcher's wake-ups. Beside other tests on 2
+    // cores they spread by 2–3 ms (CV 0.054 seen); Poisson gaps have CV 1.
+    assert!(gap_cv(&rec) <= 0.1, "even gaps: cv {}", gap_cv(&rec));
     assert!(all.contains("free of coordinated omission"), "{all}");
 }
 
