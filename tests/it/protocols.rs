@@ -18,12 +18,13 @@ const AGREEMENT_MS: f64 = 5.0;
 
 /// The Python fixtures stamp in an asyncio event loop (Pipecat's also runs its VAD in a thread
 /// under the GIL). `make test` runs these tests last and alone, their calls start two a second
-/// and the fixtures keep their start-up objects out of the collector (`gc.freeze`): so run, every
-/// turn of every dialect agreed within 5 ms (max 4.02 ms). At most this many turns may still be
-/// beyond [`AGREEMENT_MS`] — a 2-core machine can take a CPU from either side for a few ms — each
+/// and the fixtures keep their start-up objects out of the collector (`gc.freeze`): so run,
+/// every turn of every dialect agreed within 5 ms in one run (max 3.04 ms), and 0–1 turn per
+/// dialect read 5.3–13.1 ms in another. At most this many turns may be beyond
+/// [`AGREEMENT_MS`] — a 2-core machine can take a CPU from either side for a few ms — each
 /// within [`STARVED_MS`] (printed with where the time went: the wire's lag in or out), and the
 /// median within [`MEDIAN_MS`]; a systematic error (the old 100 ms) fails every turn.
-const STARVED_TURNS: usize = 1;
+const STARVED_TURNS: usize = 2;
 const STARVED_MS: f64 = 40.0;
 /// Against the reference bot, two turns per protocol may be starved likewise: run alone, with
 /// calls starting four a second, every turn of all eight protocols agreed within 4.32 ms in one

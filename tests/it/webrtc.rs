@@ -18,8 +18,8 @@ const AGREEMENT_MS: f64 = 5.0;
 /// Both sides stamp in user space, and a 2-core machine can take a CPU from either for a few ms:
 /// at most this many turns may be beyond [`AGREEMENT_MS`], each within 40 ms and printed with
 /// where the time went; a systematic error fails every turn. (Run alone, as `make test` runs
-/// them, every turn agreed within 1.04 ms.)
-const STARVED_TURNS: usize = 1;
+/// them, every turn agreed within 1.17 ms in every run so far.)
+const STARVED_TURNS: usize = 2;
 const STARVED_MS: f64 = 40.0;
 
 /// One WebRTC bot run at a time: the ground truth is stamped in Python.
