@@ -73,6 +73,28 @@ impl LoggedBot {
         Self::start("pipecat_bot/bot.py", &["--protocol", protocol], log)
     }
 
+    /// `voiceswarm serve --bot-log` on fixed stages (20 ms each, 200 ms endpointing, no cache), at
+    /// the caller's priority so neither side's stamps wait for a CPU behind the other.
+    fn reference(dir: &Path) -> Self {
+        let log = dir.join("bot-turns.jsonl");
+        let (child, host) = crate::support::serve_with(
+            crate::support::urgent(crate::support::bin()),
+            &[
+                "--fixed-latency-ms",
+                "20",
+                "--endpoint-ms",
+                "200",
+                "--cache-ttl",
+                "0",
+                "--call-reply-max-ms",
+                "500",
+                "--bot-log",
+                log.to_str().unwrap(),
+            ],
+        );
+        LoggedBot { child, host, log }
+    }
+
     /// `tests/fixtures/<script> --port 0 --log <log> args…`, once it says where it listens.
     fn start(script: &str, args: &[&str], log: PathBuf) -> Self {
         let mut child = crate::support::urgent(python())
@@ -421,28 +443,7 @@ fn genesys_against_pipecat() {
 fn every_protocol_against_the_reference_bot() {
     let _one_at_a_time = timing_lock();
     let dir = tmp();
-    let bot_log = dir.path().join("bot-turns.jsonl");
-    // `voiceswarm serve` at the caller's priority, so neither side's stamps wait for a CPU.
-    let (child, host) = crate::support::serve_with(
-        crate::support::urgent(crate::support::bin()),
-        &[
-            "--fixed-latency-ms",
-            "20",
-            "--endpoint-ms",
-            "200",
-            "--cache-ttl",
-            "0",
-            "--call-reply-max-ms",
-            "500",
-            "--bot-log",
-            bot_log.to_str().unwrap(),
-        ],
-    );
-    let bot = LoggedBot {
-        child,
-        host,
-        log: bot_log,
-    };
+    let bot = LoggedBot::reference(dir.path());
     let names: Vec<&str> = voiceswarm_model::protocol::names()
         .leak()
         .split(", ")
@@ -857,23 +858,7 @@ async fn telnyx_out_of_order_call() {
     use tokio_tungstenite::tungstenite::Message;
     use voiceswarm_model::protocol::{BotEvent, WireMessage};
     let dir = tmp();
-    let log = dir.path().join("bot-turns.jsonl");
-    let (child, host) = crate::support::serve_with(
-        crate::support::urgent(crate::support::bin()),
-        &[
-            "--fixed-latency-ms",
-            "20",
-            "--endpoint-ms",
-            "200",
-            "--cache-ttl",
-            "0",
-            "--call-reply-max-ms",
-            "500",
-            "--bot-log",
-            log.to_str().unwrap(),
-        ],
-    );
-    let bot = LoggedBot { child, host, log };
+    let bot = LoggedBot::reference(dir.path());
     let url = format!("{}/ws/telnyx", bot.host.replacen("http", "ws", 1));
     let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     let (mut tx, mut rx) = ws.split();

@@ -98,11 +98,7 @@ impl Wire for Genesys {
     }
 
     fn prepare(&self, audio: Bytes) -> PreparedFrame {
-        PreparedFrame {
-            speech: Format::MuLaw8k.is_speech(&audio),
-            text: None,
-            audio,
-        }
+        super::prepare_binary(Format::MuLaw8k, audio)
     }
 
     /// The session (`id`) and the conversation, both UUIDs.

@@ -344,6 +344,15 @@ pub(crate) fn counter(v: &serde_json::Value) -> Option<u64> {
     v.as_u64().or_else(|| v.as_str()?.parse().ok())
 }
 
+/// A frame prepared as it is, for the dialects that carry audio in binary messages.
+pub(crate) fn prepare_binary(format: Format, audio: Bytes) -> PreparedFrame {
+    PreparedFrame {
+        speech: format.is_speech(&audio),
+        text: None,
+        audio,
+    }
+}
+
 /// A frame prepared with its base64 text, for the JSON dialects.
 pub(crate) fn prepare_b64(format: Format, audio: Bytes) -> PreparedFrame {
     use base64::Engine;

@@ -57,11 +57,7 @@ impl Wire for Raw {
     }
 
     fn prepare(&self, audio: Bytes) -> PreparedFrame {
-        PreparedFrame {
-            speech: self.format().is_speech(&audio),
-            text: None,
-            audio,
-        }
+        super::prepare_binary(self.format(), audio)
     }
 
     fn ids(&self, n: u64) -> CallIds {
