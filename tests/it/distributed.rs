@@ -3,7 +3,7 @@
 //! are refused; the Kubernetes manifests are well-formed.
 
 use crate::support::{
-    backend, count, fixed, metric, read_json, repo, spawn, text, tmp, voiceswarm,
+    assert_passed, backend, count, fixed, metric, read_json, repo, spawn, text, tmp, voiceswarm,
     wait_with_deadline,
 };
 use std::process::Command;
@@ -77,7 +77,7 @@ async fn three_workers_merge_into_the_single_process_result() {
     .await
     .unwrap();
     for o in &outs {
-        assert_eq!(o.status.code(), Some(0), "{}", text(o));
+        assert_passed(o);
     }
     for i in 0..3 {
         let run = read_json(&dir.path().join(format!("w{i}/run.json")));
@@ -188,7 +188,7 @@ async fn folders_of_different_runs_are_not_merged() {
                 ],
                 Duration::from_secs(60),
             );
-            assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+            assert_passed(&o);
         }
         let (a, bb) = (d.join("run-a"), d.join("run-b"));
         let refused = voiceswarm(
@@ -343,7 +343,7 @@ async fn two_workers_call_runs_merge_exactly() {
     .await
     .unwrap();
     for o in &outs {
-        assert_eq!(o.status.code(), Some(0), "{}", text(o));
+        assert_passed(o);
     }
     let workers: Vec<_> = (0..2)
         .map(|i| read_json(&dir.path().join(format!("w{i}/summary.json"))))

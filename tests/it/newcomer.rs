@@ -4,7 +4,7 @@
 //! bad values leave nothing behind, the web UI quits with 0, and the HTML report carries the
 //! verdict.
 
-use crate::support::{bin, read_json, text, tmp, wait_with_deadline};
+use crate::support::{assert_passed, bin, read_json, text, tmp, wait_with_deadline};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -47,7 +47,7 @@ fn the_binary_runs_from_an_empty_directory_and_init_writes_a_copy_that_behaves_t
         Duration::from_secs(90),
     );
     let all = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{all}");
+    assert_passed(&o);
     assert!(
         all.contains("Journeys: built-in voice_assistant.json"),
         "{all}"
@@ -68,7 +68,7 @@ fn the_binary_runs_from_an_empty_directory_and_init_writes_a_copy_that_behaves_t
         ],
         Duration::from_secs(90),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_passed(&o);
     assert!(text(&o).contains("Targets: built-in targets.json"));
 
     let o = in_dir(dir.path(), &["init", "copy"], Duration::from_secs(10));
@@ -104,7 +104,7 @@ fn the_binary_runs_from_an_empty_directory_and_init_writes_a_copy_that_behaves_t
         Duration::from_secs(90),
     );
     let all = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{all}");
+    assert_passed(&o);
     assert!(all.contains("Journeys: copy/voice_assistant.json"), "{all}");
     let plan = |run: &str| read_json(&dir.path().join(run).join("run.json"))["plan"].clone();
     assert_eq!(
@@ -152,7 +152,7 @@ fn a_short_run_prints_a_screenful_not_goose_tables() {
         Duration::from_secs(90),
     );
     let all = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{all}");
+    assert_passed(&o);
     let lines = all.lines().count();
     // One table, a row per metric: about 40 lines in all. Goose's tables would add hundreds.
     assert!(lines <= 60, "{lines} lines:\n{all}");
@@ -215,7 +215,7 @@ fn the_light_profile_for_10s_fits_40_lines_with_the_build_and_exits_0() {
     let args = ["run", "--profile", "light", "-t", "10s", "--out", "run"];
     let o = in_dir(dir.path(), &args, Duration::from_secs(90));
     let all = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{all}");
+    assert_passed(&o);
     // The reference backend's defaults are a healthy system: the first run meets its goals too.
     assert!(!all.contains("goal missed"), "{all}");
     let lines: Vec<&str> = all.lines().collect();
@@ -344,7 +344,7 @@ fn fewer_users_than_journeys_says_which_got_none_and_does_not_fail() {
     ];
     let o = in_dir(dir.path(), &args, Duration::from_secs(90));
     let all = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{all}");
+    assert_passed(&o);
     let said: Vec<&str> = all.lines().filter(|l| l.starts_with("Not run: ")).collect();
     assert_eq!(said.len(), 1, "{all}");
     assert!(

@@ -187,6 +187,26 @@ pub fn text(out: &Output) -> String {
     )
 }
 
+/// Asserts that a run passed: exit 0 — or exit 1 when the one target it missed is
+/// `generator:pacing`. That verdict judges the test machine, not the code under test: on a
+/// 2-core machine shared with the other tests, a short run's few hundred call frames can wait
+/// for a CPU long enough to move their P99 (the verdict is right to say so). The tests whose
+/// subject is pacing assert its verdict themselves, at a raised priority ([`urgent`]).
+pub fn assert_passed(out: &Output) {
+    let all = text(out);
+    let only_pacing_missed = || {
+        let missed = all.lines().find_map(|l| l.split_once(" targets MISSED: "));
+        missed.is_some_and(|(_, names)| names.split(" (").next() == Some("generator:pacing"))
+    };
+    match out.status.code() {
+        Some(0) => {}
+        Some(1) if only_pacing_missed() => {
+            eprintln!("the run missed only generator:pacing (a busy test machine):\n{all}")
+        }
+        code => panic!("exit code {code:?}, not 0:\n{all}"),
+    }
+}
+
 pub fn read_json(path: &Path) -> serde_json::Value {
     serde_json::from_str(
         &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),

@@ -3,7 +3,8 @@
 //! SIGINT and SIGTERM still write every report; secrets appear in no file or output.
 
 use crate::support::{
-    backend, fixed, read_json, spawn, text, tmp, voiceswarm, voiceswarm_env, wait_with_deadline,
+    assert_passed, backend, fixed, read_json, spawn, text, tmp, voiceswarm, voiceswarm_env,
+    wait_with_deadline,
 };
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -50,7 +51,7 @@ fn a_headless_run_writes_a_complete_run_folder_and_exits_0() {
         Duration::from_secs(120),
     );
     let all = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{all}");
+    assert_passed(&o);
     assert!(
         all.contains(
             "No --host given: load goes to the built-in reference backend at http://127.0.0.1:"
@@ -379,7 +380,7 @@ async fn secrets_are_sent_but_never_written() {
     .unwrap();
     let all = text(&o);
     // Sent: the backend refuses requests without it, and no request failed.
-    assert_eq!(o.status.code(), Some(0), "{all}");
+    assert_passed(&o);
     assert!(!all.contains(secret), "the secret is in the console output");
     let log = std::fs::read_to_string(out.join("requests.log")).unwrap();
     assert!(
@@ -420,7 +421,7 @@ async fn secrets_are_sent_but_never_written() {
     })
     .await
     .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_passed(&o);
     for entry in walk(&out2) {
         assert!(!std::fs::read_to_string(&entry)
             .unwrap_or_default()
