@@ -5,6 +5,7 @@ mod bot;
 pub mod cache;
 pub mod config;
 pub mod corpus;
+mod edge;
 mod handlers;
 pub mod latency;
 mod pipeline;
@@ -229,14 +230,15 @@ pub async fn spawn(config: &BackendConfig, addr: &str) -> Result<BackendHandle, 
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let app = router_with(state.clone());
     // No Nagle: streamed chunks must leave when written, not wait for the client's delayed ACK.
-    let listener = axum::serve::ListenerExt::tap_io(listener, move |tcp| {
-        let _ = tcp.set_nodelay(true);
+    let listener = axum::serve::ListenerExt::tap_io(edge::StampedListener(listener), move |tcp| {
+        let _ = tcp.get_ref().set_nodelay(true);
         state
             .counters
             .connections
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     });
     let task = tokio::spawn(async move {
+        let app = app.into_make_service_with_connect_info::<edge::Edge>();
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = rx.await;

@@ -1,7 +1,9 @@
 //! The bot's own ground truth, per turn (`--bot-log FILE`, JSON lines): when the last inbound
 //! message with speech (or the key pressed) arrived and when the reply's first frame left, each
-//! stamped at the socket on the wall clock (ns since the Unix epoch), with the call's ids and
-//! the turn's number — what a caller's voice-to-voice is checked against, turn by turn.
+//! stamped at the kernel edge of the socket (the kernel's receive time of the message; the moment
+//! the frame's write entered the kernel: `crate::edge`) on the wall clock (ns since the Unix
+//! epoch), with the call's ids and the turn's number — what a caller's voice-to-voice is checked
+//! against, turn by turn.
 //!
 //! One line per reply, written when its first frame has been handed to the socket:
 //!
@@ -57,6 +59,15 @@ impl Stamp {
         Self {
             mono: Instant::now(),
             wall: SystemTime::now(),
+        }
+    }
+
+    /// `mono`, a moment in the past (a socket's stamp), on both clocks.
+    pub fn at(mono: Instant) -> Self {
+        let now = Self::now();
+        Self {
+            mono,
+            wall: now.wall - now.mono.saturating_duration_since(mono),
         }
     }
 
@@ -124,15 +135,14 @@ impl Truth {
         self.replying = true;
     }
 
-    /// A message has been handed to the socket: the reply's first frame, its turn is logged.
-    pub fn sent(&mut self, ids: &CallIds) {
+    /// A message entered the socket at `out`: the reply's first frame, its turn is logged.
+    pub fn sent(&mut self, ids: &CallIds, out: Stamp) {
         if !std::mem::take(&mut self.replying) {
             return;
         }
         let (Some(log), Some((since, dtmf))) = (&self.log, self.last_in) else {
             return;
         };
-        let out = Stamp::now();
         self.turn += 1;
         log.write(&Line {
             event: "turn",
@@ -168,13 +178,13 @@ mod tests {
         t.heard(&CallerEvent::media(speech), last);
         // Silence after the speech does not move its end.
         t.heard(&CallerEvent::media(f.silence()), Stamp::now());
-        t.sent(&ids); // not a reply: nothing logged
+        t.sent(&ids, Stamp::now()); // not a reply: nothing logged
         t.reply_begins();
-        t.sent(&ids);
-        t.sent(&ids); // the reply's second frame: nothing more
+        t.sent(&ids, Stamp::now());
+        t.sent(&ids, Stamp::now()); // the reply's second frame: nothing more
         t.heard(&CallerEvent::Dtmf("1".into()), Stamp::now());
         t.reply_begins();
-        t.sent(&ids);
+        t.sent(&ids, Stamp::now());
         let lines: Vec<serde_json::Value> = std::fs::read_to_string(&path)
             .unwrap()
             .lines()

@@ -12,10 +12,11 @@ mod reorder;
 mod voice;
 pub mod webrtc;
 
+use super::edge::Edge;
 use super::state::AppState;
 use super::truth;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::Response;
 use bytes::Bytes;
 use ear::{Ear, Heard};
@@ -38,6 +39,7 @@ pub struct CallQuery {
 /// rate the caller chooses, 16000 by default).
 pub async fn call(
     ws: WebSocketUpgrade,
+    ConnectInfo(edge): ConnectInfo<Edge>,
     State(s): State<Arc<AppState>>,
     Path(name): Path<String>,
     Query(q): Query<CallQuery>,
@@ -63,7 +65,7 @@ pub async fn call(
     // share the bot), each message written as it is sent.
     ws.read_buffer_size(4096)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| session(socket, s, wire))
+        .on_upgrade(move |socket| session(socket, s, wire, edge))
 }
 
 /// A reply being spoken.
@@ -208,7 +210,7 @@ impl Bot {
 }
 
 /// A call from its upgrade to its end.
-async fn session(socket: WebSocket, s: Arc<AppState>, wire: Arc<dyn Wire>) {
+async fn session(socket: WebSocket, s: Arc<AppState>, wire: Arc<dyn Wire>, edge: Edge) {
     s.count(&s.counters.calls);
     let format: Format = wire.format();
     let endpoint = Duration::from_millis(s.config.endpoint_ms);
@@ -238,7 +240,8 @@ async fn session(socket: WebSocket, s: Arc<AppState>, wire: Arc<dyn Wire>) {
             .map(|sp| sp.start + FRAME * sp.next as u32);
         let out = tokio::select! {
             msg = rx.next() => {
-                let arrived = truth::Stamp::now();
+                // When the kernel received it, however late this task reads it.
+                let arrived = edge.0.last_read().map_or_else(truth::Stamp::now, truth::Stamp::at);
                 let wire_msg = match msg {
                     Some(Ok(Message::Text(t))) => WireMessage::Text(t.to_string()),
                     Some(Ok(Message::Binary(b))) => WireMessage::Binary(b),
@@ -278,7 +281,11 @@ async fn session(socket: WebSocket, s: Arc<AppState>, wire: Arc<dyn Wire>) {
             if tx.send(to_axum(m)).await.is_err() {
                 return;
             }
-            bot.truth.sent(&bot.ids);
+            let left = edge
+                .0
+                .last_write()
+                .map_or_else(truth::Stamp::now, truth::Stamp::at);
+            bot.truth.sent(&bot.ids, left);
         }
         if bot.hung_up {
             break;

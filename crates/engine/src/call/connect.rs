@@ -1,15 +1,18 @@
 //! Opening a call's WebSocket: the bot's URL from the host (`http` → `ws`, `https` → `wss`), the
 //! upgrade request with the run's headers (API keys), small buffers (thousands of calls share a
-//! machine), no Nagle delay, and one TLS configuration shared by every call.
+//! machine), no Nagle delay, one TLS configuration shared by every call, and a socket stamped at
+//! the kernel edge (`voiceswarm_net`): when each read's bytes arrived, when each write left.
 
 use reqwest::header::HeaderMap;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+use voiceswarm_net::{StampedStream, Stamps};
 
-pub type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub type Socket = WebSocketStream<MaybeTlsStream<StampedStream>>;
 
 /// The bot's WebSocket URL: `base` (an http(s) host) with its scheme swapped and `path` joined.
 pub fn ws_url(base: &reqwest::Url, path: &str) -> Result<reqwest::Url, String> {
@@ -39,11 +42,12 @@ fn tls() -> Result<Connector, String> {
 }
 
 /// Connects and upgrades, within `limit`; errors say what failed (refused, 401, timeout, …).
+/// The stamps are the socket's: read them after taking a message from it or sending one.
 pub async fn open(
     url: &reqwest::Url,
     headers: &HeaderMap,
     limit: Duration,
-) -> Result<Socket, String> {
+) -> Result<(Socket, Arc<Stamps>), String> {
     let host = url.host_str().ok_or_else(|| format!("{url}: no host"))?;
     let port = url.port_or_known_default().unwrap_or(80);
     let mut request = url
@@ -63,6 +67,8 @@ pub async fn open(
             .await
             .map_err(|e| format!("cannot connect to {url}: {e}"))?;
         let _ = tcp.set_nodelay(true);
+        let tcp = StampedStream::new(tcp);
+        let stamps = tcp.stamps();
         tokio_tungstenite::client_async_tls_with_config(
             request,
             tcp,
@@ -70,7 +76,7 @@ pub async fn open(
             Some(connector),
         )
         .await
-        .map(|(ws, _)| ws)
+        .map(|(ws, _)| (ws, stamps))
         .map_err(|e| format!("WebSocket upgrade refused by {url}: {e}"))
     };
     tokio::time::timeout(limit, connect)

@@ -134,6 +134,23 @@ impl<'a> Conversation<'a> {
         frame
     }
 
+    /// Whether a turn's utterance is being spoken (its frames are still to send).
+    pub fn speaking(&self) -> bool {
+        matches!(self.phase, Phase::Speaking { .. })
+    }
+
+    /// The turn's last speech frame (or key) left the caller at `at` — the write's own stamp, a
+    /// moment after the tick that made the frame: voice-to-voice counts from there.
+    pub fn speech_left(&mut self, at: Instant) {
+        if let Phase::Awaiting {
+            since, deadline, ..
+        } = &mut self.phase
+        {
+            *deadline += at.saturating_duration_since(*since);
+            *since = at;
+        }
+    }
+
     /// The keys to press at `now`, when this turn presses keys; the turn then awaits its reply.
     pub fn keys(&mut self, now: Instant) -> Option<String> {
         let Phase::Pressing { keys } = &mut self.phase else {

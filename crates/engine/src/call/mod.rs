@@ -17,12 +17,14 @@ use goose::prelude::*;
 use pacer::Pacer;
 use playback::Playback;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
 use voiceswarm_model::protocol::{BotEvent, CallIds, Wire, WireMessage};
 use voiceswarm_model::scenario::CallPlan;
 use voiceswarm_model::turns::CallLine;
 use voiceswarm_model::vocab::{counter, metric, CallFailure};
+use voiceswarm_net::Stamps;
 
 /// How a call ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +128,8 @@ struct Sender<'a> {
     ids: CallIds,
     seq: u64,
     chunk: u64,
+    /// The socket's kernel-edge stamps: when the last write left, when the last read arrived.
+    stamps: Arc<Stamps>,
 }
 
 impl Sender<'_> {
@@ -137,6 +141,14 @@ impl Sender<'_> {
         ws.send(to_tungstenite(m))
             .await
             .map_err(|e| (CallFailure::ClosedEarly, format!("cannot send: {e}")))
+    }
+
+    /// The turn's speech ended with the write just made: it left when that write entered the
+    /// kernel, a moment after the tick that made it (or, without a stamp, at the tick).
+    fn speech_left(&self, conv: &mut Conversation<'_>) {
+        if let Some(at) = self.stamps.last_write() {
+            conv.speech_left(at);
+        }
     }
 
     async fn marks(
@@ -284,7 +296,8 @@ async fn record(
     outcome
 }
 
-/// Sends every frame due by `now` (catching up after a late wake), recording its lateness.
+/// Sends every frame due by `now` (catching up after a late wake), recording its lateness; the
+/// turn's speech counts as ended when the write of its last frame (or key) left.
 async fn send_due(
     ws: &mut connect::Socket,
     sender: &mut Sender<'_>,
@@ -301,8 +314,10 @@ async fn send_due(
                 sender.send(ws, m).await?;
             }
         }
+        sender.speech_left(conv);
     }
     while let Some((k, lateness)) = pacer.take_due(now) {
+        let speaking = conv.speaking();
         let frame = conv.frame(now);
         sender.seq += 1;
         sender.chunk += 1;
@@ -316,6 +331,9 @@ async fn send_due(
         ctx.recorder
             .record(hint, metric::CALL_FRAME_LATENESS, lateness);
         sender.send(ws, m).await?;
+        if speaking && !conv.speaking() {
+            sender.speech_left(conv);
+        }
     }
     Ok(())
 }
@@ -340,7 +358,8 @@ async fn converse(
         tokio::select! {
             biased;
             msg = ws.next() => {
-                let now = Instant::now();
+                // When the kernel received the message, however late this task reads it.
+                let now = sender.stamps.last_read().unwrap_or_else(Instant::now);
                 let result = match msg {
                     Some(Ok(m)) => hear(plan.wire.as_ref(), m, now, &mut conv, &mut playback),
                     Some(Err(e)) => Err(broke(e)),
@@ -450,8 +469,8 @@ async fn call(user: &mut GooseUser, plan: &CallPlan, ctx: &StepContext) -> Outco
         Err(e) => return Outcome::Failed(CallFailure::Connect, e),
     };
     let connecting = Instant::now();
-    let mut ws = match connect::open(&url, &ctx.extra_headers, plan.turn_timeout).await {
-        Ok(ws) => ws,
+    let (mut ws, stamps) = match connect::open(&url, &ctx.extra_headers, plan.turn_timeout).await {
+        Ok(opened) => opened,
         Err(e) => return Outcome::Failed(CallFailure::Connect, e),
     };
     ctx.recorder.record(
@@ -465,6 +484,7 @@ async fn call(user: &mut GooseUser, plan: &CallPlan, ctx: &StepContext) -> Outco
         ids: wire.ids(CALLS.fetch_add(1, Ordering::Relaxed)),
         seq: 1,
         chunk: 0,
+        stamps,
     };
     let mut log = CallLog::new(wire, &sender.ids);
     let mut outcome = Outcome::Completed;
