@@ -308,13 +308,17 @@ async fn send_due(
     ctx: &StepContext,
 ) -> Result<(), (CallFailure, String)> {
     if let Some(keys) = conv.keys(now) {
+        let mut pressed = false;
         for key in keys.chars() {
             sender.seq += 1;
             if let Some(m) = sender.wire.dtmf(&sender.ids, &key.to_string(), sender.seq) {
                 sender.send(ws, m).await?;
+                pressed = true;
             }
         }
-        sender.speech_left(conv);
+        if pressed {
+            sender.speech_left(conv);
+        }
     }
     while let Some((k, lateness)) = pacer.take_due(now) {
         let speaking = conv.speaking();
