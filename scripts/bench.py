@@ -422,7 +422,7 @@ def cpu_ticks(pid):
 
 def call_run(b, calls, hold, scenario="benches/calls.json", *flags):
     """A run of `calls` paced phone calls held for `hold` seconds after a ramp of calls/10 per second, generator on
-    CPU 1 with a shared HTTP client; (summary, generator CPU seconds, peak RSS KiB, the bot's CPU seconds)."""
+    CPU 1 with a shared HTTP client; (summary, generator CPU seconds, peak RSS KiB, the bot's CPU seconds, run folder)."""
     ramp = max(calls // 10, 1)
     bot0 = cpu_ticks(b.proc.pid)
     run_dir, cpu_s, rss = voiceswarm_run(b.url, "-u", str(calls), "-r", str(ramp), "-t", f"{hold}s", "-q",
@@ -432,17 +432,37 @@ def call_run(b, calls, hold, scenario="benches/calls.json", *flags):
         s = json.load(open(os.path.join(run_dir, "summary.json")))
     except (OSError, ValueError):
         s = {"metrics": [], "totals": {"duration_s": 1}}
-    return s, cpu_s, rss, cpu_ticks(b.proc.pid) - bot0
+    return s, cpu_s, rss, cpu_ticks(b.proc.pid) - bot0, run_dir
+
+
+def per_turn_agreement(run_dir, bot_log):
+    """|voiceswarm's voice-to-voice − the bot's own gap| per turn, matched by call id and turn (calls.jsonl against
+    `serve --bot-log`): (turns matched, median, P99, max) in ms; None without a match (WebRTC: the bot logs no turns)."""
+    def turns(path):
+        try:
+            return [j for j in map(json.loads, open(path)) if j.get("event") == "turn"]
+        except (OSError, ValueError):
+            return []
+    theirs = {(j["call"], j["turn"]): j["gap_ms"] for j in turns(bot_log)}
+    d = sorted(abs(j["voice_to_voice_ms"] - theirs[(j["call_id"], j["turn"])])
+               for j in turns(os.path.join(run_dir, "calls.jsonl"))
+               if (j.get("call_id"), j.get("turn")) in theirs and j.get("voice_to_voice_ms") is not None)
+    if not d:
+        return None
+    return len(d), d[len(d) // 2], d[int(0.99 * (len(d) - 1))], d[-1]
 
 
 def metric(s, name, field):
     return next((m[field] for m in s["metrics"] if m["name"] == name), float("nan"))
 
 
-def call_step(b, n, hold, scenario, base_rss):
+def call_step(b, n, hold, scenario, base_rss, bot_log):
     """One step of the search: its table row, and whether it held (lateness P99 ≤ 5 ms, 0 failed, calls done)."""
     load = os.getloadavg()[0]
-    s, cpu_s, rss, bot_s = call_run(b, n, hold, scenario)
+    open(bot_log, "w").close()  # this step's turns only (call ids start again in each run)
+    s, cpu_s, rss, bot_s, run_dir = call_run(b, n, hold, scenario)
+    agreement = per_turn_agreement(run_dir, bot_log)
+    agreed = "–" if agreement is None else "{1:.2f} / {2:.2f} / {3:.2f} ({0:,})".format(*agreement)
     late = metric(s, "call:frame_lateness", "p99_ms")
     c = s["totals"].get("calls") or {}
     frames = next((m["count"] for m in s["metrics"] if m["name"] == "call:frame_lateness"), 0)
@@ -452,7 +472,7 @@ def call_step(b, n, hold, scenario, base_rss):
     # Calls cut short by the run's end are not failures; a step that started fewer calls than asked did not hold.
     held = late <= 5.0 and c.get("failed", 1) == 0 and c.get("started", 0) >= n
     row = (f"| {n:,} | {metric(s, 'call:frame_lateness', 'median_ms'):.2f} / {late:.2f} / {metric(s, 'call:frame_lateness', 'max_ms'):.1f} | "
-           f"{v2v:.1f} ({v2v - CALL_TRUTH_MS:+.1f}) / {metric(s, 'call:voice_to_voice', 'p90_ms'):.1f} | {frames / wall:,.0f} | "
+           f"{v2v:.1f} ({v2v - CALL_TRUTH_MS:+.1f}) / {metric(s, 'call:voice_to_voice', 'p90_ms'):.1f} | {agreed} | {frames / wall:,.0f} | "
            f"{c.get('started', 0)} / {c.get('completed', 0)} / {c.get('failed', 0)} | {1e6 * cpu_s / call_s if call_s else float('nan'):.0f} | "
            f"{100 * bot_s / wall:.0f} % | {rss / 1024:.0f} MiB | {(rss - base_rss) / n:.1f} KiB | {load:.2f} | {'✓' if held else '✗'} |")
     return row, held
@@ -465,15 +485,17 @@ def call_search(protocol, hold):
     resolution = float(os.environ.get("BENCH_CALLS_RESOLUTION", "10"))
     scenario = CALL_SCENARIOS[protocol]
     say(f"### {protocol} ({scenario})")
-    say("| calls | frame lateness P50 / P99 / max (ms) | voice-to-voice P50 (− truth) / P90 (ms) | frames out per s | "
+    say("| calls | frame lateness P50 / P99 / max (ms) | voice-to-voice P50 (− truth) / P90 (ms) | "
+        "per turn, \\|ours − the bot's log\\| P50 / P99 / max (ms) (turns) | frames out per s | "
         "calls started / done / failed | generator CPU µs per call-second | bot CPU (its core) | peak RSS | per call | load (1 min) | held |")
-    say("|---|---|---|---|---|---|---|---|---|---|---|")
+    say("|---|---|---|---|---|---|---|---|---|---|---|---|")
     good, bad = None, None
-    with Backend(*CALL_BOT, cpu=0) as b:
-        _, _, base_rss, _ = call_run(b, 1, 5, scenario)
+    bot_log = os.path.join(tempfile.mkdtemp(prefix="vs-bench-"), "bot.jsonl")
+    with Backend(*CALL_BOT, "--bot-log", bot_log, cpu=0) as b:
+        _, _, base_rss, _, _ = call_run(b, 1, 5, scenario)
         n = start
         while n:
-            row, held = call_step(b, n, hold, scenario, base_rss)
+            row, held = call_step(b, n, hold, scenario, base_rss, bot_log)
             say(row)
             if held:
                 good = n
