@@ -160,6 +160,9 @@ impl AsyncRead for StampedStream {
             }
             return Poll::Ready(Ok(()));
         }
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
         loop {
             ready!(this.inner.poll_read_ready(cx))?;
             let fd = this.inner.as_raw_fd();
