@@ -3,6 +3,7 @@
 //! hands a call its connection's stamps, so the bot's ground truth is stamped where the caller's
 //! is — at the wire, not when the bot's task got round to the message.
 
+use crate::truth::Stamp;
 use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
 use std::net::SocketAddr;
@@ -31,6 +32,18 @@ impl Listener for StampedListener {
 /// A connection's stamps, as the handler of a request on it sees them.
 #[derive(Clone, Debug)]
 pub struct Edge(pub Arc<Stamps>);
+
+impl Edge {
+    /// When the kernel received the last bytes read (now, where the kernel gave no stamp).
+    pub fn arrived(&self) -> Stamp {
+        self.0.last_read().map_or_else(Stamp::now, Stamp::at)
+    }
+
+    /// When the last write entered the kernel (now, where none was stamped).
+    pub fn left(&self) -> Stamp {
+        self.0.last_write().map_or_else(Stamp::now, Stamp::at)
+    }
+}
 
 impl<F> Connected<IncomingStream<'_, axum::serve::TapIo<StampedListener, F>>> for Edge
 where

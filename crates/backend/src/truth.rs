@@ -1,7 +1,7 @@
 //! The bot's own ground truth, per turn (`--bot-log FILE`, JSON lines): when the last inbound
 //! message with speech (or the key pressed) arrived and when the reply's first frame left, each
 //! stamped at the kernel edge of the socket (the kernel's receive time of the message; the moment
-//! the frame's write entered the kernel: `crate::edge`) on the wall clock (ns since the Unix
+//! the frame's write entered the kernel: `edge.rs`) on the wall clock (ns since the Unix
 //! epoch), with the call's ids and the turn's number — what a caller's voice-to-voice is checked
 //! against, turn by turn.
 //!

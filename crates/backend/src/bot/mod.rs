@@ -241,7 +241,7 @@ async fn session(socket: WebSocket, s: Arc<AppState>, wire: Arc<dyn Wire>, edge:
         let out = tokio::select! {
             msg = rx.next() => {
                 // When the kernel received it, however late this task reads it.
-                let arrived = edge.0.last_read().map_or_else(truth::Stamp::now, truth::Stamp::at);
+                let arrived = edge.arrived();
                 let wire_msg = match msg {
                     Some(Ok(Message::Text(t))) => WireMessage::Text(t.to_string()),
                     Some(Ok(Message::Binary(b))) => WireMessage::Binary(b),
@@ -281,11 +281,7 @@ async fn session(socket: WebSocket, s: Arc<AppState>, wire: Arc<dyn Wire>, edge:
             if tx.send(to_axum(m)).await.is_err() {
                 return;
             }
-            let left = edge
-                .0
-                .last_write()
-                .map_or_else(truth::Stamp::now, truth::Stamp::at);
-            bot.truth.sent(&bot.ids, left);
+            bot.truth.sent(&bot.ids, edge.left());
         }
         if bot.hung_up {
             break;
