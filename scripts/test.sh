@@ -29,8 +29,9 @@ if ! wait "$deps"; then
 fi
 cat "$log"
 # The tests that hold voiceswarm's timings to a bot's own ground truth, turn by turn (every
-# `_against_` test and the WebRTC calls), run last and alone: beside another test on 2 cores,
-# either side's stamps can wait milliseconds for a CPU. The unit tests and the rest run first.
+# `_against_` test and the WebRTC calls), run last and alone: the WebSocket ones stamp at the
+# kernel edge, but a read more than a frame late still takes the next frame's stamp, and the
+# WebRTC ones stamp in user space, where a busy CPU moves them. The unit tests and the rest run first.
 QUIET=(_against_ webrtc::)
 $CARGO test --release --locked --workspace --lib --bins
 $CARGO test --release --locked --workspace --test it -- --skip "${QUIET[0]}" --skip "${QUIET[1]}"

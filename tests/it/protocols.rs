@@ -22,9 +22,10 @@ use std::time::{Duration, Instant};
 /// turns in a thousand read 5–13 ms apart.
 const AGREEMENT_MS: f64 = 5.0;
 
-/// The tests that compare per-turn timings with a bot's ground truth run one at a time: each
-/// stamps on both sides in user space, and two of them at once on a 2-core machine starve each
-/// other's stamps.
+/// The tests that compare per-turn timings with a bot's ground truth run one at a time. Both
+/// sides stamp at the kernel edge, but a read that comes more than a frame (20 ms) late takes
+/// two frames and carries the later one's stamp — two of these tests at once, each with a
+/// Python fixture's event loop and a caller on 2 cores, make such reads likelier.
 fn timing_lock() -> std::sync::MutexGuard<'static, ()> {
     static TIMING: std::sync::Mutex<()> = std::sync::Mutex::new(());
     TIMING.lock().unwrap_or_else(|e| e.into_inner())
