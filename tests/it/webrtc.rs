@@ -290,28 +290,36 @@ fn events(log: &[serde_json::Value], event: &str) -> usize {
     log.iter().filter(|l| l["event"] == event).count()
 }
 
+/// Two callers on `journeys` for 45 s (a four-turn call takes ~15 s: two whole calls each)
+/// against the fixture bot `script`, one test at a time: at least four calls completed and the
+/// bot stopped at least two replies for a barge-in. The folder (keep it), the run folder and the
+/// bot's log.
+fn four_turn_calls(
+    script: &str,
+    journeys: &[(&str, String)],
+) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tmp();
+    let bot = AiortcBot::start(dir.path(), script);
+    let (s, out) = run(dir.path(), &bot.host, files(dir.path(), journeys), 2, "45s");
+    assert_calls_completed(&s, 4);
+    let clears = events(&lines(&bot.log), "clear");
+    assert!(clears >= 2, "the bot stopped {clears} replies");
+    let log = bot.log.clone();
+    (dir, out, log)
+}
+
 /// WHIP and Pipecat-signalled calls (Opus and PCMU) against the aiortc bot: every call completes
 /// with its barge-in answered (the bot's audio stops), the bot received our RTCP receiver
 /// reports, and every turn agrees with the bot's packet-level truth.
 #[test]
 fn four_turn_calls_over_webrtc_match_the_aiortc_bots_packets() {
-    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tmp();
-    let bot = AiortcBot::start(dir.path(), AIORTC_BOT);
     let journeys = [
         ("whip-opus", call_json("whip", "opus", "")),
         ("pipecat-pcmu", call_json("pipecat", "pcmu", "")),
     ];
-    let (s, out) = run(
-        dir.path(),
-        &bot.host,
-        files(dir.path(), &journeys),
-        2,
-        // A four-turn call takes ~15 s: 45 s holds two whole calls per caller.
-        "45s",
-    );
-    assert_calls_completed(&s, 4);
-    let log = lines(&bot.log);
+    let (_dir, out, bot_log) = four_turn_calls(AIORTC_BOT, &journeys);
+    let log = lines(&bot_log);
     let signalled: Vec<&str> = log
         .iter()
         .filter(|l| l["event"] == "call_start")
@@ -326,11 +334,9 @@ fn four_turn_calls_over_webrtc_match_the_aiortc_bots_packets() {
         codecs.contains(&"opus") && codecs.contains(&"pcmu"),
         "{codecs:?}"
     );
-    let clears = events(&log, "clear");
-    assert!(clears >= 2, "the bot stopped {clears} replies");
     let reports = events(&log, "rtcp");
     assert!(reports >= 8, "the bot saw {reports} RTCP receiver reports");
-    assert_turns_agree("aiortc", &out, &bot.log);
+    assert_turns_agree("aiortc", &out, &bot_log);
 }
 
 /// Opus calls signalled by Pipecat's offer against a bot on Pipecat's own SmallWebRTC transport
@@ -339,19 +345,9 @@ fn four_turn_calls_over_webrtc_match_the_aiortc_bots_packets() {
 /// reply), and every turn agrees with the packet-level truth taken under Pipecat, at aiortc.
 #[test]
 fn four_turn_calls_over_webrtc_against_pipecats_smallwebrtc() {
-    let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tmp();
-    let bot = AiortcBot::start(dir.path(), PIPECAT_BOT);
     let journeys = [("pipecat-opus", call_json("pipecat", "opus", ""))];
-    let (s, out) = run(
-        dir.path(),
-        &bot.host,
-        files(dir.path(), &journeys),
-        2,
-        "45s",
-    );
-    assert_calls_completed(&s, 4);
-    let log = lines(&bot.log);
+    let (_dir, out, bot_log) = four_turn_calls(PIPECAT_BOT, &journeys);
+    let log = lines(&bot_log);
     let started: Vec<(&str, &str)> = log
         .iter()
         .filter(|l| l["event"] == "call_start")
@@ -364,9 +360,7 @@ fn four_turn_calls_over_webrtc_against_pipecats_smallwebrtc() {
         !started.is_empty() && started.iter().all(|c| *c == ("pipecat", "opus")),
         "{started:?}"
     );
-    let clears = events(&log, "clear");
-    assert!(clears >= 2, "the bot stopped {clears} replies");
-    assert_turns_agree("Pipecat's SmallWebRTC", &out, &bot.log);
+    assert_turns_agree("Pipecat's SmallWebRTC", &out, &bot_log);
 }
 
 /// The same calls against the reference backend's WebRTC bot (WHIP with Opus, Pipecat's offer
