@@ -817,9 +817,10 @@ async fn hostile_bots_in_every_dialect_fail_calls_of_a_named_kind() {
 /// `sequence_number` (giving up on one that never comes after a few frames). A Telnyx caller
 /// whose second of speech goes out with every pair of messages swapped (2, 1, 4, 3, …) and one
 /// message never sent still gets its reply on the bot's fixed latency after its last speech
-/// message — 200 ms endpointing + 50 ms of stages — and the bot's own log has that turn,
-/// stamped at its socket within 5 ms of ours. A bot that waited for the lost message would
-/// never answer; one that played the messages as they came would hear speech end early.
+/// message — 200 ms endpointing + 50 ms of stages — and the bot's own log has that turn within
+/// 5 ms of ours (both sides stamped at the kernel edge of their sockets). A bot that waited for
+/// the lost message would never answer; one that played the messages as they came would hear
+/// speech end early.
 #[test]
 fn telnyx_media_out_of_order_against_the_reference_bot() {
     let _one_at_a_time = timing_lock();
@@ -834,12 +835,18 @@ async fn telnyx_out_of_order_call() {
     let dir = tmp();
     let bot = LoggedBot::reference(dir.path());
     let url = format!("{}/ws/telnyx", bot.host.replacen("http", "ws", 1));
-    let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    // Stamped at the kernel edge, as voiceswarm's calls and the bot's log are.
+    let tcp = tokio::net::TcpStream::connect(bot.host.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    let tcp = voiceswarm_net::StampedStream::new(tcp);
+    let stamps = tcp.stamps();
+    let (ws, _) = tokio_tungstenite::client_async(url, tcp).await.unwrap();
     let (mut tx, mut rx) = ws.split();
     let wire = voiceswarm_model::protocol::wire("telnyx", 8_000).unwrap();
     let format = wire.format();
     let reader = {
-        let wire = wire.clone();
+        let (wire, stamps) = (wire.clone(), stamps.clone());
         tokio::spawn(async move {
             while let Some(Ok(m)) = rx.next().await {
                 let m = match m {
@@ -849,7 +856,7 @@ async fn telnyx_out_of_order_call() {
                 };
                 if let Ok(BotEvent::Media(audio)) = wire.parse_bot(&m) {
                     if format.is_speech(&audio) {
-                        return Some(Instant::now());
+                        return stamps.last_read();
                     }
                 }
             }
@@ -879,12 +886,11 @@ async fn telnyx_out_of_order_call() {
     for (i, &k) in order.iter().enumerate() {
         tokio::time::sleep_until((start + Duration::from_millis(20 * i as u64)).into()).await;
         let frame = wire.prepare(audio(k));
-        let sent = Instant::now();
         tx.send(to_ws(wire.media(&ids, &frame, k + 1, k, 20 * k)))
             .await
             .unwrap();
         if k <= 50 {
-            last_speech_sent = sent;
+            last_speech_sent = stamps.last_write().unwrap();
         }
     }
     let heard = tokio::time::timeout(Duration::from_secs(3), reader)
