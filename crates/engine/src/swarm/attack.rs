@@ -45,11 +45,18 @@ pub fn attack(
 /// that every user starts with: shared, it serves every caller (`--client shared`); per user,
 /// each caller replaces it with its own at its first request (`measure::clients`), so no
 /// client is built before a caller needs one.
+///
+/// The run's host is Goose's default host, not its `--host`: Goose puts `--host` above every
+/// scenario's own host, and a journey's `host` (scenarios/README.md) is for that journey only.
 pub fn with_scenarios(
-    config: goose::config::GooseConfiguration,
+    mut config: goose::config::GooseConfiguration,
     scenarios: Vec<Scenario>,
 ) -> Result<GooseAttack, GooseError> {
+    let host = config.host.take();
     let mut attack = GooseAttack::initialize_with_config(config)?;
+    if let Some(host) = host {
+        attack = *attack.set_default(GooseDefault::Host, host.as_str())?;
+    }
     for s in scenarios {
         attack = attack.register_scenario(s);
     }
