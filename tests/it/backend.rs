@@ -26,24 +26,56 @@ fn stage(resp: &reqwest::Response, name: &str) -> Option<f64> {
 async fn every_endpoint_answers() {
     let b = backend(fixed(0.0)).await;
     let c = client();
-    let u = |p: &str| format!("{}{p}", b.url());
+    let base = b.url();
+    check_health(&c, &base).await;
+    let sid = open_session(&c, &base).await;
+    check_stt_transcribes_the_fixture(&c, &base).await;
+    check_llm_replies_then_caches_the_same_question(&c, &base, &sid).await;
+    check_llm_stream_sends_tokens_then_done(&c, &base).await;
+    check_tts_speaks_65_ms_per_character(&c, &base).await;
+    check_voice_turn_times_every_stage(&c, &base, &sid).await;
+    check_company_lookup_and_its_404(&c, &base).await;
+    check_search_ranks_and_limits(&c, &base).await;
+    check_stats_count_the_cache_hit_and_session(&c, &base).await;
+}
 
-    let r: Value = c
-        .get(u("/health"))
+/// GETs `base` + `path` and parses the JSON answer.
+async fn get_value(c: &reqwest::Client, base: &str, path: &str) -> Value {
+    c.get(format!("{base}{path}"))
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
-    assert_eq!(r, json!({"status": "ok"}));
+        .unwrap()
+}
 
-    let r = c.post(u("/api/v1/sessions")).send().await.unwrap();
+/// `/health` answers `{"status": "ok"}`.
+async fn check_health(c: &reqwest::Client, base: &str) {
+    let r = get_value(c, base, "/health").await;
+    assert_eq!(r, json!({"status": "ok"}));
+}
+
+/// Opens a session (201) and returns its id.
+async fn open_session(c: &reqwest::Client, base: &str) -> String {
+    let r = c
+        .post(format!("{base}/api/v1/sessions"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let session: Value = r.json().await.unwrap();
-    let sid = session["session_id"].as_str().unwrap().to_string();
+    session["session_id"].as_str().unwrap().to_string()
+}
 
-    let r = c.post(u("/api/v1/stt")).body(wav()).send().await.unwrap();
+/// `/stt` transcribes the fixture WAV, with `stt` and `total` Server-Timing stages.
+async fn check_stt_transcribes_the_fixture(c: &reqwest::Client, base: &str) {
+    let r = c
+        .post(format!("{base}/api/v1/stt"))
+        .body(wav())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     assert!(stage(&r, "stt").is_some() && stage(&r, "total").is_some());
     let r: Value = r.json().await.unwrap();
@@ -52,10 +84,17 @@ async fn every_endpoint_answers() {
         voiceswarm_model::fixtures::AUDIO[0].transcript
     );
     assert!(r["audio_ms"].as_f64().unwrap() > 500.0);
+}
 
+/// `/llm` answers a question uncached, then the same question again from the cache.
+async fn check_llm_replies_then_caches_the_same_question(
+    c: &reqwest::Client,
+    base: &str,
+    sid: &str,
+) {
     let ask = json!({"session_id": sid, "message": "How do I reset my password?"});
     let r: Value = c
-        .post(u("/api/v1/llm"))
+        .post(format!("{base}/api/v1/llm"))
         .json(&ask)
         .send()
         .await
@@ -65,15 +104,23 @@ async fn every_endpoint_answers() {
         .unwrap();
     assert_eq!(r["cached"], false);
     assert!(r["reply"].as_str().unwrap().contains("password"));
-    let r = c.post(u("/api/v1/llm")).json(&ask).send().await.unwrap();
+    let r = c
+        .post(format!("{base}/api/v1/llm"))
+        .json(&ask)
+        .send()
+        .await
+        .unwrap();
     assert!(r.headers()["server-timing"]
         .to_str()
         .unwrap()
         .contains("cache;desc=hit"));
     assert_eq!(r.json::<Value>().await.unwrap()["cached"], true);
+}
 
+/// `/llm/stream` is an event stream of tokens ending in a `done` event.
+async fn check_llm_stream_sends_tokens_then_done(c: &reqwest::Client, base: &str) {
     let r = c
-        .post(u("/api/v1/llm/stream"))
+        .post(format!("{base}/api/v1/llm/stream"))
         .json(&json!({"message": "opening hours"}))
         .send()
         .await
@@ -82,9 +129,12 @@ async fn every_endpoint_answers() {
     let body = r.text().await.unwrap();
     assert!(body.starts_with("data: {\"token\""), "{body}");
     assert!(body.contains("event: done"), "{body}");
+}
 
+/// `/tts` returns a WAV lasting 65 ms per character of the text (within 5 ms).
+async fn check_tts_speaks_65_ms_per_character(c: &reqwest::Client, base: &str) {
     let r = c
-        .post(u("/api/v1/tts"))
+        .post(format!("{base}/api/v1/tts"))
         .json(&json!({"text": "Hello there, caller."}))
         .send()
         .await
@@ -97,11 +147,14 @@ async fn every_endpoint_answers() {
         "{}",
         info.duration_ms()
     );
+}
 
+/// A `/voice` turn times every stage, names its transcript and answers with a WAV.
+async fn check_voice_turn_times_every_stage(c: &reqwest::Client, base: &str, sid: &str) {
     let r = c
-        .post(u(&format!(
-            "/api/v1/voice?session_id={sid}&company=acme&search=true"
-        )))
+        .post(format!(
+            "{base}/api/v1/voice?session_id={sid}&company=acme&search=true"
+        ))
         .body(wav())
         .send()
         .await
@@ -115,25 +168,28 @@ async fn every_endpoint_answers() {
         .unwrap()
         .contains("opening hours"));
     assert!(voiceswarm_model::audio::parse(&r.bytes().await.unwrap()).is_ok());
+}
 
-    let r: Value = c
-        .get(u("/api/v1/company/globex"))
+/// `/company/globex` is found; an unknown company is a 404 naming it.
+async fn check_company_lookup_and_its_404(c: &reqwest::Client, base: &str) {
+    let r = get_value(c, base, "/api/v1/company/globex").await;
+    assert_eq!(r["name"], "Globex");
+    let r = c
+        .get(format!("{base}/api/v1/company/nope"))
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
-    assert_eq!(r["name"], "Globex");
-    let r = c.get(u("/api/v1/company/nope")).send().await.unwrap();
     assert_eq!(r.status(), 404);
     assert!(r.json::<Value>().await.unwrap()["error"]
         .as_str()
         .unwrap()
         .contains("nope"));
+}
 
+/// `/search` ranks the password-reset article first and returns at most `top_k` results.
+async fn check_search_ranks_and_limits(c: &reqwest::Client, base: &str) {
     let r: Value = c
-        .post(u("/api/v1/search"))
+        .post(format!("{base}/api/v1/search"))
         .json(&json!({"query": "reset password", "top_k": 2}))
         .send()
         .await
@@ -143,15 +199,11 @@ async fn every_endpoint_answers() {
         .unwrap();
     assert_eq!(r["results"][0]["id"], "password-reset");
     assert!(r["results"].as_array().unwrap().len() <= 2);
+}
 
-    let r: Value = c
-        .get(u("/api/v1/stats"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+/// `/stats` counts the one cache hit and the one session opened above.
+async fn check_stats_count_the_cache_hit_and_session(c: &reqwest::Client, base: &str) {
+    let r = get_value(c, base, "/api/v1/stats").await;
     assert_eq!(r["cache"]["hits"], 1);
     assert_eq!(r["sessions"], 1);
 }

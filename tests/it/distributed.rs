@@ -30,57 +30,96 @@ async fn three_workers_merge_into_the_single_process_result() {
     let b = backend(fixed(20.0)).await;
     let dir = tmp();
     let (s, t) = (scenario(dir.path()), targets(dir.path()));
-    let start_at = (std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 2)
-    .to_string();
+    let start_at = unix_seconds_from_now(2);
     let children: Vec<_> = (0..3)
         .map(|i| {
-            spawn(
-                &[
-                    "run",
-                    "-H",
-                    &b.url(),
-                    "--scenario-file",
-                    &s,
-                    "--targets",
-                    &t,
-                    "-u",
-                    "6",
-                    "-r",
-                    "6",
-                    "--iterations",
-                    "20",
-                    "--workers",
-                    "3",
-                    "--worker-index",
-                    &i.to_string(),
-                    "--run-id",
-                    "it-run",
-                    "--start-at",
-                    &start_at,
-                    "--out",
-                    dir.path().join(format!("w{i}")).to_str().unwrap(),
-                ],
-                &[],
-            )
+            let out = dir.path().join(format!("w{i}"));
+            spawn_lookup_worker(&b.url(), &s, &t, i, &start_at, &out)
         })
         .collect();
-    let outs = tokio::task::spawn_blocking(move || {
-        children
-            .into_iter()
-            .map(|c| wait_with_deadline(c, Duration::from_secs(90)))
-            .collect::<Vec<_>>()
-    })
-    .await
-    .unwrap();
+    let outs = tokio::task::spawn_blocking(move || wait_all(children, Duration::from_secs(90)))
+        .await
+        .unwrap();
     for o in &outs {
         assert_passed(o);
     }
+    assert_each_worker_ran_a_third_of_the_users(dir.path());
+    let (url, s2, t2, d) = (b.url(), s.clone(), t.clone(), dir.path().to_path_buf());
+    let (one, rep) = tokio::task::spawn_blocking(move || {
+        let one = run_lookups_in_one_process(&url, &s2, &t2, &d.join("single"));
+        (one, merge_workers(&d, 3))
+    })
+    .await
+    .unwrap();
+    assert_eq!(one.status.code(), Some(0), "{}", text(&one));
+    assert_eq!(rep.status.code(), Some(0), "{}", text(&rep));
+    assert_merged_matches_single(
+        &read_json(&dir.path().join("merged/summary.json")),
+        &read_json(&dir.path().join("single/summary.json")),
+    );
+}
+
+/// Unix time `secs` seconds from now, in whole seconds, as `--start-at` takes it.
+fn unix_seconds_from_now(secs: u64) -> String {
+    (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + secs)
+        .to_string()
+}
+
+/// Starts worker `i` of three (run `it-run`, six users × 20 lookups in all) writing to `out`.
+fn spawn_lookup_worker(
+    url: &str,
+    s: &str,
+    t: &str,
+    i: usize,
+    start_at: &str,
+    out: &std::path::Path,
+) -> std::process::Child {
+    spawn(
+        &[
+            "run",
+            "-H",
+            url,
+            "--scenario-file",
+            s,
+            "--targets",
+            t,
+            "-u",
+            "6",
+            "-r",
+            "6",
+            "--iterations",
+            "20",
+            "--workers",
+            "3",
+            "--worker-index",
+            &i.to_string(),
+            "--run-id",
+            "it-run",
+            "--start-at",
+            start_at,
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    )
+}
+
+/// Waits for every child, each killed after `limit`.
+fn wait_all(children: Vec<std::process::Child>, limit: Duration) -> Vec<std::process::Output> {
+    children
+        .into_iter()
+        .map(|c| wait_with_deadline(c, limit))
+        .collect()
+}
+
+/// Each of the three workers' `run.json` records its index, the shared run id and two users.
+fn assert_each_worker_ran_a_third_of_the_users(dir: &std::path::Path) {
     for i in 0..3 {
-        let run = read_json(&dir.path().join(format!("w{i}/run.json")));
+        let run = read_json(&dir.join(format!("w{i}/run.json")));
         assert_eq!(
             run["plan"]["load"]["users"], 2,
             "each worker runs a third of the users"
@@ -88,63 +127,60 @@ async fn three_workers_merge_into_the_single_process_result() {
         assert_eq!(run["plan"]["worker"]["index"], i);
         assert_eq!(run["plan"]["worker"]["run_id"], "it-run");
     }
-    let (url, s2, t2, single) = (b.url(), s.clone(), t.clone(), dir.path().join("single"));
-    let merged = dir.path().join("merged");
-    let (d, m2) = (dir.path().to_path_buf(), merged.clone());
-    let (one, rep) = tokio::task::spawn_blocking(move || {
-        let one = voiceswarm(
-            &[
-                "run",
-                "-H",
-                &url,
-                "--scenario-file",
-                &s2,
-                "--targets",
-                &t2,
-                "-u",
-                "6",
-                "-r",
-                "6",
-                "--iterations",
-                "20",
-                "--out",
-                single.to_str().unwrap(),
-            ],
-            Duration::from_secs(90),
-        );
-        let ws: Vec<String> = (0..3)
-            .map(|i| d.join(format!("w{i}")).to_str().unwrap().to_string())
-            .collect();
-        let rep = voiceswarm(
-            &[
-                "report",
-                &ws[0],
-                &ws[1],
-                &ws[2],
-                "--out",
-                m2.to_str().unwrap(),
-            ],
-            Duration::from_secs(30),
-        );
-        (one, rep)
-    })
-    .await
-    .unwrap();
-    assert_eq!(one.status.code(), Some(0), "{}", text(&one));
-    assert_eq!(rep.status.code(), Some(0), "{}", text(&rep));
-    let (m, s1) = (
-        read_json(&merged.join("summary.json")),
-        read_json(&dir.path().join("single/summary.json")),
-    );
+}
+
+/// Runs the same six users × 20 lookups in one process, writing to `out`.
+fn run_lookups_in_one_process(
+    url: &str,
+    s: &str,
+    t: &str,
+    out: &std::path::Path,
+) -> std::process::Output {
+    voiceswarm(
+        &[
+            "run",
+            "-H",
+            url,
+            "--scenario-file",
+            s,
+            "--targets",
+            t,
+            "-u",
+            "6",
+            "-r",
+            "6",
+            "--iterations",
+            "20",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        Duration::from_secs(90),
+    )
+}
+
+/// `voiceswarm report` of the folders `w0`..`w{n-1}` under `dir` into `dir/merged`.
+fn merge_workers(dir: &std::path::Path, n: usize) -> std::process::Output {
+    let folders: Vec<String> = (0..n)
+        .map(|i| dir.join(format!("w{i}")).to_str().unwrap().to_string())
+        .collect();
+    let merged = dir.join("merged");
+    let mut args = vec!["report"];
+    args.extend(folders.iter().map(String::as_str));
+    args.extend(["--out", merged.to_str().unwrap()]);
+    voiceswarm(&args, Duration::from_secs(30))
+}
+
+/// The merged totals equal the single process's exactly; its percentiles agree within noise.
+fn assert_merged_matches_single(m: &serde_json::Value, s1: &serde_json::Value) {
     // Totals add up exactly: 6 users × 20 iterations either way.
     assert_eq!(m["totals"]["requests"], 120);
     assert_eq!(s1["totals"]["requests"], 120);
-    assert_eq!(metric(&m, "company:lookup")["count"], 120);
+    assert_eq!(metric(m, "company:lookup")["count"], 120);
     // Percentiles agree within the histogram's precision plus run-to-run noise.
     for p in ["median_ms", "p90_ms"] {
         let (a, c) = (
-            metric(&m, "company:lookup")[p].as_f64().unwrap(),
-            metric(&s1, "company:lookup")[p].as_f64().unwrap(),
+            metric(m, "company:lookup")[p].as_f64().unwrap(),
+            metric(s1, "company:lookup")[p].as_f64().unwrap(),
         );
         assert!(
             (a - c).abs() <= 3.0 + 0.1 * c,
@@ -295,49 +331,10 @@ async fn two_workers_call_runs_merge_exactly() {
     let (url, d) = (b.url(), dir.path().to_path_buf());
     let outs = tokio::task::spawn_blocking(move || {
         let children: Vec<_> = (0..2)
-            .map(|i| {
-                let out = d.join(format!("w{i}"));
-                let args = [
-                    "run",
-                    "-H",
-                    &url,
-                    "--scenario-file",
-                    &s,
-                    "--targets",
-                    &t,
-                    "-u",
-                    "4",
-                    "-r",
-                    "4",
-                    "--iterations",
-                    "1",
-                    "--workers",
-                    "2",
-                    "--worker-index",
-                    &i.to_string(),
-                    "--run-id",
-                    "call-run",
-                    "--out",
-                    out.to_str().unwrap(),
-                ];
-                spawn(&args, &[])
-            })
+            .map(|i| spawn_call_worker(&url, &s, &t, i, &d.join(format!("w{i}"))))
             .collect();
-        let mut outs: Vec<_> = children
-            .into_iter()
-            .map(|c| wait_with_deadline(c, Duration::from_secs(90)))
-            .collect();
-        let (w0, w1, m) = (d.join("w0"), d.join("w1"), d.join("merged"));
-        outs.push(voiceswarm(
-            &[
-                "report",
-                w0.to_str().unwrap(),
-                w1.to_str().unwrap(),
-                "--out",
-                m.to_str().unwrap(),
-            ],
-            Duration::from_secs(30),
-        ));
+        let mut outs = wait_all(children, Duration::from_secs(90));
+        outs.push(merge_workers(&d, 2));
         outs
     })
     .await
@@ -349,7 +346,51 @@ async fn two_workers_call_runs_merge_exactly() {
         .map(|i| read_json(&dir.path().join(format!("w{i}/summary.json"))))
         .collect();
     let m = read_json(&dir.path().join("merged/summary.json"));
-    for w in &workers {
+    assert_every_call_turn_and_frame_counted_once(&workers, &m);
+    assert_merged_median_lies_between_the_workers(&workers, &m);
+}
+
+/// Starts worker `i` of two (run `call-run`, four callers × one call in all) writing to `out`.
+fn spawn_call_worker(
+    url: &str,
+    s: &str,
+    t: &str,
+    i: usize,
+    out: &std::path::Path,
+) -> std::process::Child {
+    let args = [
+        "run",
+        "-H",
+        url,
+        "--scenario-file",
+        s,
+        "--targets",
+        t,
+        "-u",
+        "4",
+        "-r",
+        "4",
+        "--iterations",
+        "1",
+        "--workers",
+        "2",
+        "--worker-index",
+        &i.to_string(),
+        "--run-id",
+        "call-run",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    spawn(&args, &[])
+}
+
+/// Each worker completed two calls, the merge four with none failed, and every call metric's
+/// merged count is the sum of the workers' (eight voice-to-voice turns).
+fn assert_every_call_turn_and_frame_counted_once(
+    workers: &[serde_json::Value],
+    m: &serde_json::Value,
+) {
+    for w in workers {
         assert_eq!(w["totals"]["calls"]["completed"], 2, "{}", w["totals"]);
     }
     assert_eq!(m["totals"]["calls"]["completed"], 4, "{}", m["totals"]);
@@ -357,17 +398,23 @@ async fn two_workers_call_runs_merge_exactly() {
     for name in ["call:voice_to_voice", "call:frame_lateness", "call:connect"] {
         let sum: u64 = workers.iter().map(|w| count(w, name)).sum();
         assert_eq!(
-            count(&m, name),
+            count(m, name),
             sum,
             "{name}: the merge counts every sample once"
         );
     }
     assert_eq!(
-        count(&m, "call:voice_to_voice"),
+        count(m, "call:voice_to_voice"),
         8,
         "two turns of four calls"
     );
-    // The merged median lies between the workers' (one histogram, not an average of medians).
+}
+
+/// The merged median lies between the workers' (one histogram, not an average of medians).
+fn assert_merged_median_lies_between_the_workers(
+    workers: &[serde_json::Value],
+    m: &serde_json::Value,
+) {
     let median = |s: &serde_json::Value| {
         metric(s, "call:voice_to_voice")["median_ms"]
             .as_f64()
@@ -378,8 +425,8 @@ async fn two_workers_call_runs_merge_exactly() {
         median(&workers[0]).max(median(&workers[1])),
     );
     assert!(
-        (lo - 1.0..=hi + 1.0).contains(&median(&m)),
+        (lo - 1.0..=hi + 1.0).contains(&median(m)),
         "{} not within {lo}..{hi}",
-        median(&m)
+        median(m)
     );
 }

@@ -121,41 +121,43 @@ fn grafana_names(v: &Value, out: &mut BTreeSet<String>) {
     }
 }
 
+/// The units CloudWatch accepts in a metric definition (the EMF specification's list).
+const EMF_UNITS: [&str; 27] = [
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
+];
+
 /// The EMF specification's rules for one line (docs.aws.amazon.com, CloudWatch "Specification:
 /// Embedded metric format"): a JSON object whose `_aws` holds a millisecond `Timestamp` and
 /// `CloudWatchMetrics` directives; each directive a namespace, dimension sets of at most 30
 /// keys and at most 100 metric definitions with a valid unit; every dimension a root string
 /// member (1–1,024 ASCII characters), every metric a root number (or at most 100 numbers).
 fn check_emf(line: &str) -> Result<(), String> {
-    const UNITS: [&str; 27] = [
-        "Seconds",
-        "Microseconds",
-        "Milliseconds",
-        "Bytes",
-        "Kilobytes",
-        "Megabytes",
-        "Gigabytes",
-        "Terabytes",
-        "Bits",
-        "Kilobits",
-        "Megabits",
-        "Gigabits",
-        "Terabits",
-        "Percent",
-        "Count",
-        "Bytes/Second",
-        "Kilobytes/Second",
-        "Megabytes/Second",
-        "Gigabytes/Second",
-        "Terabytes/Second",
-        "Bits/Second",
-        "Kilobits/Second",
-        "Megabits/Second",
-        "Gigabits/Second",
-        "Terabits/Second",
-        "Count/Second",
-        "None",
-    ];
     if line.len() > 256 * 1024 {
         return Err("over 256 KB".into());
     }
@@ -178,35 +180,49 @@ fn check_emf(line: &str) -> Result<(), String> {
         if ns.trim().is_empty() || ns.len() > 255 {
             return Err("bad Namespace".into());
         }
-        for set in d["Dimensions"].as_array().ok_or("no Dimensions")? {
-            let keys = set.as_array().ok_or("a dimension set is not an array")?;
-            if keys.len() > 30 {
-                return Err(format!("{} dimension keys", keys.len()));
-            }
-            for k in keys {
-                let v = root[k.as_str().ok_or("a dimension key is not a string")?].as_str();
-                let v = v.ok_or(format!("dimension {k} has no string member"))?;
-                if v.trim().is_empty() || v.len() > 1024 || !v.is_ascii() {
-                    return Err(format!("dimension {k}: bad value"));
-                }
+        check_emf_dimension_sets(&root, d)?;
+        check_emf_metric_definitions(&root, d)?;
+    }
+    Ok(())
+}
+
+/// One directive's dimension sets: at most 30 keys each, every key a root string member of
+/// 1–1,024 ASCII characters.
+fn check_emf_dimension_sets(root: &Value, d: &Value) -> Result<(), String> {
+    for set in d["Dimensions"].as_array().ok_or("no Dimensions")? {
+        let keys = set.as_array().ok_or("a dimension set is not an array")?;
+        if keys.len() > 30 {
+            return Err(format!("{} dimension keys", keys.len()));
+        }
+        for k in keys {
+            let v = root[k.as_str().ok_or("a dimension key is not a string")?].as_str();
+            let v = v.ok_or(format!("dimension {k} has no string member"))?;
+            if v.trim().is_empty() || v.len() > 1024 || !v.is_ascii() {
+                return Err(format!("dimension {k}: bad value"));
             }
         }
-        let metrics = d["Metrics"].as_array().ok_or("no Metrics")?;
-        if metrics.is_empty() || metrics.len() > 100 {
-            return Err(format!("{} metric definitions", metrics.len()));
+    }
+    Ok(())
+}
+
+/// One directive's metric definitions: 1–100 of them, each unit a CloudWatch unit, each metric a
+/// root number or an array of at most 100 numbers.
+fn check_emf_metric_definitions(root: &Value, d: &Value) -> Result<(), String> {
+    let metrics = d["Metrics"].as_array().ok_or("no Metrics")?;
+    if metrics.is_empty() || metrics.len() > 100 {
+        return Err(format!("{} metric definitions", metrics.len()));
+    }
+    for m in metrics {
+        let name = m["Name"].as_str().ok_or("a metric without Name")?;
+        if let Some(u) = m.get("Unit") {
+            if !EMF_UNITS.contains(&u.as_str().unwrap_or("")) {
+                return Err(format!("{name}: unit {u} is not a CloudWatch unit"));
+            }
         }
-        for m in metrics {
-            let name = m["Name"].as_str().ok_or("a metric without Name")?;
-            if let Some(u) = m.get("Unit") {
-                if !UNITS.contains(&u.as_str().unwrap_or("")) {
-                    return Err(format!("{name}: unit {u} is not a CloudWatch unit"));
-                }
-            }
-            match &root[name] {
-                Value::Number(_) => {}
-                Value::Array(a) if a.len() <= 100 && a.iter().all(Value::is_number) => {}
-                other => return Err(format!("{name}: {other} is not a number")),
-            }
+        match &root[name] {
+            Value::Number(_) => {}
+            Value::Array(a) if a.len() <= 100 && a.iter().all(Value::is_number) => {}
+            other => return Err(format!("{name}: {other} is not a number")),
         }
     }
     Ok(())

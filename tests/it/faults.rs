@@ -241,6 +241,24 @@ fn redis_stopped_half_way_through_the_probe_is_reported() {
 /// reasons and never panics.
 #[tokio::test]
 async fn a_hostile_backend_gets_failures_with_reasons_not_panics() {
+    let host = start_hostile_backend().await;
+    let dir = tmp();
+    let scenario = write_hostile_scenario(dir.path());
+    let out = dir.path().join("run");
+    let targets = only_errors_targets(dir.path());
+    let o = run_hostile_scenario(&scenario, &out, targets, host).await;
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{all}");
+    assert!(!all.contains("panicked"), "{all}");
+    let s = read_json(&out.join("summary.json"));
+    assert_eq!(kinds(&s)["check"], 10, "{}", kinds(&s));
+    assert!(all.contains("bad:json: response is not JSON"), "{all}");
+    assert_only_plausible_stages_recorded_beside_the_steps(&s);
+}
+
+/// Serves the hostile routes (broken Server-Timing, truncated JSON, a lying WAV header, garbage
+/// audio) on 127.0.0.1:0 and returns its URL.
+async fn start_hostile_backend() -> String {
     use axum::response::IntoResponse;
     use axum::routing::{get, post};
     let app = axum::Router::new()
@@ -257,23 +275,33 @@ async fn a_hostile_backend_gets_failures_with_reasons_not_panics() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let host = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    host
+}
 
-    let dir = tmp();
-    let scenario = dir.path().join("s.json");
+/// Writes a journey with one step per hostile route (and a JSON check on `/json`) to `s.json`.
+fn write_hostile_scenario(dir: &std::path::Path) -> std::path::PathBuf {
+    let scenario = dir.join("s.json");
     std::fs::write(&scenario, r#"{"scenarios": [{"name": "hostile", "think": {"listen": {"pause": ["0s", "0s"]}}, "steps": [
         {"name": "weird:timing", "path": "/timing"},
         {"name": "bad:json", "path": "/json", "checks": [{"pointer": "/reply"}]},
         {"name": "lying:wav", "method": "POST", "path": "/wav"},
         {"name": "garbage:audio", "method": "POST", "path": "/garbage"}
     ]}]}"#).unwrap();
-    let out = dir.path().join("run");
-    let targets = only_errors_targets(dir.path());
-    let (s1, o1, h) = (
+    scenario
+}
+
+/// Runs the hostile journey five times with two users against `host`, into `out`.
+async fn run_hostile_scenario(
+    scenario: &std::path::Path,
+    out: &std::path::Path,
+    targets: String,
+    h: String,
+) -> std::process::Output {
+    let (s1, o1) = (
         scenario.to_str().unwrap().to_string(),
         out.to_str().unwrap().to_string(),
-        host.clone(),
     );
-    let o = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         voiceswarm(
             &[
                 "run",
@@ -296,13 +324,12 @@ async fn a_hostile_backend_gets_failures_with_reasons_not_panics() {
         )
     })
     .await
-    .unwrap();
-    let all = text(&o);
-    assert_eq!(o.status.code(), Some(1), "{all}");
-    assert!(!all.contains("panicked"), "{all}");
-    let s = read_json(&out.join("summary.json"));
-    assert_eq!(kinds(&s)["check"], 10, "{}", kinds(&s));
-    assert!(all.contains("bad:json: response is not JSON"), "{all}");
+    .unwrap()
+}
+
+/// Every step has its metric, and only well-formed stage names with a plausible duration were
+/// recorded (no `evil name`, no NaN, negative or infinite stt/llm/tts).
+fn assert_only_plausible_stages_recorded_beside_the_steps(s: &serde_json::Value) {
     let names: Vec<&str> = s["metrics"]
         .as_array()
         .unwrap()

@@ -41,8 +41,24 @@ const SHORT: &[&str] = &[
 #[test]
 fn the_binary_runs_from_an_empty_directory_and_init_writes_a_copy_that_behaves_the_same() {
     let dir = tmp();
+    run_the_built_in_journeys_into_default(dir.path());
+    probe_with_the_built_in_targets(dir.path());
+    init_writes_a_standalone_copy_and_never_overwrites_it(dir.path());
+    run_the_copy_into_copied(dir.path());
+    assert_the_copy_behaves_like_the_built_in_journeys(dir.path());
+    // A run in a directory that holds scenarios/ uses it, and says so.
+    let o = in_dir(dir.path(), &["init"], Duration::from_secs(10));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = in_dir(dir.path(), &["run", "--list"], Duration::from_secs(30));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = in_dir(dir.path(), &["run", "-u", "0"], Duration::from_secs(10));
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// A short run in `dir` (into `default`) passes on the built-in journeys and targets, and says so.
+fn run_the_built_in_journeys_into_default(dir: &Path) {
     let o = in_dir(
-        dir.path(),
+        dir,
         &[&["run", "--out", "default"], SHORT].concat(),
         Duration::from_secs(90),
     );
@@ -53,8 +69,12 @@ fn the_binary_runs_from_an_empty_directory_and_init_writes_a_copy_that_behaves_t
         "{all}"
     );
     assert!(all.contains("targets: built-in targets.json"), "{all}");
+}
+
+/// `probe` in `dir` passes on the built-in targets, and says so.
+fn probe_with_the_built_in_targets(dir: &Path) {
     let o = in_dir(
-        dir.path(),
+        dir,
         &[
             "probe",
             "--samples",
@@ -70,8 +90,12 @@ fn the_binary_runs_from_an_empty_directory_and_init_writes_a_copy_that_behaves_t
     );
     assert_passed(&o);
     assert!(text(&o).contains("Targets: built-in targets.json"));
+}
 
-    let o = in_dir(dir.path(), &["init", "copy"], Duration::from_secs(10));
+/// `init copy` writes the journeys, targets, audio and a self-contained README; a second
+/// `init copy` exits 2 and overwrites nothing.
+fn init_writes_a_standalone_copy_and_never_overwrites_it(dir: &Path) {
+    let o = in_dir(dir, &["init", "copy"], Duration::from_secs(10));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     for f in [
         "voice_assistant.json",
@@ -80,15 +104,18 @@ fn the_binary_runs_from_an_empty_directory_and_init_writes_a_copy_that_behaves_t
         "audio/refund.wav",
         "audio/refund.txt",
     ] {
-        assert!(dir.path().join("copy").join(f).is_file(), "{f} not written");
+        assert!(dir.join("copy").join(f).is_file(), "{f} not written");
     }
     // The README stands alone beside a binary: the format reference is in it, not pointed to.
-    let readme = std::fs::read_to_string(dir.path().join("copy/README.md")).unwrap();
+    let readme = std::fs::read_to_string(dir.join("copy/README.md")).unwrap();
     assert!(readme.contains("## A call step") && !readme.contains("scenarios/README.md"));
-    let again = in_dir(dir.path(), &["init", "copy"], Duration::from_secs(10));
+    let again = in_dir(dir, &["init", "copy"], Duration::from_secs(10));
     assert_eq!(again.status.code(), Some(2), "init never overwrites");
     assert!(text(&again).contains("already exists"), "{}", text(&again));
+}
 
+/// A short run in `dir` (into `copied`) on the copy's journeys and targets passes, and says so.
+fn run_the_copy_into_copied(dir: &Path) {
     let copy = [
         "run",
         "--out",
@@ -98,21 +125,21 @@ fn the_binary_runs_from_an_empty_directory_and_init_writes_a_copy_that_behaves_t
         "--targets",
         "copy/targets.json",
     ];
-    let o = in_dir(
-        dir.path(),
-        &[&copy[..], SHORT].concat(),
-        Duration::from_secs(90),
-    );
+    let o = in_dir(dir, &[&copy[..], SHORT].concat(), Duration::from_secs(90));
     let all = text(&o);
     assert_passed(&o);
     assert!(all.contains("Journeys: copy/voice_assistant.json"), "{all}");
-    let plan = |run: &str| read_json(&dir.path().join(run).join("run.json"))["plan"].clone();
+}
+
+/// The `default` and `copied` runs share a scenario hash and judge the same targets the same way.
+fn assert_the_copy_behaves_like_the_built_in_journeys(dir: &Path) {
+    let plan = |run: &str| read_json(&dir.join(run).join("run.json"))["plan"].clone();
     assert_eq!(
         plan("default")["scenario_hash"],
         plan("copied")["scenario_hash"]
     );
     let metrics = |run: &str| -> Vec<String> {
-        read_json(&dir.path().join(run).join("summary.json"))["verdicts"]
+        read_json(&dir.join(run).join("summary.json"))["verdicts"]
             .as_array()
             .unwrap()
             .iter()
@@ -124,13 +151,6 @@ fn the_binary_runs_from_an_empty_directory_and_init_writes_a_copy_that_behaves_t
         metrics("copied"),
         "the copy judges the same targets the same way"
     );
-    // A run in a directory that holds scenarios/ uses it, and says so.
-    let o = in_dir(dir.path(), &["init"], Duration::from_secs(10));
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let o = in_dir(dir.path(), &["run", "--list"], Duration::from_secs(30));
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    let o = in_dir(dir.path(), &["run", "-u", "0"], Duration::from_secs(10));
-    assert_eq!(o.status.code(), Some(2));
 }
 
 #[test]

@@ -419,7 +419,37 @@ fn every_protocol_against_the_reference_bot() {
         .split(", ")
         .collect();
     assert!(names.len() >= 7, "{names:?}");
-    let journeys: Vec<(&str, Option<&str>, String)> = names
+    let (scenario, targets) = files(dir.path(), &reference_bot_journeys(&names));
+    let started = Instant::now();
+    // Four callers per protocol: over 50 turns each in 45 s, and few enough (32 calls in one
+    // process, the bot in another) that neither side waits for one of the 2 cores.
+    let users = 4 * names.len();
+    let (s, out, _) = run(
+        dir.path(),
+        &bot.host,
+        (&scenario, &targets),
+        // Four calls a second: calls that all started at once would end their utterances in the
+        // same 20 ms, and the bot and the caller would each stamp 32 of them at one instant.
+        (users, 4, "45s"),
+        &[],
+    );
+    let calls = &s["totals"]["calls"];
+    assert_eq!(calls["failed"], 0, "{calls}");
+    let (theirs, _) = bot.ground_truth();
+    let turns = lines(&out.join("calls.jsonl"));
+    assert_each_protocol_completes_and_agrees_with_the_bot(&names, &turns, &out, &theirs);
+    assert_the_bot_answers_on_its_fixed_latency(&theirs);
+    assert_every_protocol_barged_in_and_pressed_keys(&s, &turns, names.len());
+    eprintln!(
+        "every protocol against the reference bot: {:?}",
+        started.elapsed()
+    );
+}
+
+/// One call journey per protocol on its default path (/ws/<name>), pressing a key in the third
+/// turn where the protocol carries keys.
+fn reference_bot_journeys<'a>(names: &[&'a str]) -> Vec<(&'a str, Option<&'a str>, String)> {
+    names
         .iter()
         .map(|p| {
             // The path by default: /ws/<name> (with ?sample_rate= where the caller chooses it).
@@ -439,26 +469,17 @@ fn every_protocol_against_the_reference_bot() {
             };
             (*p, None, call)
         })
-        .collect();
-    let (scenario, targets) = files(dir.path(), &journeys);
-    let started = Instant::now();
-    // Four callers per protocol: over 50 turns each in 45 s, and few enough (32 calls in one
-    // process, the bot in another) that neither side waits for one of the 2 cores.
-    let users = 4 * names.len();
-    let (s, out, _) = run(
-        dir.path(),
-        &bot.host,
-        (&scenario, &targets),
-        // Four calls a second: calls that all started at once would end their utterances in the
-        // same 20 ms, and the bot and the caller would each stamp 32 of them at one instant.
-        (users, 4, "45s"),
-        &[],
-    );
-    let calls = &s["totals"]["calls"];
-    assert_eq!(calls["failed"], 0, "{calls}");
-    let (theirs, _) = bot.ground_truth();
-    let turns = lines(&out.join("calls.jsonl"));
-    for p in &names {
+        .collect()
+}
+
+/// Each protocol completed a call and its turns agree with the bot's ground truth.
+fn assert_each_protocol_completes_and_agrees_with_the_bot(
+    names: &[&str],
+    turns: &[serde_json::Value],
+    out: &Path,
+    theirs: &BTreeMap<(String, u64), Turn>,
+) {
+    for p in names {
         let ends: Vec<_> = turns
             .iter()
             .filter(|l| l["event"] == "call" && l["protocol"] == *p)
@@ -469,11 +490,15 @@ fn every_protocol_against_the_reference_bot() {
         );
         agrees(
             &format!("{p} vs the reference bot"),
-            &our_turns(&out, p),
-            &theirs,
+            &our_turns(out, p),
+            theirs,
             0,
         );
     }
+}
+
+/// The bot's median gap is its fixed latency (250–265 ms: its timers add a few ms).
+fn assert_the_bot_answers_on_its_fixed_latency(theirs: &BTreeMap<(String, u64), Turn>) {
     // The bot answers on its fixed latency (its timers add a few ms), from speech or a key.
     let mut gaps: Vec<f64> = theirs.values().map(|t| t.0).collect();
     gaps.sort_by(f64::total_cmp);
@@ -482,18 +507,19 @@ fn every_protocol_against_the_reference_bot() {
         (250.0..265.0).contains(&median),
         "the bot's median gap: {median} ms"
     );
-    assert!(crate::support::count(&s, "call:barge_in") >= names.len() as u64);
+}
+
+/// Every protocol barged in, and every one that carries keys pressed one and heard the answer.
+fn assert_every_protocol_barged_in_and_pressed_keys(
+    s: &serde_json::Value,
+    turns: &[serde_json::Value],
+    protocols: usize,
+) {
+    assert!(crate::support::count(s, "call:barge_in") >= protocols as u64);
     // Every completed call pressed a key and heard the menu answer.
     let keyed = turns.iter().filter(|l| l["dtmf"] == true).count();
-    assert!(keyed >= names.len() - 1, "{keyed} DTMF turns");
-    assert_eq!(
-        crate::support::count(&s, "call:dtmf_to_voice"),
-        keyed as u64
-    );
-    eprintln!(
-        "every protocol against the reference bot: {:?}",
-        started.elapsed()
-    );
+    assert!(keyed >= protocols - 1, "{keyed} DTMF turns");
+    assert_eq!(crate::support::count(s, "call:dtmf_to_voice"), keyed as u64);
 }
 
 /// A call journey on openai-realtime against a minimal Realtime server written from OpenAI's
@@ -513,16 +539,13 @@ fn openai_realtime_against_a_server_written_from_the_reference() {
         &["--api-key", key, "--reply-ms", "600"],
         log,
     );
-    let call = |rate: u32, query: &str| {
-        call_json(
-            "openai-realtime",
-            &format!("/v1/realtime?model=gpt-realtime{query}"),
-        )
-        .replace(r#""turns""#, &format!(r#""sample_rate": {rate}, "turns""#))
-    };
     let journeys = [
-        ("realtime", None, call(24_000, "")),
-        ("realtime-beta-ulaw", None, call(8_000, "&events=beta")),
+        ("realtime", None, realtime_call(24_000, "")),
+        (
+            "realtime-beta-ulaw",
+            None,
+            realtime_call(8_000, "&events=beta"),
+        ),
     ];
     let (scenario, targets) = files(dir.path(), &journeys);
     let header = format!("Authorization: Bearer {key}");
@@ -544,9 +567,25 @@ fn openai_realtime_against_a_server_written_from_the_reference() {
         &theirs,
         6,
     );
-    // Endpointing per turn: ours (end of speech → speech_stopped heard) against the server's
-    // (last speech in → speech_stopped out).
-    let endpoints: BTreeMap<(String, u64), f64> = lines(&server.log)
+    assert_endpointing_agrees_with_the_server(&server.log, &out);
+    assert_every_answered_turn_has_its_endpoint(&s);
+    assert_every_first_turn_barges_in(&s, cancelled);
+    assert_the_key_was_sent_and_written_nowhere(&server.log, key, &printed, &out);
+}
+
+/// An openai-realtime call at `rate` Hz on `/v1/realtime?model=gpt-realtime` + `query`.
+fn realtime_call(rate: u32, query: &str) -> String {
+    call_json(
+        "openai-realtime",
+        &format!("/v1/realtime?model=gpt-realtime{query}"),
+    )
+    .replace(r#""turns""#, &format!(r#""sample_rate": {rate}, "turns""#))
+}
+
+/// Endpointing per turn, ours (end of speech → speech_stopped heard) against the server's (last
+/// speech in → speech_stopped out), agrees within 5 ms on at least 50 turns.
+fn assert_endpointing_agrees_with_the_server(server_log: &Path, out: &Path) {
+    let endpoints: BTreeMap<(String, u64), f64> = lines(server_log)
         .iter()
         .filter(|l| l["event"] == "turn")
         .map(|l| {
@@ -582,31 +621,45 @@ fn openai_realtime_against_a_server_written_from_the_reference() {
         d.len() >= 50 && d.iter().all(|x| x.abs() <= AGREEMENT_MS),
         "{d:?}"
     );
-    // Every answered turn has its endpoint; a call the end of the run cut short may have heard
-    // the server's speech_stopped for a turn whose reply never came.
-    let endpointed = crate::support::count(&s, "call:endpointing");
-    let answered = crate::support::count(&s, "call:voice_to_voice");
+}
+
+/// Every answered turn has its endpoint; a call the end of the run cut short may have heard the
+/// server's speech_stopped for a turn whose reply never came.
+fn assert_every_answered_turn_has_its_endpoint(s: &serde_json::Value) {
+    let endpointed = crate::support::count(s, "call:endpointing");
+    let answered = crate::support::count(s, "call:voice_to_voice");
     let cut_short = s["totals"]["calls"]["cut_short"].as_u64().unwrap();
     assert!(
         endpointed >= answered && endpointed <= answered + cut_short,
         "{endpointed} endpoints, {answered} answered turns, {cut_short} calls cut short"
     );
-    // Each call's first turn barges in: the server cancels its response, the caller hears the
-    // audio stop.
-    let completed = calls["completed"].as_u64().unwrap();
+}
+
+/// Each call's first turn barges in: the server cancels its response, the caller hears the
+/// audio stop.
+fn assert_every_first_turn_barges_in(s: &serde_json::Value, cancelled: usize) {
+    let completed = s["totals"]["calls"]["completed"].as_u64().unwrap();
     assert!(
         cancelled as u64 >= completed,
         "{cancelled} responses cancelled"
     );
-    assert!(crate::support::count(&s, "call:barge_in") >= completed);
-    // The key went on every upgrade (the server refused none) and into no file of the run.
-    let refused: Vec<_> = lines(&server.log)
+    assert!(crate::support::count(s, "call:barge_in") >= completed);
+}
+
+/// The key went on every upgrade (the server refused none) and into no output or file of the run.
+fn assert_the_key_was_sent_and_written_nowhere(
+    server_log: &Path,
+    key: &str,
+    printed: &str,
+    out: &Path,
+) {
+    let refused: Vec<_> = lines(server_log)
         .into_iter()
         .filter(|l| l["event"] == "refused")
         .collect();
     assert!(refused.is_empty(), "{refused:?}");
     assert!(!printed.contains(key));
-    for f in walk(&out) {
+    for f in walk(out) {
         let bytes = std::fs::read(&f).unwrap();
         assert!(
             !String::from_utf8_lossy(&bytes).contains(key),
@@ -825,47 +878,93 @@ fn telnyx_media_out_of_order_against_the_reference_bot() {
 
 async fn telnyx_out_of_order_call() {
     use futures::{SinkExt, StreamExt};
-    use tokio_tungstenite::tungstenite::Message;
-    use voiceswarm_model::protocol::{BotEvent, WireMessage};
     let dir = tmp();
     let bot = LoggedBot::reference(dir.path());
-    let url = format!("{}/ws/telnyx", bot.host.replacen("http", "ws", 1));
-    // Stamped at the kernel edge, as voiceswarm's calls and the bot's log are.
-    let tcp = tokio::net::TcpStream::connect(bot.host.trim_start_matches("http://"))
+    let (ws, stamps) = connect_stamped(&bot.host, "/ws/telnyx").await;
+    let (mut tx, rx) = ws.split();
+    let wire = voiceswarm_model::protocol::wire("telnyx", 8_000).unwrap();
+    let reader = tokio::spawn(first_speech_heard(rx, wire.clone(), stamps.clone()));
+    let ids = wire.ids(1);
+    for m in wire.opening(&ids, &BTreeMap::new()) {
+        tx.send(to_ws(m)).await.unwrap();
+    }
+    let last_speech_sent =
+        send_a_second_of_speech_swapped_in_pairs_one_lost(&mut tx, &wire, &ids, &stamps).await;
+    let heard = tokio::time::timeout(Duration::from_secs(3), reader)
+        .await
+        .expect("the bot answers within 3 s")
+        .unwrap()
+        .expect("a reply with speech");
+    let ours = (heard - last_speech_sent).as_secs_f64() * 1000.0;
+    let _ = tx.send(to_ws(wire.stop(&ids, 200).unwrap())).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_reply_on_the_fixed_latency_agreeing_with_the_bot(&bot, &ids.call_id, ours);
+}
+
+/// A WebSocket over a TCP stream stamped at the kernel edge.
+type StampedWs = tokio_tungstenite::WebSocketStream<voiceswarm_net::StampedStream>;
+
+/// Opens a WebSocket to `path` on `host`, stamped at the kernel edge (as voiceswarm's calls and
+/// the bot's log are), and its stamps.
+async fn connect_stamped(
+    host: &str,
+    path: &str,
+) -> (StampedWs, std::sync::Arc<voiceswarm_net::Stamps>) {
+    let url = format!("{}{path}", host.replacen("http", "ws", 1));
+    let tcp = tokio::net::TcpStream::connect(host.trim_start_matches("http://"))
         .await
         .unwrap();
     let tcp = voiceswarm_net::StampedStream::new(tcp);
     let stamps = tcp.stamps();
     let (ws, _) = tokio_tungstenite::client_async(url, tcp).await.unwrap();
-    let (mut tx, mut rx) = ws.split();
-    let wire = voiceswarm_model::protocol::wire("telnyx", 8_000).unwrap();
-    let format = wire.format();
-    let reader = {
-        let (wire, stamps) = (wire.clone(), stamps.clone());
-        tokio::spawn(async move {
-            while let Some(Ok(m)) = rx.next().await {
-                let m = match m {
-                    Message::Text(t) => WireMessage::Text(t.to_string()),
-                    Message::Binary(b) => WireMessage::Binary(b),
-                    _ => continue,
-                };
-                if let Ok(BotEvent::Media(audio)) = wire.parse_bot(&m) {
-                    if format.is_speech(&audio) {
-                        return stamps.last_read();
-                    }
-                }
-            }
-            None
-        })
-    };
-    let to_ws = |m: WireMessage| match m {
+    (ws, stamps)
+}
+
+/// A wire message as a WebSocket message.
+fn to_ws(m: voiceswarm_model::protocol::WireMessage) -> tokio_tungstenite::tungstenite::Message {
+    use tokio_tungstenite::tungstenite::Message;
+    use voiceswarm_model::protocol::WireMessage;
+    match m {
         WireMessage::Text(t) => Message::text(t),
         WireMessage::Binary(b) => Message::binary(b),
-    };
-    let ids = wire.ids(1);
-    for m in wire.opening(&ids, &BTreeMap::new()) {
-        tx.send(to_ws(m)).await.unwrap();
     }
+}
+
+/// The kernel's receive stamp of the first bot media with speech in it (None: the bot hung up).
+async fn first_speech_heard(
+    mut rx: futures::stream::SplitStream<StampedWs>,
+    wire: std::sync::Arc<dyn voiceswarm_model::protocol::Wire>,
+    stamps: std::sync::Arc<voiceswarm_net::Stamps>,
+) -> Option<Instant> {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use voiceswarm_model::protocol::{BotEvent, WireMessage};
+    let format = wire.format();
+    while let Some(Ok(m)) = rx.next().await {
+        let m = match m {
+            Message::Text(t) => WireMessage::Text(t.to_string()),
+            Message::Binary(b) => WireMessage::Binary(b),
+            _ => continue,
+        };
+        if let Ok(BotEvent::Media(audio)) = wire.parse_bot(&m) {
+            if format.is_speech(&audio) {
+                return stamps.last_read();
+            }
+        }
+    }
+    None
+}
+
+/// Sends media messages 1..=100 (the first 50 speech, then silence) every 20 ms in swapped
+/// pairs (2, 1, 4, 3, …), message 20 never; returns when the last speech went into the kernel.
+async fn send_a_second_of_speech_swapped_in_pairs_one_lost(
+    tx: &mut futures::stream::SplitSink<StampedWs, tokio_tungstenite::tungstenite::Message>,
+    wire: &std::sync::Arc<dyn voiceswarm_model::protocol::Wire>,
+    ids: &voiceswarm_model::protocol::CallIds,
+    stamps: &voiceswarm_net::Stamps,
+) -> Instant {
+    use futures::SinkExt;
+    let format = wire.format();
     let tone = voiceswarm_model::audio::speech::tone_frames(format);
     let audio = |k: u64| match k <= 50 {
         true => tone[k as usize % tone.len()].clone(),
@@ -881,25 +980,27 @@ async fn telnyx_out_of_order_call() {
     for (i, &k) in order.iter().enumerate() {
         tokio::time::sleep_until((start + Duration::from_millis(20 * i as u64)).into()).await;
         let frame = wire.prepare(audio(k));
-        tx.send(to_ws(wire.media(&ids, &frame, k + 1, k, 20 * k)))
+        tx.send(to_ws(wire.media(ids, &frame, k + 1, k, 20 * k)))
             .await
             .unwrap();
         if k <= 50 {
             last_speech_sent = stamps.last_write().unwrap();
         }
     }
-    let heard = tokio::time::timeout(Duration::from_secs(3), reader)
-        .await
-        .expect("the bot answers within 3 s")
-        .unwrap()
-        .expect("a reply with speech");
-    let ours = (heard - last_speech_sent).as_secs_f64() * 1000.0;
-    let _ = tx.send(to_ws(wire.stop(&ids, 200).unwrap())).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    last_speech_sent
+}
+
+/// Our voice-to-voice is the bot's fixed latency (245–300 ms) and within 5 ms of the bot's own
+/// logged gap for turn 1 of `call_id`.
+fn assert_reply_on_the_fixed_latency_agreeing_with_the_bot(
+    bot: &LoggedBot,
+    call_id: &str,
+    ours: f64,
+) {
     let (theirs, _) = bot.ground_truth();
     let turn = theirs
-        .get(&(ids.call_id.clone(), 1))
-        .unwrap_or_else(|| panic!("the bot logged no turn 1 for {}: {theirs:?}", ids.call_id));
+        .get(&(call_id.to_string(), 1))
+        .unwrap_or_else(|| panic!("the bot logged no turn 1 for {call_id}: {theirs:?}"));
     eprintln!(
         "telnyx out of order: voice-to-voice {ours:.2} ms, the bot's own gap {:.2} ms",
         turn.0

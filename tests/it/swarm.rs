@@ -50,8 +50,28 @@ fn a_headless_run_writes_a_complete_run_folder_and_exits_0() {
         ),
         Duration::from_secs(120),
     );
-    let all = text(&o);
-    assert_passed(&o);
+    assert_passed_against_the_built_in_backend_with_every_target_met(&o);
+    assert_every_report_file_written(&out, &html);
+    let run = read_json(&out.join("run.json"));
+    assert_eq!(run["completed"], true);
+    assert_eq!(run["plan"]["load"]["users"], 12);
+    let s = read_json(&out.join("summary.json"));
+    assert_every_journey_step_has_samples(&s);
+    assert_streaming_first_bytes_come_before_the_whole(&s);
+    assert_server_timing_stages_match_the_fixed_10_ms(&s);
+    assert!(s["totals"]["cache_hit_ratio"].as_f64().is_some());
+    // Goose's own report knows the same requests.
+    let goose = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        goose.contains("pipeline:voice"),
+        "Goose's report lacks the step names"
+    );
+}
+
+/// The run passed, said it used the built-in backend, and printed a summary with every target met.
+fn assert_passed_against_the_built_in_backend_with_every_target_met(o: &std::process::Output) {
+    let all = text(o);
+    assert_passed(o);
     assert!(
         all.contains(
             "No --host given: load goes to the built-in reference backend at http://127.0.0.1:"
@@ -62,6 +82,10 @@ fn a_headless_run_writes_a_complete_run_folder_and_exits_0() {
         all.contains("PERFORMANCE SUMMARY") && all.contains("✓ All performance targets MET"),
         "{all}"
     );
+}
+
+/// Every report file is in `out`, the `--html` copy at `html`, and the folder matches its schemas.
+fn assert_every_report_file_written(out: &std::path::Path, html: &std::path::Path) {
     for f in [
         "report.html",
         "report.json",
@@ -76,13 +100,11 @@ fn a_headless_run_writes_a_complete_run_folder_and_exits_0() {
         assert!(out.join(f).is_file(), "{f} missing");
     }
     assert!(html.is_file(), "--html copy missing");
-    crate::support::assert_folder_matches_schemas(&out);
-    let run = read_json(&out.join("run.json"));
-    assert_eq!(run["completed"], true);
-    assert_eq!(run["plan"]["load"]["users"], 12);
-    let s = read_json(&out.join("summary.json"));
-    let metric = |name: &str| crate::support::entry(&s, "metrics", name);
-    // Every journey ran: each step's metric has samples.
+    crate::support::assert_folder_matches_schemas(out);
+}
+
+/// Every journey ran: each step's metric has samples.
+fn assert_every_journey_step_has_samples(s: &serde_json::Value) {
     for m in [
         "session:create",
         "pipeline:voice",
@@ -94,11 +116,16 @@ fn a_headless_run_writes_a_complete_run_folder_and_exits_0() {
         "health:check",
     ] {
         assert!(
-            metric(m).is_some_and(|x| x["count"].as_u64().unwrap() > 0),
+            crate::support::entry(s, "metrics", m)
+                .is_some_and(|x| x["count"].as_u64().unwrap() > 0),
             "{m} has no samples"
         );
     }
-    // Streaming: first byte before the whole body.
+}
+
+/// Streaming: each first byte's median comes before its whole body's.
+fn assert_streaming_first_bytes_come_before_the_whole(s: &serde_json::Value) {
+    let metric = |name: &str| crate::support::entry(s, "metrics", name);
     for (first, full) in [
         ("llm:first_token", "llm:complete"),
         ("tts:first_audio", "tts:synthesize"),
@@ -110,21 +137,18 @@ fn a_headless_run_writes_a_complete_run_folder_and_exits_0() {
             "{first} {a} vs {full} {b}"
         );
     }
-    // Server-Timing stages are recorded, and match the backend's fixed 10 ms.
+}
+
+/// Server-Timing stages are recorded, and match the backend's fixed 10 ms.
+fn assert_server_timing_stages_match_the_fixed_10_ms(s: &serde_json::Value) {
     for stage in ["server:stt", "server:llm", "server:tts", "server:total"] {
-        let m = metric(stage).unwrap_or_else(|| panic!("{stage} not recorded"));
+        let m = crate::support::entry(s, "metrics", stage)
+            .unwrap_or_else(|| panic!("{stage} not recorded"));
         if stage != "server:total" {
             let p50 = m["median_ms"].as_f64().unwrap();
             assert!((9.9..12.0).contains(&p50), "{stage} median {p50}");
         }
     }
-    assert!(s["totals"]["cache_hit_ratio"].as_f64().is_some());
-    // Goose's own report knows the same requests.
-    let goose = std::fs::read_to_string(out.join("report.md")).unwrap();
-    assert!(
-        goose.contains("pipeline:voice"),
-        "Goose's report lacks the step names"
-    );
 }
 
 #[test]
@@ -341,18 +365,38 @@ async fn secrets_are_sent_but_never_written() {
     .await;
     let dir = tmp();
     let out = dir.path().join("run");
-    let outs = out.to_str().unwrap().to_string();
-    let host = b.url();
     let header = format!("Authorization: Bearer {secret}");
     // Only the error rate is judged: every request must carry the key.
     let targets = dir.path().join("t.json");
     std::fs::write(&targets, r#"{"error_rate": "0%", "metrics": {}}"#).unwrap();
-    let (t1, t2) = (
-        targets.to_str().unwrap().to_string(),
-        targets.to_str().unwrap().to_string(),
-    );
+    let o = run_with_the_key_in_a_header(b.url(), &out, header, &targets).await;
+    let all = text(&o);
+    // Sent: the backend refuses requests without it, and no request failed.
+    assert_passed(&o);
+    assert!(!all.contains(secret), "the secret is in the console output");
+    assert_the_log_masks_the_header_and_no_file_holds(&out, secret);
+    // The environment variable works the same way, and stays out of files too.
+    let out2 = dir.path().join("run2");
+    let o = run_with_the_key_in_the_environment(b.url(), &out2, &targets, secret).await;
+    assert_passed(&o);
+    for entry in walk(&out2) {
+        assert!(!std::fs::read_to_string(&entry)
+            .unwrap_or_default()
+            .contains(secret));
+    }
+}
+
+/// Runs 12 users for 3 s against `host` sending `header`, with a request log, into `out`.
+async fn run_with_the_key_in_a_header(
+    host: String,
+    out: &std::path::Path,
+    header: String,
+    targets: &std::path::Path,
+) -> std::process::Output {
+    let outs = out.to_str().unwrap().to_string();
+    let t1 = targets.to_str().unwrap().to_string();
     let log = out.join("requests.log").to_str().unwrap().to_string();
-    let o = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         voiceswarm(
             &[
                 "run",
@@ -377,17 +421,17 @@ async fn secrets_are_sent_but_never_written() {
         )
     })
     .await
-    .unwrap();
-    let all = text(&o);
-    // Sent: the backend refuses requests without it, and no request failed.
-    assert_passed(&o);
-    assert!(!all.contains(secret), "the secret is in the console output");
+    .unwrap()
+}
+
+/// The request log shows the authorization header masked, and no file under `out` holds `secret`.
+fn assert_the_log_masks_the_header_and_no_file_holds(out: &std::path::Path, secret: &str) {
     let log = std::fs::read_to_string(out.join("requests.log")).unwrap();
     assert!(
         log.contains("authorization") && log.contains("Sensitive"),
         "the request log shows the header, masked"
     );
-    for entry in walk(&out) {
+    for entry in walk(out) {
         let bytes = std::fs::read(&entry).unwrap();
         assert!(
             !String::from_utf8_lossy(&bytes).contains(secret),
@@ -395,17 +439,25 @@ async fn secrets_are_sent_but_never_written() {
             entry.display()
         );
     }
-    // The environment variable works the same way, and stays out of files too.
-    let out2 = dir.path().join("run2");
-    let (outs2, host2) = (out2.to_str().unwrap().to_string(), b.url());
-    let o = tokio::task::spawn_blocking(move || {
+}
+
+/// Runs 12 users for 2 s against `host` with the key in `VOICESWARM_API_KEY`, into `out`.
+async fn run_with_the_key_in_the_environment(
+    host: String,
+    out: &std::path::Path,
+    targets: &std::path::Path,
+    secret: &'static str,
+) -> std::process::Output {
+    let outs2 = out.to_str().unwrap().to_string();
+    let t2 = targets.to_str().unwrap().to_string();
+    tokio::task::spawn_blocking(move || {
         voiceswarm_env(
             &[
                 "run",
                 "--out",
                 &outs2,
                 "-H",
-                &host2,
+                &host,
                 "-u",
                 "12",
                 "-r",
@@ -420,13 +472,7 @@ async fn secrets_are_sent_but_never_written() {
         )
     })
     .await
-    .unwrap();
-    assert_passed(&o);
-    for entry in walk(&out2) {
-        assert!(!std::fs::read_to_string(&entry)
-            .unwrap_or_default()
-            .contains(secret));
-    }
+    .unwrap()
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

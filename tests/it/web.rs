@@ -219,6 +219,33 @@ fn number(css: &str) -> String {
 async fn the_web_ui_starts_steers_and_stops_the_swarm() {
     let dir = tmp();
     let out = dir.path().join("web");
+    let (child, url) = start_web_run(&out);
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+
+    let browser = Browser::start().await;
+    browser.goto(&url).await;
+    start_three_users_from_the_page(&browser).await;
+    steer_to_six_users_from_the_page(&browser).await;
+    browser
+        .screenshot(&repo().join("target/web-ui-running.png"))
+        .await;
+    stop_from_the_page_and_check_the_run_folder(&browser, &out).await;
+    let status = quit_from_the_page(&browser, child).await;
+    browser.quit().await;
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "quitting the web UI is not a failure: {status:?}"
+    );
+    assert!(
+        out.join("report.html").is_file(),
+        "Goose saved the run's HTML report"
+    );
+}
+
+/// Starts `voiceswarm run --web` (3 users, 5 ms backend) writing to `out`, and returns it with
+/// the web UI URL it prints (within 30 s).
+fn start_web_run(out: &std::path::Path) -> (Killed, String) {
     let mut child = Command::new(bin())
         .args([
             "run",
@@ -259,10 +286,11 @@ async fn the_web_ui_starts_steers_and_stops_the_swarm() {
             break rest.split_whitespace().next().unwrap().to_string();
         }
     };
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    (child, url)
+}
 
-    let browser = Browser::start().await;
-    browser.goto(&url).await;
+/// Clicks Start once it is enabled, then sees 3 active users and requests per second above 0.
+async fn start_three_users_from_the_page(browser: &Browser) {
     browser
         .wait_for(
             "the Start button",
@@ -285,7 +313,10 @@ async fn the_web_ui_starts_steers_and_stops_the_swarm() {
             Duration::from_secs(30),
         )
         .await;
+}
 
+/// Sets the target to 6 users, applies it, and sees 6 active users.
+async fn steer_to_six_users_from_the_page(browser: &Browser) {
     browser.type_into("#ctrl-target", "6").await;
     browser.click("#ctrl-apply").await;
     browser
@@ -295,10 +326,10 @@ async fn the_web_ui_starts_steers_and_stops_the_swarm() {
             Duration::from_secs(30),
         )
         .await;
-    browser
-        .screenshot(&repo().join("target/web-ui-running.png"))
-        .await;
+}
 
+/// Clicks Stop and finds a completed run folder with requests in `out` (within 60 s).
+async fn stop_from_the_page_and_check_the_run_folder(browser: &Browser, out: &std::path::Path) {
     browser.click("#ctrl-stop").await;
     let summary = out.join("summary.json");
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -312,33 +343,25 @@ async fn the_web_ui_starts_steers_and_stops_the_swarm() {
     let s = read_json(&summary);
     assert!(s["totals"]["requests"].as_u64().unwrap() > 0);
     assert_eq!(read_json(&out.join("run.json"))["completed"], true);
+}
 
+/// Clicks Quit once it shows and returns voiceswarm's exit status (it must exit within 30 s).
+async fn quit_from_the_page(browser: &Browser, mut child: Killed) -> std::process::ExitStatus {
     browser
         .wait_for("the Quit button", "const b = document.querySelector('#ctrl-quit'); return !!b && !b.hidden && !b.disabled;", Duration::from_secs(30))
         .await;
     browser.click("#ctrl-quit").await;
-    let mut child = child;
     let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
+    loop {
         if let Some(st) = child.0.try_wait().unwrap() {
-            break st;
+            return st;
         }
         assert!(
             Instant::now() < deadline,
             "voiceswarm did not exit after Quit"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    browser.quit().await;
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "quitting the web UI is not a failure: {status:?}"
-    );
-    assert!(
-        out.join("report.html").is_file(),
-        "Goose saved the run's HTML report"
-    );
+    }
 }
 
 /// The WCAG relative luminance of a CSS `rgb(…)`/`rgba(…)` colour.
