@@ -69,6 +69,32 @@ fn unix_seconds_from_now(secs: u64) -> String {
         .to_string()
 }
 
+/// The arguments of a run of `users` users (all started at once), `iterations` each, of the
+/// scenario file `s` against `url`, judged by the targets file `t`.
+fn run_args<'a>(
+    url: &'a str,
+    s: &'a str,
+    t: &'a str,
+    users: &'a str,
+    iterations: &'a str,
+) -> Vec<&'a str> {
+    vec![
+        "run",
+        "-H",
+        url,
+        "--scenario-file",
+        s,
+        "--targets",
+        t,
+        "-u",
+        users,
+        "-r",
+        users,
+        "--iterations",
+        iterations,
+    ]
+}
+
 /// Starts worker `i` of three (run `it-run`, six users × 20 lookups in all) writing to `out`.
 fn spawn_lookup_worker(
     url: &str,
@@ -78,34 +104,21 @@ fn spawn_lookup_worker(
     start_at: &str,
     out: &std::path::Path,
 ) -> std::process::Child {
-    spawn(
-        &[
-            "run",
-            "-H",
-            url,
-            "--scenario-file",
-            s,
-            "--targets",
-            t,
-            "-u",
-            "6",
-            "-r",
-            "6",
-            "--iterations",
-            "20",
-            "--workers",
-            "3",
-            "--worker-index",
-            &i.to_string(),
-            "--run-id",
-            "it-run",
-            "--start-at",
-            start_at,
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        &[],
-    )
+    let (index, out) = (i.to_string(), out.to_str().unwrap());
+    let mut args = run_args(url, s, t, "6", "20");
+    args.extend([
+        "--workers",
+        "3",
+        "--worker-index",
+        &index,
+        "--run-id",
+        "it-run",
+        "--start-at",
+        start_at,
+        "--out",
+        out,
+    ]);
+    spawn(&args, &[])
 }
 
 /// Waits for every child, each killed after `limit`.
@@ -136,26 +149,9 @@ fn run_lookups_in_one_process(
     t: &str,
     out: &std::path::Path,
 ) -> std::process::Output {
-    voiceswarm(
-        &[
-            "run",
-            "-H",
-            url,
-            "--scenario-file",
-            s,
-            "--targets",
-            t,
-            "-u",
-            "6",
-            "-r",
-            "6",
-            "--iterations",
-            "20",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        Duration::from_secs(90),
-    )
+    let mut args = run_args(url, s, t, "6", "20");
+    args.extend(["--out", out.to_str().unwrap()]);
+    voiceswarm(&args, Duration::from_secs(90))
 }
 
 /// `voiceswarm report` of the folders `w0`..`w{n-1}` under `dir` into `dir/merged`.
@@ -358,29 +354,18 @@ fn spawn_call_worker(
     i: usize,
     out: &std::path::Path,
 ) -> std::process::Child {
-    let args = [
-        "run",
-        "-H",
-        url,
-        "--scenario-file",
-        s,
-        "--targets",
-        t,
-        "-u",
-        "4",
-        "-r",
-        "4",
-        "--iterations",
-        "1",
+    let (index, out) = (i.to_string(), out.to_str().unwrap());
+    let mut args = run_args(url, s, t, "4", "1");
+    args.extend([
         "--workers",
         "2",
         "--worker-index",
-        &i.to_string(),
+        &index,
         "--run-id",
         "call-run",
         "--out",
-        out.to_str().unwrap(),
-    ];
+        out,
+    ]);
     spawn(&args, &[])
 }
 
