@@ -95,6 +95,25 @@ fn run_args<'a>(
     ]
 }
 
+/// The arguments that make a run worker `index` of `workers` in run `run_id`, writing to `out`.
+fn worker_args<'a>(
+    workers: &'a str,
+    index: &'a str,
+    run_id: &'a str,
+    out: &'a str,
+) -> [&'a str; 8] {
+    [
+        "--workers",
+        workers,
+        "--worker-index",
+        index,
+        "--run-id",
+        run_id,
+        "--out",
+        out,
+    ]
+}
+
 /// Starts worker `i` of three (run `it-run`, six users × 20 lookups in all) writing to `out`.
 fn spawn_lookup_worker(
     url: &str,
@@ -106,18 +125,8 @@ fn spawn_lookup_worker(
 ) -> std::process::Child {
     let (index, out) = (i.to_string(), out.to_str().unwrap());
     let mut args = run_args(url, s, t, "6", "20");
-    args.extend([
-        "--workers",
-        "3",
-        "--worker-index",
-        &index,
-        "--run-id",
-        "it-run",
-        "--start-at",
-        start_at,
-        "--out",
-        out,
-    ]);
+    args.extend(worker_args("3", &index, "it-run", out));
+    args.extend(["--start-at", start_at]);
     spawn(&args, &[])
 }
 
@@ -356,16 +365,7 @@ fn spawn_call_worker(
 ) -> std::process::Child {
     let (index, out) = (i.to_string(), out.to_str().unwrap());
     let mut args = run_args(url, s, t, "4", "1");
-    args.extend([
-        "--workers",
-        "2",
-        "--worker-index",
-        &index,
-        "--run-id",
-        "call-run",
-        "--out",
-        out,
-    ]);
+    args.extend(worker_args("2", &index, "call-run", out));
     spawn(&args, &[])
 }
 
