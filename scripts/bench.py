@@ -22,6 +22,8 @@
    from BENCH_CALLS_START (100) up to BENCH_CALLS_MAX (4000), then bisecting to BENCH_CALLS_RESOLUTION (10) %;
    each step's CPU µs per call-second, memory per call and voice-to-voice against the bot's fixed stages.
    BENCH_CALL_SECONDS (30), BENCH_CALL_PROTOCOLS (twilio,raw; webrtc too when named).
+9b. send_floor: the kernel's own cost of a call's frames (a 350-byte write per loopback connection every
+   20 ms, one pinned thread, no WebSocket or runtime) at FLOOR_CONNS (500,1000,2000) (benches/send_floor.rs).
 11. arrivals: how late arrivals start against their schedule at BENCH_ARRIVAL_RATE (1000/s) on one core.
 12. trend: `voiceswarm trend` over 1,000 run folders (copies of one real run, a day apart), best of 3.
 13. verdicts: the regression rule (`report --baseline`, the rule `trend` applies too) on BENCH_VERDICT_PAIRS (100)
@@ -330,6 +332,16 @@ def bench_recorder():
             say("- " + line[len("recorder: "):])
 
 
+def bench_send_floor():
+    say("## 9b. The send floor: the kernel's cost of a call's frames alone (cargo bench --bench send_floor)")
+    say("One 350-byte write per loopback TCP connection every 20 ms from one thread on CPU 1, a reader on CPU 0; "
+        "what voiceswarm spends per frame above this (calls, above) is its own.")
+    out = subprocess.run(["cargo", "bench", "--locked", "--bench", "send_floor"], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        if line.startswith("send_floor:"):
+            say("- " + line[len("send_floor: "):])
+
+
 def bench_startup():
     say("## 6. Time to first request, 1,000 users configured (spawn rate 1,000/s)")
     times = []
@@ -635,13 +647,13 @@ def bench_calls_all():
 
 BENCHES = {"backend": bench_backend, "overhead": bench_overhead, "instructions": bench_instructions, "accuracy": bench_accuracy, "journeys": bench_journeys,
            "memory": bench_memory, "recorder": bench_recorder, "startup": bench_startup,
-           "capacity": bench_capacity, "calls": bench_calls_all, "arrivals": bench_arrivals, "trend": bench_trend,
+           "capacity": bench_capacity, "calls": bench_calls_all, "send_floor": bench_send_floor, "arrivals": bench_arrivals, "trend": bench_trend,
            "verdicts": bench_verdicts}
 # Not part of a plain `make bench` (it takes half an hour): `make soak`.
 EXTRA = {"soak": bench_soak}
 
 # Parts that need none of wrk, taskset, GNU time or valgrind.
-NO_TOOLS = {"verdicts"}
+NO_TOOLS = {"verdicts", "send_floor"}
 
 if __name__ == "__main__":
     for tool in ["wrk", "taskset", "/usr/bin/time", "valgrind"]:
