@@ -130,6 +130,7 @@ fn bad_values_name_the_flag_or_variable() {
         |argv: &[&str], env: &[(&str, &str)]| try_plan(argv, &journeys("{}"), env).unwrap_err();
     assert!(bad(&["-H", "not a url"], &[]).contains("--host"));
     assert!(bad(&["-H", "ftp://x"], &[]).contains("http"));
+    assert!(bad(&["--no-metrics"], &[]).starts_with("--no-metrics: not accepted"));
     assert!(bad(&[], &[("VOICESWARM_USERS", "many")]).contains("VOICESWARM_USERS"));
     assert!(bad(&[], &[("VOICESWARM_RUN_TIME", "5mins")]).contains("VOICESWARM_RUN_TIME"));
     let e = parse(

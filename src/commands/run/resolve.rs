@@ -278,6 +278,14 @@ pub fn resolve(
     targets: &Input,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<RunPlan, String> {
+    if args.goose.no_metrics {
+        // Goose would refuse it too, in its own configuration's words (`report_file`).
+        return Err(
+            "--no-metrics: not accepted: voiceswarm's verdict, summary and reports are \
+                    made from the run's metrics (Goose's console tables are off unless -v)"
+                .into(),
+        );
+    }
     let mut sources = Sources::new();
     let (users, spawn_rate, run_time) = shape(args, journeys, &env, &mut sources)?;
     let flag_host = args.goose.host.as_deref().map(host).transpose();
