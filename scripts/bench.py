@@ -324,22 +324,24 @@ def bench_memory():
                 say(f"- --client {mode}: each caller from {n0:,} to {n1:,} adds {(r1 - r0) / (n1 - n0):.1f} KiB")
 
 
+def say_cargo_bench(name):
+    """Runs `cargo bench --bench NAME` (benches/NAME.rs) and says each of its `NAME: …` lines as a bullet."""
+    out = subprocess.run(["cargo", "bench", "--locked", "--bench", name], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        if line.startswith(f"{name}:"):
+            say("- " + line[len(name) + 2:])
+
+
 def bench_recorder():
     say("## 5. Recorder (cargo bench --bench recorder)")
-    out = subprocess.run(["cargo", "bench", "--locked", "--bench", "recorder"], capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        if line.startswith("recorder:"):
-            say("- " + line[len("recorder: "):])
+    say_cargo_bench("recorder")
 
 
 def bench_send_floor():
     say("## 9b. The send floor: the kernel's cost of a call's frames alone (cargo bench --bench send_floor)")
     say("One 350-byte write per loopback TCP connection every 20 ms from one thread on CPU 1, a reader on CPU 0; "
         "what voiceswarm spends per frame above this (calls, above) is its own.")
-    out = subprocess.run(["cargo", "bench", "--locked", "--bench", "send_floor"], capture_output=True, text=True, check=True).stdout
-    for line in out.splitlines():
-        if line.startswith("send_floor:"):
-            say("- " + line[len("send_floor: "):])
+    say_cargo_bench("send_floor")
 
 
 def bench_startup():
