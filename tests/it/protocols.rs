@@ -689,7 +689,6 @@ fn hostile_messages(
     mode: &str,
 ) -> Option<Vec<tokio_tungstenite::tungstenite::Message>> {
     use tokio_tungstenite::tungstenite::Message;
-    use voiceswarm_model::protocol::WireMessage;
     let huge = format!(
         r#"{{"event":"media","media":{{"payload":"{}"}}}}"#,
         "A".repeat(1 << 20)
@@ -729,10 +728,7 @@ fn hostile_messages(
             let wire = p.wire(p.rates.default_rate()).ok()?;
             let ids = wire.ids(0);
             let tone = voiceswarm_model::audio::speech::tone_frames(wire.format());
-            let flood = (0..2000).map(|i| match wire.bot_media(&ids, &tone[i % tone.len()]) {
-                WireMessage::Text(t) => Message::text(t),
-                WireMessage::Binary(b) => Message::binary(b),
-            });
+            let flood = (0..2000).map(|i| to_ws(wire.bot_media(&ids, &tone[i % tone.len()])));
             return Some(flood.collect());
         }
         _ => return None,
