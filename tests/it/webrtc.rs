@@ -13,16 +13,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// How far a turn's voice-to-voice may be from the bot's packet-level gap.
+/// How far a turn's voice-to-voice may be from the bot's packet-level gap, on every turn. Both
+/// sides stamp at the kernel edge of their UDP sockets (voiceswarm-net; the fixtures'
+/// kernel_edge.py), so neither process's scheduling is in the difference.
 const AGREEMENT_MS: f64 = 5.0;
-/// Both sides stamp in user space, and a 2-core machine can take a CPU from either for a few ms:
-/// at most this many turns may be beyond [`AGREEMENT_MS`], each within 40 ms and printed with
-/// where the time went; a systematic error fails every turn. (Run alone, as `make test` runs
-/// them, every turn agreed within 1.17 ms in every run so far.)
-const STARVED_TURNS: usize = 2;
-const STARVED_MS: f64 = 40.0;
 
-/// One WebRTC bot run at a time: the ground truth is stamped in Python.
+/// One WebRTC bot run at a time: a Python bot on a busy 2-core machine may miss its packets'
+/// pacing, and that would be the fixture's failure, not voiceswarm's.
 static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The project's Python with aiortc (scripts/install-python-fixtures.sh: at once when made).
@@ -250,8 +247,8 @@ fn assert_calls_completed(s: &serde_json::Value, calls: u64) {
 }
 
 /// Every turn of the run (`run`) agrees with the bot's packet-level truth (its `log`): at least
-/// 16 matched, the median within 1.5 ms, at most [`STARVED_TURNS`] beyond [`AGREEMENT_MS`] and
-/// none beyond [`STARVED_MS`]; the differences are printed as `bot`'s.
+/// 16 matched, the median within 1.5 ms and none beyond [`AGREEMENT_MS`] (those beyond are
+/// printed with where the time went); the differences are printed as `bot`'s.
 fn assert_turns_agree(bot: &str, run: &Path, log: &Path) {
     let ours = our_turns(run);
     let theirs = bot_turns(log);
@@ -271,18 +268,12 @@ fn assert_turns_agree(bot: &str, run: &Path, log: &Path) {
         d.len(),
         ours.len()
     );
-    if !beyond.is_empty() {
-        eprintln!("beyond {AGREEMENT_MS} ms: {beyond:?}");
-    }
     assert!(
-        median.abs() <= 1.5 && d.iter().all(|x| x.abs() <= STARVED_MS),
-        "{d:?}"
-    );
-    assert!(
-        beyond.len() <= STARVED_TURNS,
+        beyond.is_empty(),
         "{} turns beyond {AGREEMENT_MS} ms: {beyond:?}",
         beyond.len()
     );
+    assert!(median.abs() <= 1.5, "median {median:.2} ms: {d:?}");
 }
 
 /// How many of the bot's log lines are `event`.

@@ -1,6 +1,6 @@
 //! The socket edge both sides of a call stamp time at: a TCP stream that remembers when the
 //! kernel received what it last read (`SO_TIMESTAMPNS`) and when its last write entered the
-//! kernel. A voice-to-voice gap taken from these stamps is the wire's own, whatever the process
+//! kernel; and a UDP read that returns each datagram with the kernel's receive time (WebRTC). A voice-to-voice gap taken from these stamps is the wire's own, whatever the process
 //! was doing when the bytes arrived: a caller or bot that reads a frame 10 ms late (another call's
 //! work, the scheduler) still reads the frame's arrival time.
 //!
@@ -11,6 +11,7 @@
 //! is stamped when it returns.
 
 use std::io;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::os::fd::{AsRawFd, RawFd};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,7 +19,7 @@ use std::sync::{Arc, OnceLock};
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
-use tokio::net::TcpStream;
+use tokio::net::{TcpStream, UdpSocket};
 
 /// The process's reference instant: stamps are kept as nanoseconds after it, in atomics, so the
 /// stream (inside a WebSocket library, or a server's connection) and its reader can share them.
@@ -104,8 +105,13 @@ fn enable_kernel_stamps(fd: RawFd) -> bool {
     rc == 0
 }
 
-/// One `recvmsg` into `buf`: the bytes read and the kernel's receive time, if it gave one.
-fn recv_stamped(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, Option<SystemTime>)> {
+/// One `recvmsg` into `buf`: the bytes read and the kernel's receive time, if it gave one; and
+/// into `from`, when given, the sender's address.
+fn recv_stamped(
+    fd: RawFd,
+    buf: &mut [u8],
+    from: Option<&mut libc::sockaddr_storage>,
+) -> io::Result<(usize, Option<SystemTime>)> {
     // Room for one SCM_TIMESTAMPNS (a timespec) with its header, 8-byte aligned.
     let mut control = [0u64; 8];
     let mut iov = libc::iovec {
@@ -118,6 +124,10 @@ fn recv_stamped(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, Option<SystemTi
     msg.msg_iovlen = 1;
     msg.msg_control = control.as_mut_ptr().cast();
     msg.msg_controllen = std::mem::size_of_val(&control) as _;
+    if let Some(name) = from {
+        msg.msg_name = (name as *mut libc::sockaddr_storage).cast();
+        msg.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as _;
+    }
     // SAFETY: fd is a socket; msg points at live buffers of the sizes given.
     let n = unsafe { libc::recvmsg(fd, &mut msg, 0) };
     if n < 0 {
@@ -137,6 +147,61 @@ fn recv_stamped(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, Option<SystemTi
         }
     }
     Ok((n as usize, stamp))
+}
+
+/// The socket address the kernel wrote into `name` (IPv4 or IPv6).
+fn socket_addr(name: &libc::sockaddr_storage) -> io::Result<SocketAddr> {
+    match name.ss_family as libc::c_int {
+        libc::AF_INET => {
+            // SAFETY: the kernel wrote a sockaddr_in for AF_INET.
+            let a =
+                unsafe { &*(name as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>() };
+            let ip = Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr));
+            Ok(SocketAddr::from((ip, u16::from_be(a.sin_port))))
+        }
+        libc::AF_INET6 => {
+            // SAFETY: the kernel wrote a sockaddr_in6 for AF_INET6.
+            let a =
+                unsafe { &*(name as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>() };
+            let ip = Ipv6Addr::from(a.sin6_addr.s6_addr);
+            let port = u16::from_be(a.sin6_port);
+            Ok(SocketAddrV6::new(ip, port, a.sin6_flowinfo, a.sin6_scope_id).into())
+        }
+        family => Err(io::Error::other(format!(
+            "a datagram from address family {family}"
+        ))),
+    }
+}
+
+/// Asks the kernel to stamp every datagram `socket` receives (false where it refuses: then
+/// [`recv_from_stamped`] stamps a datagram when its read returns).
+pub fn stamp_datagrams(socket: &UdpSocket) -> bool {
+    epoch();
+    enable_kernel_stamps(socket.as_raw_fd())
+}
+
+/// The next datagram on `socket`, into `buf`: its length, its sender and when the kernel
+/// received it — the wire's time, however late this task gets to read it.
+pub async fn recv_from_stamped(
+    socket: &UdpSocket,
+    buf: &mut [u8],
+) -> io::Result<(usize, SocketAddr, Instant)> {
+    let fd = socket.as_raw_fd();
+    loop {
+        socket.readable().await?;
+        // SAFETY: an all-zero sockaddr_storage is a valid value.
+        let mut name: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+        match socket.try_io(Interest::READABLE, || {
+            recv_stamped(fd, buf, Some(&mut name))
+        }) {
+            Ok((n, stamp)) => {
+                let at = stamp.map_or_else(Instant::now, instant_of);
+                return Ok((n, socket_addr(&name)?, at));
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// The instant of wall-clock time `at`, as far as it lies in the past (never after now).
@@ -171,7 +236,7 @@ impl AsyncRead for StampedStream {
             let room = unsafe { &mut *(unfilled as *mut [std::mem::MaybeUninit<u8>] as *mut [u8]) };
             match this
                 .inner
-                .try_io(Interest::READABLE, || recv_stamped(fd, room))
+                .try_io(Interest::READABLE, || recv_stamped(fd, room, None))
             {
                 Ok((n, stamp)) => {
                     // SAFETY: the kernel wrote n bytes into the unfilled part.
@@ -249,6 +314,31 @@ mod tests {
         let read_returned = Instant::now();
         assert_eq!(&buf[..n], b"frame");
         let arrived = stamps.last_read().unwrap();
+        let since_sent = arrived.saturating_duration_since(sent);
+        assert!(since_sent < Duration::from_millis(5), "{since_sent:?}");
+        assert!(read_returned - arrived >= Duration::from_millis(30));
+    }
+
+    /// A datagram read 30 ms after it arrived carries its arrival time and its sender.
+    #[tokio::test]
+    async fn a_late_datagram_carries_its_arrival_time_and_sender() {
+        let reader = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        assert!(stamp_datagrams(&reader), "Linux stamps UDP receives");
+        let writer = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let sent = Instant::now();
+        writer
+            .send_to(b"packet", reader.local_addr().unwrap())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        let mut buf = [0u8; 16];
+        let (n, from, arrived) = recv_from_stamped(&reader, &mut buf).await.unwrap();
+        let read_returned = Instant::now();
+        assert_eq!(
+            (&buf[..n], from),
+            (&b"packet"[..], writer.local_addr().unwrap())
+        );
         let since_sent = arrived.saturating_duration_since(sent);
         assert!(since_sent < Duration::from_millis(5), "{since_sent:?}");
         assert!(read_returned - arrived >= Duration::from_millis(30));

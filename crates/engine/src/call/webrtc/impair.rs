@@ -56,10 +56,10 @@ impl Line {
         self.held.keys().next().map(|(at, _)| *at)
     }
 
-    /// The next datagram due by `now`.
-    pub fn pop_due(&mut self, now: Instant) -> Option<Datagram> {
+    /// The next datagram due by `now`, with its release time (its arrival at the line's end).
+    pub fn pop_due(&mut self, now: Instant) -> Option<(Instant, Datagram)> {
         match self.next() {
-            Some(at) if at <= now => self.held.pop_first().map(|(_, d)| d),
+            Some(at) if at <= now => self.held.pop_first().map(|((at, _), d)| (at, d)),
             _ => None,
         }
     }

@@ -90,12 +90,21 @@ impl Call<'_> {
     /// Every frame due by `now`, as RTP, recording each one's lateness.
     fn send_due(&mut self, now: Instant, hint: usize, ctx: &StepContext) -> Result<(), Fail> {
         while let Some((k, lateness)) = self.pacer.take_due(now) {
+            let speaking = self.conv.speaking();
             let frame = self.conv.frame(now);
             self.peer.send_audio(now, k, &frame.audio);
             // str0m's rule: drained after every input (what it says is heard next).
             self.peer
                 .pump(now, &mut self.heard)
                 .map_err(|e| (CallFailure::Protocol, e))?;
+            // The turn's speech left with that packet: voice-to-voice counts from its send.
+            if let Some(at) = self
+                .peer
+                .last_sent()
+                .filter(|_| speaking && !self.conv.speaking())
+            {
+                self.conv.speech_left(at);
+            }
             ctx.recorder
                 .record(hint, metric::CALL_FRAME_LATENESS, lateness);
         }
@@ -122,9 +131,9 @@ async fn connect(peer: &mut Peer, limit: Duration) -> Result<(), String> {
             return Err(format!("ICE and DTLS not done within {limit:?}"));
         }
         tokio::select! {
-            r = peer.socket().recv_from(&mut buf) => {
-                let (n, from) = r.map_err(|e| format!("UDP: {e}"))?;
-                peer.received(Instant::now(), from, &buf[..n]);
+            r = voiceswarm_net::recv_from_stamped(peer.socket(), &mut buf) => {
+                let (n, from, arrived) = r.map_err(|e| format!("UDP: {e}"))?;
+                peer.received(Instant::now(), arrived, from, &buf[..n]);
             }
             _ = tokio::time::sleep_until(peer.wake().min(deadline).into()) => {
                 peer.tick(Instant::now(), &mut heard)?;
@@ -180,10 +189,10 @@ async fn converse(
         let wake = c.peer.wake().min(c.pacer.next_due()).min(sample_at);
         tokio::select! {
             biased;
-            r = c.peer.socket().recv_from(&mut buf) => {
+            r = voiceswarm_net::recv_from_stamped(c.peer.socket(), &mut buf) => {
                 let now = Instant::now();
                 match r {
-                    Ok((n, from)) => c.peer.received(now, from, &buf[..n]),
+                    Ok((n, from, arrived)) => c.peer.received(now, arrived, from, &buf[..n]),
                     Err(e) => break Err((CallFailure::ClosedEarly, format!("UDP: {e}"))),
                 }
                 if let Err(e) = c.hear(now) { break Err(e) }

@@ -44,6 +44,11 @@ pub struct Peer {
     inbound: Line,
     outbound: Line,
     timeout: Instant,
+    /// When the datagram last put into str0m reached us: the kernel's receive time, or (through
+    /// an impaired line) its release — what the RTP packet it carried is heard at.
+    arrival: Instant,
+    /// When the last datagram left us: handed to the kernel, or to the impaired line.
+    last_sent: Option<Instant>,
 }
 
 /// The address to offer as our candidate for reaching `remote`: loopback for a bot on this
@@ -73,6 +78,9 @@ impl Peer {
         let socket = UdpSocket::bind((ip, 0))
             .await
             .map_err(|e| format!("cannot bind a UDP socket on {ip}: {e}"))?;
+        // The bot's packets are heard when the kernel received them, not when this call's task
+        // got round to reading them (a kernel that refuses stamps: when the read returns).
+        voiceswarm_net::stamp_datagrams(&socket);
         let local = socket
             .local_addr()
             .map_err(|e| format!("no local address: {e}"))?;
@@ -102,6 +110,8 @@ impl Peer {
             inbound: Line::new(plan.impair),
             outbound: Line::new(plan.impair),
             timeout: now,
+            arrival: now,
+            last_sent: None,
         };
         Ok((peer, offer.to_sdp_string()))
     }
@@ -143,29 +153,38 @@ impl Peer {
         earliest(held, self.outbound.next())
     }
 
-    /// A datagram from the socket at `now`: into the inbound line, or straight in.
-    pub fn received(&mut self, now: Instant, from: SocketAddr, bytes: &[u8]) {
+    /// A datagram the kernel received at `arrived`, read at `now`: into the inbound line (held
+    /// from its arrival), or straight in.
+    pub fn received(&mut self, now: Instant, arrived: Instant, from: SocketAddr, bytes: &[u8]) {
         if self.inbound.active() {
             let d = Datagram {
                 peer: from,
                 bytes: bytes.to_vec(),
             };
-            self.inbound.push(now, d);
+            self.inbound.push(arrived, d);
         } else {
-            self.input(now, from, bytes);
+            self.input(now, arrived, from, bytes);
         }
     }
 
-    /// A datagram that is not WebRTC's (or that str0m refuses) is ignored, as a browser does.
-    fn input(&mut self, now: Instant, from: SocketAddr, bytes: &[u8]) {
+    /// A datagram that reached us at `arrived` into str0m at `now` (its clock only moves
+    /// forward); one that is not WebRTC's (or that str0m refuses) is ignored, as a browser does.
+    fn input(&mut self, now: Instant, arrived: Instant, from: SocketAddr, bytes: &[u8]) {
         let Ok(r) = Receive::new(Protocol::Udp, from, self.local, bytes) else {
             return;
         };
+        self.arrival = arrived;
         let _ = self.rtc.handle_input(Input::Receive(now, r));
+    }
+
+    /// When the last datagram left us (handed to the kernel, or to the impaired line).
+    pub fn last_sent(&self) -> Option<Instant> {
+        self.last_sent
     }
 
     fn transmit(&mut self, now: Instant, to: SocketAddr, bytes: &[u8]) {
         if self.outbound.active() {
+            self.last_sent = Some(now);
             let d = Datagram {
                 peer: to,
                 bytes: bytes.to_vec(),
@@ -173,6 +192,7 @@ impl Peer {
             self.outbound.push(now, d);
         } else {
             // UDP: a datagram the kernel cannot take now is lost, as on any network.
+            self.last_sent = Some(Instant::now());
             let _ = self.socket.try_send_to(bytes, to);
         }
     }
@@ -182,11 +202,11 @@ impl Peer {
     /// datagrams put in without a poll between them lose the first (an impaired line releasing
     /// two at once did, 0.4 % of the bot's packets), so each input is drained before the next.
     pub fn tick(&mut self, now: Instant, out: &mut Vec<Heard>) -> Result<(), String> {
-        while let Some(d) = self.inbound.pop_due(now) {
-            self.input(now, d.peer, &d.bytes);
+        while let Some((released, d)) = self.inbound.pop_due(now) {
+            self.input(now, released, d.peer, &d.bytes);
             self.pump(now, out)?;
         }
-        while let Some(d) = self.outbound.pop_due(now) {
+        while let Some((_, d)) = self.outbound.pop_due(now) {
             let _ = self.socket.try_send_to(&d.bytes, d.peer);
         }
         if now >= self.timeout {
@@ -198,7 +218,8 @@ impl Peer {
         Ok(())
     }
 
-    /// Sends frame `k` of the call (its RTP sequence number and timestamp follow from `k`).
+    /// Sends frame `k` of the call (its RTP sequence number and timestamp follow from `k`); the
+    /// datagram goes out with the next [`Peer::pump`].
     pub fn send_audio(&mut self, now: Instant, k: u64, payload: &Bytes) {
         let Some(pt) = self.pt else { return };
         let samples = self.codec.clock_rate() as u64 / 50;
@@ -208,6 +229,9 @@ impl Peer {
         };
         let time = (k * samples) as u32;
         tx.write_rtp(RtpWrite::new(pt, k.into(), time, now, payload.as_ref()).marker(k == 0));
+        // str0m's pacer releases a written packet at its next timeout: run it now, so the
+        // packet leaves in this tick (and `last_sent` is its send) rather than at the next wake.
+        let _ = self.rtc.handle_input(Input::Timeout(now));
     }
 
     /// Everything str0m has to say after an input: datagrams to send (now or into the line),
@@ -232,7 +256,7 @@ impl Peer {
         match e {
             Event::Connected => out.push(Heard::Connected),
             Event::RtpPacket(p) if Some(p.header.payload_type) == self.pt => out.push(Heard::Rtp {
-                at: p.timestamp,
+                at: self.arrival,
                 seq: *p.seq_no,
                 time: p.time.numer(),
                 payload: p.payload,
