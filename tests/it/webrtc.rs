@@ -1,5 +1,6 @@
 //! Callers over WebRTC end to end on real loopback sockets: four-turn calls with a barge-in,
-//! signalled by WHIP and by Pipecat's SmallWebRTC JSON offer, against independent WebRTC peers —
+//! signalled by WHIP, by Pipecat's SmallWebRTC JSON offer and as OpenAI Realtime's calls
+//! endpoint (with its events channel), against independent WebRTC peers —
 //! the aiortc tone bot of tests/fixtures/webrtc_bot, and a Pipecat pipeline on Pipecat's own
 //! SmallWebRTC transport (tests/fixtures/pipecat_webrtc_bot) — whose ground truth is taken at the
 //! packets (the last speech RTP packet's arrival, the first reply packet's departure); every
@@ -168,18 +169,20 @@ fn call_json(signalling: &str, codec: &str, extra: &str) -> String {
     )
 }
 
-/// Runs the scenario with `users` callers for `time` against `host`: the summary and the run.
+/// Runs the scenario with `users` callers for `time` against `host` (and `extra` arguments):
+/// the summary and the run.
 fn run(
     dir: &Path,
     host: &str,
     files: (String, String),
     users: usize,
     time: &str,
+    extra: &[&str],
 ) -> (serde_json::Value, PathBuf) {
     let out = dir.join("run");
     let users = users.to_string();
     let started = Instant::now();
-    let args = [
+    let mut args = vec![
         "run",
         "-H",
         host,
@@ -196,6 +199,7 @@ fn run(
         "--out",
         out.to_str().unwrap(),
     ];
+    args.extend_from_slice(extra);
     let o = voiceswarm(&args, Duration::from_secs(120));
     let all = text(&o);
     assert_eq!(o.status.code(), Some(0), "{all}");
@@ -282,17 +286,19 @@ fn events(log: &[serde_json::Value], event: &str) -> usize {
 }
 
 /// Two callers on `journeys` for 45 s (a four-turn call takes ~15 s: two whole calls each)
-/// against the fixture bot `script`, one test at a time: at least four calls completed and the
-/// bot stopped at least two replies for a barge-in. The folder (keep it), the run folder and the
-/// bot's log.
+/// against the fixture bot `script`, with `extra` arguments, one test at a time: at least four
+/// calls completed and the bot stopped at least two replies for a barge-in. The folder (keep
+/// it), the run folder and the bot's log.
 fn four_turn_calls(
     script: &str,
     journeys: &[(&str, String)],
+    extra: &[&str],
 ) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tmp();
     let bot = AiortcBot::start(dir.path(), script);
-    let (s, out) = run(dir.path(), &bot.host, files(dir.path(), journeys), 2, "45s");
+    let files = files(dir.path(), journeys);
+    let (s, out) = run(dir.path(), &bot.host, files, 2, "45s", extra);
     assert_calls_completed(&s, 4);
     let clears = events(&lines(&bot.log), "clear");
     assert!(clears >= 2, "the bot stopped {clears} replies");
@@ -309,7 +315,7 @@ fn four_turn_calls_over_webrtc_match_the_aiortc_bots_packets() {
         ("whip-opus", call_json("whip", "opus", "")),
         ("pipecat-pcmu", call_json("pipecat", "pcmu", "")),
     ];
-    let (_dir, out, bot_log) = four_turn_calls(AIORTC_BOT, &journeys);
+    let (_dir, out, bot_log) = four_turn_calls(AIORTC_BOT, &journeys, &[]);
     let log = lines(&bot_log);
     let signalled: Vec<&str> = log
         .iter()
@@ -337,7 +343,7 @@ fn four_turn_calls_over_webrtc_match_the_aiortc_bots_packets() {
 #[test]
 fn four_turn_calls_over_webrtc_against_pipecats_smallwebrtc() {
     let journeys = [("pipecat-opus", call_json("pipecat", "opus", ""))];
-    let (_dir, out, bot_log) = four_turn_calls(PIPECAT_BOT, &journeys);
+    let (_dir, out, bot_log) = four_turn_calls(PIPECAT_BOT, &journeys, &[]);
     let log = lines(&bot_log);
     let started: Vec<(&str, &str)> = log
         .iter()
@@ -352,6 +358,70 @@ fn four_turn_calls_over_webrtc_against_pipecats_smallwebrtc() {
         "{started:?}"
     );
     assert_turns_agree("Pipecat's SmallWebRTC", &out, &bot_log);
+}
+
+/// Opus calls signalled as OpenAI Realtime's WebRTC endpoint (a bearer key, 201 with the call's
+/// Location) against the aiortc bot's OpenAI mode: the caller opens the `oai-events` channel and
+/// configures the session (the bot logs the `session.update`, named with the call's id); each
+/// turn's endpointing is the bot's `speech_stopped`, within 5 ms of the bot's own VAD stop; every
+/// turn agrees with the packets; every call is hung up with OpenAI's hangup request.
+#[test]
+fn four_turn_calls_over_webrtc_with_openai_s_events_channel() {
+    let journeys = [("openai-opus", call_json("openai", "opus", ""))];
+    let key = ["--header", "Authorization: Bearer sk-test"];
+    let (_dir, out, bot_log) = four_turn_calls(AIORTC_BOT, &journeys, &key);
+    let log = lines(&bot_log);
+    let calls: Vec<&str> = log
+        .iter()
+        .filter(|l| l["event"] == "call_start" && l["signalling"] == "openai")
+        .filter_map(|l| l["call"].as_str())
+        .collect();
+    let named = |event: &str, field: &str| -> Vec<&str> {
+        let lines = log.iter().filter(|l| l["event"] == event);
+        lines.filter_map(|l| l[field].as_str()).collect()
+    };
+    assert!(calls.len() >= 4, "{calls:?}");
+    assert_eq!(
+        named("session_update", "event_id"),
+        named("session_update", "call")
+    );
+    let (updated, hung_up) = (named("session_update", "call"), named("hangup", "call"));
+    let ended: Vec<&&str> = calls.iter().filter(|c| hung_up.contains(c)).collect();
+    assert!(
+        updated.len() >= calls.len() - 2 && ended.len() >= 4,
+        "{calls:?} {updated:?} {hung_up:?}"
+    );
+    assert_endpointing_agrees(&out, &bot_log);
+    assert_turns_agree("aiortc (OpenAI signalling)", &out, &bot_log);
+}
+
+/// Every turn's `endpointing_ms` (our last speech sent → the server's `speech_stopped` heard) is
+/// within [`AGREEMENT_MS`] of the bot's (its last speech packet in → its VAD stop).
+fn assert_endpointing_agrees(run: &Path, bot_log: &Path) {
+    let ours: BTreeMap<(String, u64), f64> = lines(&run.join("calls.jsonl"))
+        .into_iter()
+        .filter(|l| l["event"] == "turn")
+        .filter_map(|l| {
+            let key = (l["call_id"].as_str()?.to_string(), l["turn"].as_u64()?);
+            Some((key, l["endpointing_ms"].as_f64()?))
+        })
+        .collect();
+    let theirs: BTreeMap<(String, u64), f64> = lines(bot_log)
+        .into_iter()
+        .filter(|l| l["event"] == "turn")
+        .filter_map(|l| {
+            let key = (l["call"].as_str()?.to_string(), l["turn"].as_u64()?);
+            let stop = l["vad_stop_ns"].as_u64()? as f64 - l["last_speech_in_ns"].as_u64()? as f64;
+            Some((key, stop / 1e6))
+        })
+        .collect();
+    let d: Vec<f64> = ours
+        .iter()
+        .filter_map(|(k, e)| Some(e - theirs.get(k)?))
+        .collect();
+    eprintln!("endpointing, ours − the bot's VAD stop (ms): {d:.2?}");
+    assert!(d.len() >= 16, "{} of {} turns matched", d.len(), ours.len());
+    assert!(d.iter().all(|x| x.abs() <= AGREEMENT_MS), "{d:?}");
 }
 
 /// The same calls against the reference backend's WebRTC bot (WHIP with Opus, Pipecat's offer
@@ -375,7 +445,14 @@ fn four_turn_calls_over_webrtc_against_the_reference_bot() {
         ("whip-opus", call_json("whip", "opus", "")),
         ("pipecat-pcmu", call_json("pipecat", "pcmu", "")),
     ];
-    let (s, out) = run(dir.path(), &b.url(), files(dir.path(), &journeys), 2, "20s");
+    let (s, out) = run(
+        dir.path(),
+        &b.url(),
+        files(dir.path(), &journeys),
+        2,
+        "20s",
+        &[],
+    );
     assert_calls_completed(&s, 2);
     let ours = our_turns(&out);
     assert!(ours.len() >= 8, "{ours:?}");
@@ -415,13 +492,21 @@ fn impairment_reads_back_as_loss_jitter_and_latency() {
         files(clean.path(), &journeys),
         2,
         "12s",
+        &[],
     );
     let calm = metric(&s, "median_ms");
     let bad = tmp();
     let knobs =
         r#""impair": {"loss": "2%", "jitter": "30ms", "latency": "80ms"}, "turn_timeout": "5s", "#;
     let journeys = [("impaired", call_json("whip", "opus", knobs))];
-    let (s, out) = run(bad.path(), &b.url(), files(bad.path(), &journeys), 5, "30s");
+    let (s, out) = run(
+        bad.path(),
+        &b.url(),
+        files(bad.path(), &journeys),
+        5,
+        "30s",
+        &[],
+    );
     let calls = &s["totals"]["calls"];
     let expected = calls["rtp_packets_expected"].as_u64().unwrap();
     let lost = calls["rtp_packets_lost"].as_u64().unwrap();

@@ -5,6 +5,7 @@
 //! (RFC 3550 jitter, loss) and sends RTCP receiver reports; and hangs up.
 
 mod ear;
+mod events;
 pub mod impair;
 mod peer;
 pub mod reception;
@@ -41,6 +42,8 @@ struct Call<'a> {
     reception: Reception,
     pacer: Pacer,
     heard: Vec<Heard>,
+    /// The call's id in `calls.jsonl` (the bot's name for the session, where it gave one).
+    call_id: String,
 }
 
 impl Call<'_> {
@@ -62,6 +65,18 @@ impl Call<'_> {
                 }
                 Heard::Closed(why) => return Err((CallFailure::ClosedEarly, why)),
                 Heard::Connected => {}
+                Heard::EventsOpen => {
+                    let update = events::session_update(&self.call_id);
+                    self.peer
+                        .send_event(&update)
+                        .map_err(|e| (CallFailure::Protocol, e))?;
+                }
+                Heard::Event { at, text } => {
+                    let event = events::parse(&text).map_err(|e| (CallFailure::Protocol, e))?;
+                    if event == events::ServerEvent::SpeechStopped {
+                        self.conv.bot_endpoint(at);
+                    }
+                }
             }
         }
         Ok(())
@@ -112,21 +127,21 @@ impl Call<'_> {
     }
 }
 
-/// Waits for ICE and DTLS, within `limit`.
-async fn connect(peer: &mut Peer, limit: Duration) -> Result<(), String> {
+/// Waits for ICE and DTLS, within `limit`; what the peer said with its connection, for the call.
+async fn connect(peer: &mut Peer, limit: Duration) -> Result<Vec<Heard>, String> {
     let deadline = Instant::now() + limit;
     let mut buf = vec![0u8; 2048];
     let mut heard = Vec::new();
     loop {
         let now = Instant::now();
         peer.pump(now, &mut heard)?;
-        for h in heard.drain(..) {
-            match h {
-                Heard::Connected => return Ok(()),
-                Heard::Closed(why) => return Err(why),
-                Heard::Rtp { .. } => {}
-            }
+        if let Some(Heard::Closed(why)) = heard.iter().find(|h| matches!(h, Heard::Closed(_))) {
+            return Err(why.clone());
         }
+        if heard.iter().any(|h| matches!(h, Heard::Connected)) {
+            return Ok(heard);
+        }
+        heard.clear();
         if now >= deadline {
             return Err(format!("ICE and DTLS not done within {limit:?}"));
         }
@@ -242,7 +257,7 @@ async fn open(
     plan: &CallPlan,
     rtc: &WebRtcPlan,
     ctx: &StepContext,
-) -> Result<(Peer, signal::Answer), String> {
+) -> Result<(Peer, signal::Answer, Vec<Heard>), String> {
     let vars = session::vars(user);
     let path = plan.path.render(vars, &ctx.data);
     let url = user
@@ -254,14 +269,17 @@ async fn open(
     let limit = plan.turn_timeout;
     let answer = signal::offer(rtc.signalling, &url, &ctx.extra_headers, &offer, limit).await?;
     peer.accept(&answer.sdp)?;
-    if let Err(e) = connect(&mut peer, limit).await {
-        signal::hang_up(&answer, &ctx.extra_headers).await;
-        return Err(e);
-    }
+    let heard = match connect(&mut peer, limit).await {
+        Ok(heard) => heard,
+        Err(e) => {
+            signal::hang_up(&answer, &ctx.extra_headers).await;
+            return Err(e);
+        }
+    };
     let hint = user.weighted_users_index;
     ctx.recorder
         .record(hint, metric::CALL_CONNECT, connecting.elapsed());
-    Ok((peer, answer))
+    Ok((peer, answer, heard))
 }
 
 /// One call over WebRTC: signal, connect, converse, hang up, and the call's line in the log.
@@ -271,7 +289,7 @@ pub(super) async fn call(
     rtc: &WebRtcPlan,
     ctx: &StepContext,
 ) -> Outcome {
-    let (peer, answer) = match open(user, plan, rtc, ctx).await {
+    let (peer, answer, heard) = match open(user, plan, rtc, ctx).await {
         Ok(x) => x,
         Err(e) => return Outcome::Failed(CallFailure::Connect, e),
     };
@@ -293,7 +311,8 @@ pub(super) async fn call(
         playback: Playback::new(start, ear.format()),
         reception: Reception::new(rtc.codec.clock_rate()),
         pacer: Pacer::new(start),
-        heard: Vec::new(),
+        heard,
+        call_id: ids.call_id.clone(),
         ear,
     };
     let outcome = converse(&mut c, plan, user, ctx, &mut log).await;

@@ -1,21 +1,23 @@
 //! One WebRTC peer connection as a caller holds it: str0m's sans-I/O state machine (ICE, DTLS,
 //! SRTP, RTCP receiver reports) driven by one tokio UDP socket, in RTP mode — packets in and out
 //! as they are, no jitter buffer, so what is measured is the network and the bot — with the
-//! step's impairment on both directions.
+//! step's impairment on both directions; and, with OpenAI's signalling, its events channel.
 
+use super::events;
 use super::impair::{earliest, Datagram, Line};
 use bytes::Bytes;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 use str0m::change::{SdpAnswer, SdpPendingOffer};
+use str0m::channel::ChannelId;
 use str0m::format::Codec;
 use str0m::media::{Direction, MediaKind, Mid, Pt};
 use str0m::net::{Protocol, Receive};
 use str0m::rtp::RtpWrite;
 use str0m::{Candidate, Event, IceConnectionState, Input, Output, Rtc};
 use tokio::net::UdpSocket;
-use voiceswarm_model::scenario::webrtc::{RtpCodec, WebRtcPlan};
+use voiceswarm_model::scenario::webrtc::{RtpCodec, Signalling, WebRtcPlan};
 
 /// What the peer connection brought.
 #[derive(Debug)]
@@ -31,6 +33,10 @@ pub enum Heard {
     },
     /// The connection is gone.
     Closed(String),
+    /// The events channel (OpenAI signalling) is open: the session may be configured.
+    EventsOpen,
+    /// A text message on the events channel, and when its datagram reached us.
+    Event { at: Instant, text: String },
 }
 
 pub struct Peer {
@@ -49,6 +55,8 @@ pub struct Peer {
     arrival: Instant,
     /// When the last datagram left us: handed to the kernel, or to the impaired line.
     last_sent: Option<Instant>,
+    /// The events data channel, once open (offered with OpenAI's signalling only).
+    events: Option<ChannelId>,
 }
 
 /// The address to offer as our candidate for reaching `remote`: loopback for a bot on this
@@ -72,7 +80,8 @@ async fn local_ip(remote: IpAddr) -> Result<IpAddr, String> {
 
 impl Peer {
     /// A peer connection towards the bot at `remote` (the signalling host's address) offering
-    /// one send-and-receive audio track in the plan's codec only; and its SDP offer.
+    /// one send-and-receive audio track in the plan's codec only (and, with OpenAI's
+    /// signalling, the `oai-events` data channel); and its SDP offer.
     pub async fn offer(remote: IpAddr, plan: &WebRtcPlan) -> Result<(Self, String), String> {
         let ip = local_ip(remote).await?;
         let socket = UdpSocket::bind((ip, 0))
@@ -96,6 +105,9 @@ impl Peer {
         rtc.add_local_candidate(candidate);
         let mut change = rtc.sdp_api();
         let mid = change.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
+        if plan.signalling == Signalling::OpenAi {
+            change.add_channel(events::CHANNEL.into());
+        }
         let (offer, pending) = change
             .apply()
             .ok_or_else(|| "str0m made no offer".to_string())?;
@@ -112,6 +124,7 @@ impl Peer {
             timeout: now,
             arrival: now,
             last_sent: None,
+            events: None,
         };
         Ok((peer, offer.to_sdp_string()))
     }
@@ -265,7 +278,28 @@ impl Peer {
                 Heard::Closed("ICE disconnected: the bot stopped answering".into()),
             ),
             Event::Closed => out.push(Heard::Closed("the bot closed the connection".into())),
+            Event::ChannelOpen(id, label) if label == events::CHANNEL => {
+                self.events = Some(id);
+                out.push(Heard::EventsOpen);
+            }
+            Event::ChannelData(d) if Some(d.id) == self.events && !d.binary => {
+                out.push(Heard::Event {
+                    at: self.arrival,
+                    text: String::from_utf8_lossy(&d.data).into_owned(),
+                })
+            }
             _ => {}
+        }
+    }
+
+    /// Sends `text` on the events channel; an error when it is not open or full.
+    pub fn send_event(&mut self, text: &str) -> Result<(), String> {
+        let channel = self.events.and_then(|id| self.rtc.channel(id));
+        match channel.map(|mut c| c.write(false, text.as_bytes())) {
+            Some(Ok(true)) => Ok(()),
+            Some(Ok(false)) => Err(format!("{}: the channel is full", events::CHANNEL)),
+            Some(Err(e)) => Err(format!("{}: {e}", events::CHANNEL)),
+            None => Err(format!("{}: not open", events::CHANNEL)),
         }
     }
 

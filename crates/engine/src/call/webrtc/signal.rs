@@ -1,7 +1,8 @@
 //! WebRTC signalling over HTTP: the caller's SDP offer to the bot and its answer, in the three
 //! dialects a call step names — WHIP (RFC 9725: `application/sdp`, 201, `Location` to DELETE at
 //! hang-up), Pipecat SmallWebRTC's JSON offer (`{"sdp", "type"}` → `{"sdp", "type", "pc_id"}`)
-//! and OpenAI Realtime's calls endpoint (`application/sdp` with the run's bearer key).
+//! and OpenAI Realtime's calls endpoint (`application/sdp` with the run's bearer key, 201 with
+//! the answer and the call's `Location`; hang-up is a POST to its `…/hangup`).
 
 use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION};
 use serde::Deserialize;
@@ -15,8 +16,8 @@ pub struct Answer {
     pub sdp: String,
     /// What the bot calls the session (the WHIP resource, Pipecat's `pc_id`), when it says.
     pub call_id: Option<String>,
-    /// Where to DELETE at hang-up (WHIP's `Location`).
-    pub hang_up: Option<reqwest::Url>,
+    /// How to hang up: WHIP DELETEs its `Location`; OpenAI POSTs to its call's `…/hangup`.
+    pub hang_up: Option<(reqwest::Method, reqwest::Url)>,
 }
 
 /// One HTTP client for every call's signalling (a connection pool, the system's roots).
@@ -82,17 +83,34 @@ pub async fn offer(
         .map_err(|e| format!("{url}: cannot read the answer: {e}"))?;
     if !status.is_success() {
         let body: String = body.chars().take(200).collect();
-        return Err(format!("{url}: the offer was refused: {status} {body}"));
+        let hint = match status {
+            reqwest::StatusCode::UNAUTHORIZED | reqwest::StatusCode::FORBIDDEN => {
+                " (the key goes in --header \"Authorization: Bearer …\")"
+            }
+            _ => "",
+        };
+        return Err(format!(
+            "{url}: the offer was refused: {status} {body}{hint}"
+        ));
     }
     match signalling {
         Signalling::Whip | Signalling::OpenAi => {
             if signalling == Signalling::Whip && status != reqwest::StatusCode::CREATED {
                 return Err(format!("{url}: WHIP answers 201 Created, not {status}"));
             }
+            let call_id = location.as_ref().and_then(last_segment);
+            let hang_up = match (signalling, location) {
+                (Signalling::Whip, Some(l)) => Some((reqwest::Method::DELETE, l)),
+                (_, Some(l)) => l
+                    .join(&format!("{}/hangup", l.path().trim_end_matches('/')))
+                    .ok()
+                    .map(|u| (reqwest::Method::POST, u)),
+                (_, None) => None,
+            };
             Ok(Answer {
                 sdp: body,
-                call_id: location.as_ref().and_then(last_segment),
-                hang_up: location.filter(|_| signalling == Signalling::Whip),
+                call_id,
+                hang_up,
             })
         }
         Signalling::Pipecat => {
@@ -111,12 +129,14 @@ pub async fn offer(
     }
 }
 
-/// Ends the session where the signalling has a way to (WHIP: DELETE its resource); a bot that
-/// does not answer within a second is left to notice the silence.
+/// Ends the session where the signalling has a way to (WHIP: DELETE its resource; OpenAI: POST
+/// its call's `hangup`); a bot that does not answer within a second is left to notice the
+/// silence.
 pub async fn hang_up(answer: &Answer, headers: &HeaderMap) {
-    let (Some(url), Ok(client)) = (&answer.hang_up, client()) else {
+    let (Some((method, url)), Ok(client)) = (&answer.hang_up, client()) else {
         return;
     };
-    let delete = client.delete(url.clone()).headers(headers.clone()).send();
-    let _ = tokio::time::timeout(Duration::from_secs(1), delete).await;
+    let request = client.request(method.clone(), url.clone());
+    let sent = request.headers(headers.clone()).send();
+    let _ = tokio::time::timeout(Duration::from_secs(1), sent).await;
 }

@@ -1,0 +1,88 @@
+//! OpenAI Realtime's events over a WebRTC call's data channel (`oai-events`): the session update
+//! the caller sends when the channel opens (server VAD turn detection, audio out), and what it
+//! reads of the server's events — where the server heard the caller's speech end
+//! (`input_audio_buffer.speech_stopped`, timed as `call:endpointing`) and `error`, which fails
+//! the call. The audio itself flows as RTP on the call's track, as on every WebRTC call; every
+//! other event is read and let pass, as a browser client does.
+
+use serde::Deserialize;
+use serde_json::json;
+
+/// The data channel's label, as OpenAI's WebRTC guide names it.
+pub const CHANNEL: &str = "oai-events";
+
+/// What the caller acts on among the server's events.
+#[derive(Debug, PartialEq)]
+pub enum ServerEvent {
+    /// The server's VAD heard the caller's speech end.
+    SpeechStopped,
+    /// Any other event.
+    Other,
+}
+
+#[derive(Deserialize)]
+struct Event {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    error: Option<serde_json::Value>,
+}
+
+/// The caller's `session.update`: audio answers, the server's VAD takes turns. `event_id` carries
+/// the call's id, so a server's log names the call as voiceswarm's `calls.jsonl` does.
+pub fn session_update(call_id: &str) -> String {
+    json!({
+        "type": "session.update",
+        "event_id": call_id,
+        "session": {
+            "type": "realtime",
+            "output_modalities": ["audio"],
+            "audio": {"input": {"turn_detection": {"type": "server_vad"}}}
+        }
+    })
+    .to_string()
+}
+
+/// One message of the channel; errors say what was wrong with it (or the server's own error).
+pub fn parse(text: &str) -> Result<ServerEvent, String> {
+    let e: Event = serde_json::from_str(text).map_err(|e| {
+        let head: String = text.chars().take(80).collect();
+        format!("{CHANNEL}: not a Realtime event ({e}): {head}")
+    })?;
+    match e.kind.as_str() {
+        "input_audio_buffer.speech_stopped" => Ok(ServerEvent::SpeechStopped),
+        "error" => Err(format!(
+            "the server's error: {}",
+            e.error.map_or("(none)".into(), |v| v.to_string())
+        )),
+        _ => Ok(ServerEvent::Other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_s_events_read_as_the_caller_needs_them() {
+        let stopped =
+            r#"{"type":"input_audio_buffer.speech_stopped","audio_end_ms":1200,"item_id":"i"}"#;
+        assert_eq!(parse(stopped), Ok(ServerEvent::SpeechStopped));
+        let created = r#"{"type":"session.created","session":{}}"#;
+        assert_eq!(parse(created), Ok(ServerEvent::Other));
+        let error = r#"{"type":"error","error":{"message":"bad key"}}"#;
+        assert!(parse(error).unwrap_err().contains("bad key"));
+        let junk = parse("hello").unwrap_err();
+        assert!(
+            junk.starts_with("oai-events: not a Realtime event"),
+            "{junk}"
+        );
+        let update: serde_json::Value = serde_json::from_str(&session_update("rtc_1")).unwrap();
+        assert_eq!(update["type"], "session.update");
+        assert_eq!(update["event_id"], "rtc_1");
+        assert_eq!(
+            update["session"]["audio"]["input"]["turn_detection"]["type"],
+            "server_vad"
+        );
+    }
+}
