@@ -430,9 +430,11 @@ pub async fn run(
         s.count(counter::CALLS_STARTED, 1);
     });
     let started = Instant::now();
+    // Each kind of call's future on its own allocation: a WebSocket call does not carry the room
+    // of a WebRTC one (str0m's state is kilobytes), nor the other way round.
     let outcome = match &plan.webrtc {
-        Some(rtc) => webrtc::call(user, plan, rtc, ctx).await,
-        None => call(user, plan, ctx).await,
+        Some(rtc) => Box::pin(webrtc::call(user, plan, rtc, ctx)).await,
+        None => Box::pin(call(user, plan, ctx)).await,
     };
     let took = started.elapsed();
     ctx.recorder.with_shard(hint, |s| match &outcome {
@@ -473,7 +475,10 @@ async fn call(user: &mut GooseUser, plan: &CallPlan, ctx: &StepContext) -> Outco
         Err(e) => return Outcome::Failed(CallFailure::Connect, e),
     };
     let connecting = Instant::now();
-    let (mut ws, stamps) = match connect::open(&url, &ctx.extra_headers, plan.turn_timeout).await {
+    // The handshake's future is ~10 KiB (TCP connect, HTTP upgrade) and over in milliseconds:
+    // on its own allocation, it is not held for the rest of the call.
+    let opening = Box::pin(connect::open(&url, &ctx.extra_headers, plan.turn_timeout));
+    let (mut ws, stamps) = match opening.await {
         Ok(opened) => opened,
         Err(e) => return Outcome::Failed(CallFailure::Connect, e),
     };

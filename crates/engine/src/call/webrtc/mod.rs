@@ -289,7 +289,9 @@ pub(super) async fn call(
     rtc: &WebRtcPlan,
     ctx: &StepContext,
 ) -> Outcome {
-    let (peer, answer, heard) = match open(user, plan, rtc, ctx).await {
+    // Signalling's future (an HTTP exchange) is kilobytes: on its own allocation, it is not held
+    // for the rest of the call.
+    let (peer, answer, heard) = match Box::pin(open(user, plan, rtc, ctx)).await {
         Ok(x) => x,
         Err(e) => return Outcome::Failed(CallFailure::Connect, e),
     };
