@@ -132,6 +132,7 @@ fn slos(args: &CapacityArgs, targets: &Targets, name: &str) -> anyhow::Result<Ta
         min_rps: None,
         calls_failed_percent: targets.calls_failed_percent,
         dropped_arrivals_percent: targets.dropped_arrivals_percent,
+        packet_loss_percent: targets.packet_loss_percent,
     })
 }
 

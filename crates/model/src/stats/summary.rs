@@ -340,6 +340,12 @@ fn judge(rec: &Recording, targets: &Targets, totals: &Totals, info: &RunInfo) ->
             limit,
         ));
     }
+    if let Some(limit) = targets.packet_loss_percent {
+        let (lost, expected) = (counter::CALL_RTP_LOST, counter::CALL_RTP_EXPECTED);
+        let counted = (lost, rec.counter(lost));
+        let of = (expected, rec.counter(expected));
+        verdicts.push(Verdict::rate("packet_loss", counted, of, limit));
+    }
     if info.arrivals.is_some() || targets.dropped_arrivals_percent.is_some() {
         let limit = targets.dropped_arrivals_percent.unwrap_or(0.0);
         let dropped = (
@@ -620,6 +626,42 @@ mod tests {
         assert_eq!(s.totals.error_rate_percent, 2.0);
         assert_eq!(s.totals.errors_by_kind["status_503"], 2);
         assert_eq!(s.missed, vec!["error_rate".to_string()]);
+    }
+
+    #[test]
+    fn packet_loss_is_judged_on_webrtc_calls_and_skipped_without_them() {
+        let with_loss = |lost: u64, expected: u64| {
+            let r = Recorder::new(1);
+            r.record_us(0, "stt:transcribe", 1_000);
+            r.record_us(0, "llm:complete", 1_000);
+            r.count(0, REQUESTS, 2);
+            r.count(0, counter::CALL_RTP_LOST, lost);
+            r.count(0, counter::CALL_RTP_EXPECTED, expected);
+            let mut t = targets();
+            t.packet_loss_percent = Some(1.0);
+            let s = summarize(&r.snapshot(), &t, &info());
+            let v = s.verdicts.iter().find(|v| v.name == "packet_loss").cloned();
+            (s, v.expect("a packet_loss verdict"))
+        };
+        let (s, v) = with_loss(30, 1_000);
+        assert_eq!(
+            (v.status, s.missed.clone()),
+            (Status::Missed, vec!["packet_loss".to_string()])
+        );
+        let (s, v) = with_loss(5, 1_000);
+        assert!(v.status == Status::Met && s.passed, "{v:?}");
+        let (s, v) = with_loss(0, 0);
+        assert!(v.status == Status::Skipped && s.passed, "{v:?}");
+        let t = Targets::parse(
+            r#"{"error_rate":"1%","packet_loss":"2%","metrics":{}}"#,
+            "t",
+        );
+        assert_eq!(t.unwrap().packet_loss_percent, Some(2.0));
+        let bad = Targets::parse(
+            r#"{"error_rate":"1%","packet_loss":"lots","metrics":{}}"#,
+            "t",
+        );
+        assert!(bad.unwrap_err().to_string().contains("packet_loss"));
     }
 
     #[test]

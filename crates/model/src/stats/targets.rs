@@ -48,6 +48,8 @@ struct RawTargets {
     calls_failed: Option<String>,
     #[serde(default)]
     dropped_arrivals: Option<String>,
+    #[serde(default)]
+    packet_loss: Option<String>,
     metrics: BTreeMap<String, RawTarget>,
 }
 
@@ -115,6 +117,9 @@ pub struct Targets {
     /// Largest acceptable share of dropped arrivals, in percent (0 when unset: an arrival run
     /// that drops any arrival did not offer the load asked for).
     pub dropped_arrivals_percent: Option<f64>,
+    /// Largest acceptable share of the bots' RTP packets lost on the way to WebRTC callers, in
+    /// percent (judged when WebRTC calls were made).
+    pub packet_loss_percent: Option<f64>,
 }
 
 impl Targets {
@@ -183,12 +188,19 @@ impl Targets {
             .map(parse_percent)
             .transpose()
             .map_err(|e| err(format!("dropped_arrivals: {e}")))?;
+        let packet_loss_percent = raw
+            .packet_loss
+            .as_deref()
+            .map(parse_percent)
+            .transpose()
+            .map_err(|e| err(format!("packet_loss: {e}")))?;
         Ok(Targets {
             metrics,
             error_rate_percent,
             min_rps: raw.min_rps,
             calls_failed_percent,
             dropped_arrivals_percent,
+            packet_loss_percent,
         })
     }
 
@@ -227,6 +239,9 @@ impl Targets {
         }
         if let Some(d) = self.dropped_arrivals_percent {
             doc["dropped_arrivals"] = format!("{d}%").into();
+        }
+        if let Some(l) = self.packet_loss_percent {
+            doc["packet_loss"] = format!("{l}%").into();
         }
         format!("{doc:#}\n")
     }

@@ -110,8 +110,8 @@ pub enum Check {
 /// One judged check.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, JsonSchema)]
 pub struct Verdict {
-    /// The metric (`stt:transcribe`), or `error_rate`, `throughput`, `goose_threshold: <rule>`,
-    /// `<component>:errors`.
+    /// The metric (`stt:transcribe`), or `error_rate`, `throughput`, `calls_failed`,
+    /// `packet_loss`, `dropped_arrivals`, `goose_threshold: <rule>`, `<component>:errors`.
     pub name: String,
     pub status: Status,
     /// Why there is no data, why it was skipped.
