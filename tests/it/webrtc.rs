@@ -426,6 +426,19 @@ fn assert_endpointing_agrees(run: &Path, bot_log: &Path) {
     assert!(d.iter().all(|x| x.abs() <= AGREEMENT_MS), "{d:?}");
 }
 
+/// The reference backend with fixed stages (20 ms each) and 200 ms endpointing, its WebRTC bot
+/// among its answers.
+async fn reference_bot() -> voiceswarm_backend::BackendHandle {
+    crate::support::backend(voiceswarm_backend::BackendConfig {
+        fixed_latency_ms: Some(20.0),
+        endpoint_ms: 200,
+        cache_ttl: 0,
+        call_reply_max_ms: 800,
+        ..Default::default()
+    })
+    .await
+}
+
 /// The same calls against the reference backend's WebRTC bot (WHIP with Opus, Pipecat's offer
 /// with PCMU): every call completes with its barge-in answered, and each turn's voice-to-voice
 /// is the bot's fixed latency — 200 ms endpointing + 20 (STT) + 20 (LLM) + 10 (TTS's first
@@ -435,13 +448,7 @@ fn assert_endpointing_agrees(run: &Path, bot_log: &Path) {
 fn four_turn_calls_over_webrtc_against_the_reference_bot() {
     let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let b = rt.block_on(crate::support::backend(voiceswarm_backend::BackendConfig {
-        fixed_latency_ms: Some(20.0),
-        endpoint_ms: 200,
-        cache_ttl: 0,
-        call_reply_max_ms: 800,
-        ..Default::default()
-    }));
+    let b = rt.block_on(reference_bot());
     let dir = tmp();
     let journeys = [
         ("whip-opus", call_json("whip", "opus", "")),
@@ -474,13 +481,7 @@ fn four_turn_calls_over_webrtc_against_the_reference_bot() {
 fn impairment_reads_back_as_loss_jitter_and_latency() {
     let _one = ONE.lock().unwrap_or_else(|e| e.into_inner());
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let b = rt.block_on(crate::support::backend(voiceswarm_backend::BackendConfig {
-        fixed_latency_ms: Some(20.0),
-        endpoint_ms: 200,
-        cache_ttl: 0,
-        call_reply_max_ms: 800,
-        ..Default::default()
-    }));
+    let b = rt.block_on(reference_bot());
     let metric = |s: &serde_json::Value, p: &str| {
         crate::support::metric(s, "call:jitter")[p]
             .as_f64()

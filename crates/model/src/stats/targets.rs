@@ -176,24 +176,17 @@ impl Targets {
                 description: t.description,
             });
         }
-        let calls_failed_percent = raw
-            .calls_failed
-            .as_deref()
-            .map(parse_percent)
-            .transpose()
-            .map_err(|e| err(format!("calls_failed: {e}")))?;
-        let dropped_arrivals_percent = raw
-            .dropped_arrivals
-            .as_deref()
-            .map(parse_percent)
-            .transpose()
-            .map_err(|e| err(format!("dropped_arrivals: {e}")))?;
-        let packet_loss_percent = raw
-            .packet_loss
-            .as_deref()
-            .map(parse_percent)
-            .transpose()
-            .map_err(|e| err(format!("packet_loss: {e}")))?;
+        // The optional rate targets: a percentage each, the field named when it is not one.
+        let percent = |field: &str, value: Option<&str>| {
+            value
+                .map(parse_percent)
+                .transpose()
+                .map_err(|e| err(format!("{field}: {e}")))
+        };
+        let calls_failed_percent = percent("calls_failed", raw.calls_failed.as_deref())?;
+        let dropped_arrivals_percent =
+            percent("dropped_arrivals", raw.dropped_arrivals.as_deref())?;
+        let packet_loss_percent = percent("packet_loss", raw.packet_loss.as_deref())?;
         Ok(Targets {
             metrics,
             error_rate_percent,
