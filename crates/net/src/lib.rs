@@ -1,14 +1,15 @@
 //! The socket edge both sides of a call stamp time at: a TCP stream that remembers when the
 //! kernel received what it last read (`SO_TIMESTAMPNS`) and when its last write entered the
-//! kernel; and a UDP read that returns each datagram with the kernel's receive time (WebRTC). A voice-to-voice gap taken from these stamps is the wire's own, whatever the process
-//! was doing when the bytes arrived: a caller or bot that reads a frame 10 ms late (another call's
-//! work, the scheduler) still reads the frame's arrival time.
+//! kernel; and a UDP read that returns each datagram with the kernel's receive time (WebRTC). A
+//! voice-to-voice gap taken from these stamps is the wire's own, whatever the process was doing
+//! when the bytes arrived: a caller or bot that reads a frame 10 ms late (another call's work,
+//! the scheduler) still reads the frame's arrival time.
 //!
-//! The kernel stamps a segment when it is queued for the socket; a read that takes several
-//! segments at once gets the last one's stamp, so a reader more than one frame (20 ms) behind
-//! reads the later frame's time. Where the kernel gives no stamp (`SO_TIMESTAMPNS` refused, or
-//! the first packets after a process first asks: Linux turns stamping on a moment later), a read
-//! is stamped when it returns.
+//! The kernel stamps a segment when it is queued for the socket (a datagram: each its own); a
+//! TCP read that takes several segments at once gets the last one's stamp, so a reader more
+//! than one frame (20 ms) behind reads the later frame's time. Where the kernel gives no stamp
+//! (`SO_TIMESTAMPNS` refused, or the first packets after a process first asks: Linux turns
+//! stamping on a moment later), a read is stamped when it returns.
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
