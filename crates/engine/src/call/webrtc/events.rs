@@ -2,11 +2,13 @@
 //! the caller sends when the channel opens (server VAD turn detection, audio out), and what it
 //! reads of the server's events — where the server heard the caller's speech end
 //! (`input_audio_buffer.speech_stopped`, timed as `call:endpointing`) and `error`, which fails
-//! the call. The audio itself flows as RTP on the call's track, as on every WebRTC call; every
-//! other event is read and let pass, as a browser client does.
+//! the call. The events are read by the WebSocket dialect's own parser
+//! (`protocol::realtime`); the audio flows as RTP on the call's track, as on every WebRTC call,
+//! and every other event is let pass.
 
-use serde::Deserialize;
 use serde_json::json;
+use voiceswarm_model::protocol::realtime::Realtime;
+use voiceswarm_model::protocol::{BotEvent, Wire, WireMessage};
 
 /// The data channel's label, as OpenAI's WebRTC guide names it.
 pub const CHANNEL: &str = "oai-events";
@@ -18,14 +20,6 @@ pub enum ServerEvent {
     SpeechStopped,
     /// Any other event.
     Other,
-}
-
-#[derive(Deserialize)]
-struct Event {
-    #[serde(rename = "type")]
-    kind: String,
-    #[serde(default)]
-    error: Option<serde_json::Value>,
 }
 
 /// The caller's `session.update`: audio answers, the server's VAD takes turns. `event_id` carries
@@ -45,18 +39,18 @@ pub fn session_update(call_id: &str) -> String {
 
 /// One message of the channel; errors say what was wrong with it (or the server's own error).
 pub fn parse(text: &str) -> Result<ServerEvent, String> {
-    let e: Event = serde_json::from_str(text).map_err(|e| {
-        let head: String = text.chars().take(80).collect();
-        format!("{CHANNEL}: not a Realtime event ({e}): {head}")
-    })?;
-    match e.kind.as_str() {
-        "input_audio_buffer.speech_stopped" => Ok(ServerEvent::SpeechStopped),
-        "error" => Err(format!(
-            "the server's error: {}",
-            e.error.map_or("(none)".into(), |v| v.to_string())
-        )),
-        _ => Ok(ServerEvent::Other),
-    }
+    // The WebSocket dialect at its default 24 kHz: the rate only matters to audio deltas, which
+    // a WebRTC server sends on the track instead, and to `session.updated`'s default format.
+    let realtime = Realtime {
+        sample_rate: 24_000,
+    };
+    let event = realtime
+        .parse_bot(&WireMessage::Text(text.to_string()))
+        .map_err(|e| format!("{CHANNEL}: {e}"))?;
+    Ok(match event {
+        BotEvent::SpeechStopped => ServerEvent::SpeechStopped,
+        _ => ServerEvent::Other,
+    })
 }
 
 #[cfg(test)]
