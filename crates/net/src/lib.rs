@@ -205,6 +205,68 @@ pub async fn recv_from_stamped(
     }
 }
 
+/// [`StampedStream`]'s twin for an event loop of its own (the caller's frame engine): a
+/// non-blocking std socket with the same stamps, whose reads and writes return `WouldBlock`
+/// instead of waiting.
+#[derive(Debug)]
+pub struct StampedSocket {
+    inner: std::net::TcpStream,
+    stamps: Arc<Stamps>,
+    kernel_stamps: bool,
+}
+
+impl StampedSocket {
+    /// Makes `inner` non-blocking and asks the kernel to stamp what it receives.
+    pub fn new(inner: std::net::TcpStream) -> io::Result<Self> {
+        inner.set_nonblocking(true)?;
+        epoch();
+        let kernel_stamps = enable_kernel_stamps(inner.as_raw_fd());
+        Ok(Self {
+            inner,
+            stamps: Arc::default(),
+            kernel_stamps,
+        })
+    }
+
+    /// The socket's stamps, to read after a message was taken from it or written to it.
+    pub fn stamps(&self) -> Arc<Stamps> {
+        self.stamps.clone()
+    }
+}
+
+impl AsRawFd for StampedSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.inner.as_raw_fd()
+    }
+}
+
+impl io::Read for StampedSocket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let (n, stamp) = match self.kernel_stamps {
+            true => recv_stamped(self.inner.as_raw_fd(), buf, None)?,
+            false => (self.inner.read(buf)?, None),
+        };
+        if n > 0 {
+            Stamps::set(&self.stamps.read_ns, stamp.map_or_else(Instant::now, instant_of));
+        }
+        Ok(n)
+    }
+}
+
+impl io::Write for StampedSocket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        Stamps::set(&self.stamps.write_ns, Instant::now());
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The instant of wall-clock time `at`, as far as it lies in the past (never after now).
 fn instant_of(at: SystemTime) -> Instant {
     let (now, wall) = (Instant::now(), SystemTime::now());

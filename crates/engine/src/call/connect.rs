@@ -1,18 +1,14 @@
-//! Opening a call's WebSocket: the bot's URL from the host (`http` → `ws`, `https` → `wss`), the
-//! upgrade request with the run's headers (API keys), small buffers (thousands of calls share a
-//! machine), no Nagle delay, one TLS configuration shared by every call, and a socket stamped at
-//! the kernel edge (`voiceswarm_net`): when each read's bytes arrived, when each write left.
+//! Opening a call's socket: the bot's URL from the host (`http` → `ws`, `https` → `wss`), the
+//! TCP connection (no Nagle delay), and the WebSocket upgrade's request with the run's headers
+//! (API keys) and TLS (one configuration shared by every call). The frame engine performs the
+//! upgrade on its own thread, on the socket stamped at the kernel edge (`voiceswarm_net`).
 
 use reqwest::header::HeaderMap;
-use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
-use voiceswarm_net::{StampedStream, Stamps};
-
-pub type Socket = WebSocketStream<MaybeTlsStream<StampedStream>>;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
+use tokio_tungstenite::tungstenite::Connector;
 
 /// The bot's WebSocket URL: `base` (an http(s) host) with its scheme swapped and `path` joined.
 pub fn ws_url(base: &reqwest::Url, path: &str) -> Result<reqwest::Url, String> {
@@ -27,27 +23,18 @@ pub fn ws_url(base: &reqwest::Url, path: &str) -> Result<reqwest::Url, String> {
     Ok(url)
 }
 
-/// Frames are a few hundred bytes: 4 KiB read buffers instead of 128 KiB, writes sent at once.
-fn config() -> WebSocketConfig {
-    WebSocketConfig::default()
-        .read_buffer_size(4096)
-        .write_buffer_size(0)
-        .max_message_size(Some(1 << 20))
-        .max_frame_size(Some(1 << 20))
-}
-
 /// The process's TLS configuration (the system's roots, read once for every call).
 fn tls() -> Result<Connector, String> {
     crate::tls::client_config().map(Connector::Rustls)
 }
 
-/// Connects and upgrades, within `limit`; errors say what failed (refused, 401, timeout, …).
-/// The stamps are the socket's: read them after taking a message from it or sending one.
-pub async fn open(
+/// Connects to the bot within `limit` and prepares the upgrade: the socket, the upgrade's
+/// request (with `headers`) and its TLS. Errors say what failed (refused, timeout, …).
+pub async fn tcp(
     url: &reqwest::Url,
     headers: &HeaderMap,
     limit: Duration,
-) -> Result<(Socket, Arc<Stamps>), String> {
+) -> Result<(std::net::TcpStream, Request, Connector), String> {
     let host = url.host_str().ok_or_else(|| format!("{url}: no host"))?;
     let port = url.port_or_known_default().unwrap_or(80);
     let mut request = url
@@ -62,26 +49,16 @@ pub async fn open(
     } else {
         Connector::Plain
     };
-    let connect = async {
-        let tcp = TcpStream::connect((host.trim_matches(['[', ']']), port))
-            .await
-            .map_err(|e| format!("cannot connect to {url}: {e}"))?;
-        let _ = tcp.set_nodelay(true);
-        let tcp = StampedStream::new(tcp);
-        let stamps = tcp.stamps();
-        tokio_tungstenite::client_async_tls_with_config(
-            request,
-            tcp,
-            Some(config()),
-            Some(connector),
-        )
+    let connect = TcpStream::connect((host.trim_matches(['[', ']']), port));
+    let tcp = tokio::time::timeout(limit, connect)
         .await
-        .map(|(ws, _)| (ws, stamps))
-        .map_err(|e| format!("WebSocket upgrade refused by {url}: {e}"))
-    };
-    tokio::time::timeout(limit, connect)
-        .await
-        .map_err(|_| format!("{url}: no WebSocket within {limit:?}"))?
+        .map_err(|_| format!("{url}: no connection within {limit:?}"))?
+        .map_err(|e| format!("cannot connect to {url}: {e}"))?;
+    let _ = tcp.set_nodelay(true);
+    let tcp = tcp
+        .into_std()
+        .map_err(|e| format!("cannot connect to {url}: {e}"))?;
+    Ok((tcp, request, connector))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! mid-reply — and say what was measured. No I/O: the call loop feeds it and sends its frames.
 
 use super::playback::Playback;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use voiceswarm_model::protocol::PreparedFrame;
 use voiceswarm_model::scenario::call_step::{CallPlan, Utterance};
@@ -69,8 +70,8 @@ struct Barge {
 }
 
 #[derive(Debug)]
-pub struct Conversation<'a> {
-    plan: &'a CallPlan,
+pub struct Conversation {
+    plan: Arc<CallPlan>,
     turn: usize,
     phase: Phase,
     barge: Option<Barge>,
@@ -90,13 +91,13 @@ fn begin(plan: &CallPlan, turn: usize) -> Phase {
     }
 }
 
-impl<'a> Conversation<'a> {
+impl Conversation {
     /// A conversation whose first turn starts now.
-    pub fn new(plan: &'a CallPlan) -> Self {
+    pub fn new(plan: Arc<CallPlan>) -> Self {
         Self {
+            phase: begin(&plan, 0),
             plan,
             turn: 0,
-            phase: begin(plan, 0),
             barge: None,
             events: Vec::new(),
         }
@@ -253,7 +254,7 @@ impl<'a> Conversation<'a> {
 
     fn speak_next(&mut self) {
         self.turn += 1;
-        self.phase = begin(self.plan, self.turn);
+        self.phase = begin(&self.plan, self.turn);
     }
 
     /// Starts the next turn over the bot's reply.

@@ -85,8 +85,10 @@ pub fn step_context(
     recorder: Arc<Recorder>,
     config: &GooseConfiguration,
 ) -> anyhow::Result<StepContext> {
-    // Calls and arrivals sleep on the fine clock: no clock, no run.
+    // WebRTC calls and arrivals sleep on the fine clock, WebSocket calls run on the frame
+    // engine: without them, no run.
     crate::clock::start().map_err(anyhow::Error::msg)?;
+    crate::call::frame_engine::start().map_err(anyhow::Error::msg)?;
     let clients = match plan.client {
         ClientMode::PerUser => Some(Arc::new(
             ClientFactory::new(config).map_err(anyhow::Error::msg)?,

@@ -22,6 +22,7 @@ use goose::prelude::GooseUser;
 use peer::{Heard, Peer};
 use reception::Reception;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use voiceswarm_model::protocol::CallIds;
 use voiceswarm_model::scenario::webrtc::WebRtcPlan;
@@ -34,9 +35,9 @@ const JITTER_EVERY: Duration = Duration::from_secs(1);
 type Fail = (CallFailure, String);
 
 /// What one call holds while it converses.
-struct Call<'a> {
+struct Call {
     peer: Peer,
-    conv: Conversation<'a>,
+    conv: Conversation,
     playback: Playback,
     ear: Ear,
     reception: Reception,
@@ -46,7 +47,7 @@ struct Call<'a> {
     call_id: String,
 }
 
-impl Call<'_> {
+impl Call {
     /// The bot's packets and the connection's news, after any input.
     fn hear(&mut self, now: Instant) -> Result<(), Fail> {
         self.peer
@@ -159,7 +160,7 @@ async fn connect(peer: &mut Peer, limit: Duration) -> Result<Vec<Heard>, String>
 
 /// One turn of the loop past a wake-up: release, send, move the conversation on, record.
 async fn tick(
-    c: &mut Call<'_>,
+    c: &mut Call,
     user: &mut GooseUser,
     ctx: &StepContext,
     log: &mut CallLog,
@@ -190,7 +191,7 @@ async fn tick(
 /// The conversation over a connected peer, until it completes, fails, outlasts `max_duration`
 /// or the run ends.
 async fn converse(
-    c: &mut Call<'_>,
+    c: &mut Call,
     plan: &CallPlan,
     user: &mut GooseUser,
     ctx: &StepContext,
@@ -285,7 +286,7 @@ async fn open(
 /// One call over WebRTC: signal, connect, converse, hang up, and the call's line in the log.
 pub(super) async fn call(
     user: &mut GooseUser,
-    plan: &CallPlan,
+    plan: &Arc<CallPlan>,
     rtc: &WebRtcPlan,
     ctx: &StepContext,
 ) -> Outcome {
@@ -309,7 +310,7 @@ pub(super) async fn call(
     let start = Instant::now();
     let mut c = Call {
         peer,
-        conv: Conversation::new(plan),
+        conv: Conversation::new(plan.clone()),
         playback: Playback::new(start, ear.format()),
         reception: Reception::new(rtc.codec.clock_rate()),
         pacer: Pacer::new(start),

@@ -1,0 +1,419 @@
+//! One WebSocket call inside the frame engine: its socket (the upgrade, then the conversation),
+//! the frames it owes on schedule, what it hears from the bot, and how it hangs up. Its engine
+//! thread drives it: `tick` when its next frame is due, `ready` when its socket is.
+
+use super::{Job, Report};
+use crate::call::conversation::{self, Conversation, Event};
+use crate::call::pacer::Pacer;
+use crate::call::playback::Playback;
+use crate::call::Outcome;
+use std::io::ErrorKind;
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio_tungstenite::tungstenite::handshake::client::ClientHandshake;
+use tokio_tungstenite::tungstenite::handshake::{HandshakeError, MidHandshake};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::tungstenite::stream::MaybeTlsStream;
+use tokio_tungstenite::tungstenite::{self, Message, WebSocket};
+use voiceswarm_model::protocol::{BotEvent, Wire, WireMessage};
+use voiceswarm_model::vocab::{counter, metric, CallFailure};
+use voiceswarm_net::{StampedSocket, Stamps};
+
+type Stream = MaybeTlsStream<StampedSocket>;
+type Fail = (CallFailure, String);
+
+/// Frames are a few hundred bytes: 4 KiB read buffers instead of 128 KiB. Writes gather in the
+/// buffer until the tick (or the answer to the bot) flushes them: one `send` for a frame and the
+/// marks due with it.
+fn config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(64 << 10)
+        .max_message_size(Some(1 << 20))
+        .max_frame_size(Some(1 << 20))
+}
+
+/// The conversation of an open call.
+struct Talk {
+    conv: Conversation,
+    pacer: Pacer,
+    playback: Playback,
+    start: Instant,
+    seq: u64,
+    chunk: u64,
+}
+
+enum Link {
+    Upgrading(MidHandshake<ClientHandshake<Stream>>),
+    Open(Box<WebSocket<Stream>>, Talk),
+    /// Taken out while it moves on, or hung up.
+    Gone,
+}
+
+pub struct Line {
+    job: Job,
+    link: Link,
+    stamps: Arc<Stamps>,
+    fd: RawFd,
+}
+
+fn to_tungstenite(m: WireMessage) -> Message {
+    match m {
+        WireMessage::Text(t) => Message::text(t),
+        WireMessage::Binary(b) => Message::binary(b),
+    }
+}
+
+fn would_block(e: &tungstenite::Error) -> bool {
+    matches!(e, tungstenite::Error::Io(io) if io.kind() == ErrorKind::WouldBlock)
+}
+
+/// A read that failed: a message over the 1 MiB limit, or the connection itself.
+fn broke(e: tungstenite::Error) -> Fail {
+    match e {
+        tungstenite::Error::Capacity(c) => {
+            (CallFailure::Oversized, format!("a message over 1 MiB: {c}"))
+        }
+        e => (
+            CallFailure::ClosedEarly,
+            format!("the connection broke: {e}"),
+        ),
+    }
+}
+
+/// Queues `m`; it leaves at the next flush (a full socket keeps it queued until writable).
+fn queue(ws: &mut WebSocket<Stream>, m: WireMessage) -> Result<(), Fail> {
+    match ws.write(to_tungstenite(m)) {
+        Err(e) if !would_block(&e) => Err((CallFailure::ClosedEarly, format!("cannot send: {e}"))),
+        _ => Ok(()),
+    }
+}
+
+fn flush(ws: &mut WebSocket<Stream>) -> Result<(), Fail> {
+    match ws.flush() {
+        Err(e) if !would_block(&e) => Err((CallFailure::ClosedEarly, format!("cannot send: {e}"))),
+        _ => Ok(()),
+    }
+}
+
+/// What the call does in answer to the bot: mark echoes, and the acknowledgement of a clear
+/// where the protocol has one.
+#[derive(Debug, Default)]
+struct Answer {
+    marks: Vec<String>,
+    cleared: bool,
+}
+
+/// What the call does with one message from the bot.
+fn hear(
+    wire: &dyn Wire,
+    msg: Message,
+    now: Instant,
+    conv: &mut Conversation,
+    playback: &mut Playback,
+) -> Result<Answer, Fail> {
+    let wire_msg = match msg {
+        Message::Text(t) => WireMessage::Text(t.to_string()),
+        Message::Binary(b) => WireMessage::Binary(b),
+        Message::Close(_) => {
+            return Err((CallFailure::ClosedEarly, "the bot closed the call".into()))
+        }
+        Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => return Ok(Answer::default()),
+    };
+    match wire
+        .parse_bot(&wire_msg)
+        .map_err(|e| (CallFailure::Protocol, e))?
+    {
+        BotEvent::Media(audio) => {
+            let speech = wire.format().is_speech(&audio);
+            let mid_reply = playback
+                .last_speech
+                .is_some_and(|t| now - t < conversation::REPLY_GAP);
+            playback
+                .push(now, &audio, speech, mid_reply)
+                .map_err(|queued| {
+                    (
+                        CallFailure::Flood,
+                        format!("{queued:?} of audio queued: far faster than real time"),
+                    )
+                })?;
+            conv.bot_audio(now, speech, playback);
+            Ok(Answer::default())
+        }
+        BotEvent::Mark(name) => {
+            playback.mark(now, name);
+            conv.bot_mark();
+            Ok(Answer::default())
+        }
+        BotEvent::SpeechStopped => {
+            conv.bot_endpoint(now);
+            Ok(Answer::default())
+        }
+        BotEvent::Other => Ok(Answer::default()),
+        BotEvent::Clear => {
+            conv.bot_clear(now);
+            Ok(Answer {
+                marks: playback.clear(now),
+                cleared: true,
+            })
+        }
+    }
+}
+
+/// How a conversation's events end the call, when they do.
+fn ending(events: &[Event]) -> Option<Outcome> {
+    events.iter().find_map(|e| match e {
+        Event::Completed => Some(Outcome::Completed),
+        Event::Failed(kind, why) => Some(Outcome::Failed(kind.clone(), why.clone())),
+        _ => None,
+    })
+}
+
+impl Talk {
+    fn new(plan: &Arc<voiceswarm_model::scenario::CallPlan>, now: Instant) -> Self {
+        Self {
+            conv: Conversation::new(plan.clone()),
+            pacer: Pacer::new(now),
+            playback: Playback::new(now, plan.wire.format()),
+            start: now,
+            seq: 1,
+            chunk: 0,
+        }
+    }
+
+    /// Queues mark echoes, numbered as the protocol counts them.
+    fn marks(&mut self, job: &Job, ws: &mut WebSocket<Stream>, names: Vec<String>) -> Result<(), Fail> {
+        for name in names {
+            self.seq += 1;
+            if let Some(m) = job.plan.wire.mark(&job.ids, &name, self.seq) {
+                queue(ws, m)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn answer(&mut self, job: &Job, ws: &mut WebSocket<Stream>, a: Answer) -> Result<(), Fail> {
+        self.marks(job, ws, a.marks)?;
+        if a.cleared {
+            self.seq += 1;
+            if let Some(m) = job.plan.wire.cleared(&job.ids, self.seq) {
+                queue(ws, m)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues every frame due by `now` (catching up after a late wake), recording its lateness,
+    /// and any keys this turn presses. True when the turn's speech (or keys) ended with them.
+    fn due_frames(&mut self, job: &Job, ws: &mut WebSocket<Stream>, now: Instant) -> Result<bool, Fail> {
+        let wire = job.plan.wire.as_ref();
+        let mut ended = false;
+        if let Some(keys) = self.conv.keys(now) {
+            for key in keys.chars() {
+                self.seq += 1;
+                if let Some(m) = wire.dtmf(&job.ids, &key.to_string(), self.seq) {
+                    queue(ws, m)?;
+                    ended = true;
+                }
+            }
+        }
+        while let Some((k, lateness)) = self.pacer.take_due(now) {
+            let speaking = self.conv.speaking();
+            let frame = self.conv.frame(now);
+            self.seq += 1;
+            self.chunk += 1;
+            let m = wire.media(&job.ids, &frame, self.seq, self.chunk, Pacer::timestamp_ms(k));
+            job.recorder
+                .record(job.hint, metric::CALL_FRAME_LATENESS, lateness);
+            queue(ws, m)?;
+            ended |= speaking && !self.conv.speaking();
+        }
+        Ok(ended)
+    }
+}
+
+impl Line {
+    /// Starts the WebSocket upgrade on the job's connected socket.
+    pub fn start(mut job: Job) -> Result<Self, (Job, Fail)> {
+        let socket = match job.tcp.take().map(StampedSocket::new) {
+            Some(Ok(s)) => s,
+            Some(Err(e)) => {
+                let why = format!("{}: {e}", job.url);
+                return Err((job, (CallFailure::Connect, why)));
+            }
+            None => return Err((job, (CallFailure::Connect, "no socket".into()))),
+        };
+        let stamps = socket.stamps();
+        let fd = socket.as_raw_fd();
+        let (Some(request), Some(connector)) = (job.request.take(), job.connector.take()) else {
+            return Err((job, (CallFailure::Connect, "no upgrade request".into())));
+        };
+        let upgrade =
+            tungstenite::client_tls_with_config(request, socket, Some(config()), Some(connector));
+        let mut line = Self {
+            job,
+            link: Link::Gone,
+            stamps,
+            fd,
+        };
+        match line.upgraded(upgrade) {
+            Ok(()) => Ok(line),
+            Err(e) => Err((line.job, e)),
+        }
+    }
+
+    /// The call's socket, for the engine's epoll.
+    pub fn fd(&self) -> RawFd {
+        self.fd
+    }
+
+    /// When the line next needs its tick: its next frame, or while upgrading, the upgrade's
+    /// deadline.
+    pub fn next_due(&self) -> Instant {
+        match &self.link {
+            Link::Open(_, talk) => talk.pacer.next_due(),
+            _ => self.job.connecting + self.job.plan.turn_timeout,
+        }
+    }
+
+    /// Takes in the upgrade's progress: still under way, or open (the protocol's opening sent,
+    /// the conversation begun), or refused.
+    fn upgraded(
+        &mut self,
+        result: Result<(WebSocket<Stream>, tungstenite::handshake::client::Response), HandshakeError<ClientHandshake<Stream>>>,
+    ) -> Result<(), Fail> {
+        match result {
+            Ok((mut ws, _)) => {
+                let now = Instant::now();
+                self.job
+                    .recorder
+                    .record(self.job.hint, metric::CALL_CONNECT, now - self.job.connecting);
+                let talk = Talk::new(&self.job.plan, now);
+                for m in self.job.plan.wire.opening(&self.job.ids, &self.job.custom) {
+                    queue(&mut ws, m)?;
+                }
+                flush(&mut ws)?;
+                self.link = Link::Open(Box::new(ws), talk);
+                Ok(())
+            }
+            Err(HandshakeError::Interrupted(mid)) => {
+                self.link = Link::Upgrading(mid);
+                Ok(())
+            }
+            Err(HandshakeError::Failure(e)) => Err((
+                CallFailure::Connect,
+                format!("WebSocket upgrade refused by {}: {e}", self.job.url),
+            )),
+        }
+    }
+
+    /// The socket is ready: the upgrade moves on, or what the bot sent is heard and answered,
+    /// and what waited for room is sent. Some: the call ended.
+    pub fn ready(&mut self) -> Option<Outcome> {
+        if let Link::Upgrading(_) = self.link {
+            let Link::Upgrading(mid) = std::mem::replace(&mut self.link, Link::Gone) else {
+                unreachable!()
+            };
+            if let Err(e) = self.upgraded(mid.handshake()) {
+                return Some(Outcome::Failed(e.0, e.1));
+            }
+        }
+        let Link::Open(ws, talk) = &mut self.link else {
+            return None;
+        };
+        let result = hear_all(&self.job, &self.stamps, ws, talk).and_then(|()| flush(ws));
+        let events = talk.conv.take_events();
+        report(&self.job, events, result.err())
+    }
+
+    /// The line's next frame is due (or its upgrade's deadline has come): frames out, marks
+    /// echoed, the conversation moved on. Some: the call ended.
+    pub fn tick(&mut self, now: Instant) -> Option<Outcome> {
+        let job = &self.job;
+        let Link::Open(ws, talk) = &mut self.link else {
+            let limit = job.plan.turn_timeout;
+            return Some(Outcome::Failed(
+                CallFailure::Connect,
+                format!("{}: no WebSocket within {limit:?}", job.url),
+            ));
+        };
+        let result = (|| {
+            let speech_ended = talk.due_frames(job, ws, now)?;
+            let due = talk.playback.due_marks(now);
+            talk.marks(job, ws, due)?;
+            flush(ws)?;
+            if speech_ended {
+                if let Some(at) = self.stamps.last_write() {
+                    talk.conv.speech_left(at);
+                }
+            }
+            talk.conv.tick(now, &mut talk.playback);
+            Ok(())
+        })();
+        let events = talk.conv.take_events();
+        if let Some(end) = report(&self.job, events, result.err()) {
+            return Some(end);
+        }
+        let (plan, start) = (&self.job.plan, talk.start);
+        if now - start > plan.max_duration {
+            let why = format!("still going after {:?}", plan.max_duration);
+            return Some(Outcome::Failed(CallFailure::MaxDuration, why));
+        }
+        let past_deadline = self.job.deadline.is_some_and(|end| now >= end);
+        if past_deadline || self.job.reports.is_closed() {
+            return Some(Outcome::CutShort);
+        }
+        None
+    }
+
+    /// Hangs up (the protocol's stop and a close, unless the bot already closed) and tells the
+    /// caller's task how the call ended.
+    pub fn end(mut self, outcome: Outcome) {
+        if let Link::Open(ws, talk) = &mut self.link {
+            if !matches!(outcome, Outcome::Failed(CallFailure::ClosedEarly, _)) {
+                talk.seq += 1;
+                if let Some(stop) = self.job.plan.wire.stop(&self.job.ids, talk.seq) {
+                    let _ = queue(ws, stop);
+                }
+                let _ = ws.close(None);
+                let _ = ws.flush();
+            }
+            let events = talk.conv.take_events();
+            if !events.is_empty() {
+                let _ = self.job.reports.send(Report::Measured(events));
+            }
+            self.job
+                .recorder
+                .count(self.job.hint, counter::CALL_STUTTERS, talk.playback.stutters);
+        }
+        let _ = self.job.reports.send(Report::Ended(outcome));
+    }
+}
+
+/// Sends the caller's task what the conversation measured; the call's end, if it ended.
+fn report(job: &Job, events: Vec<Event>, failed: Option<Fail>) -> Option<Outcome> {
+    let end = failed
+        .map(|(kind, why)| Outcome::Failed(kind, why))
+        .or_else(|| ending(&events));
+    if !events.is_empty() {
+        let _ = job.reports.send(Report::Measured(events));
+    }
+    end
+}
+
+/// Hears every message the socket holds, answering each.
+fn hear_all(job: &Job, stamps: &Stamps, ws: &mut WebSocket<Stream>, talk: &mut Talk) -> Result<(), Fail> {
+    let wire = job.plan.wire.as_ref();
+    loop {
+        let msg = match ws.read() {
+            Ok(m) => m,
+            Err(e) if would_block(&e) => return Ok(()),
+            Err(e) => return Err(broke(e)),
+        };
+        // When the kernel received the message, however late the engine reads it.
+        let now = stamps.last_read().unwrap_or_else(Instant::now);
+        let answer = hear(wire, msg, now, &mut talk.conv, &mut talk.playback)?;
+        talk.answer(job, ws, answer)?;
+    }
+}

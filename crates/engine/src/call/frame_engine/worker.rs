@@ -1,0 +1,287 @@
+//! One engine thread: its calls in a slab, each call's next due time in a heap, one epoll
+//! (mio) for their sockets, a timerfd for the earliest due frame, and an inbox for new calls.
+
+use super::line::Line;
+use super::{Inbox, Job, Report};
+use crate::call::Outcome;
+use crate::clock::GATHER;
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token, Waker};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const WAKE: Token = Token(usize::MAX);
+const TIMER: Token = Token(usize::MAX - 1);
+
+/// How other threads hand this one its calls.
+pub struct Handle {
+    inbox: Inbox,
+    waker: Arc<Waker>,
+}
+
+impl Handle {
+    pub fn place(&self, job: Job) {
+        self.inbox.lock().push(job);
+        if let Err(e) = self.waker.wake() {
+            // The thread cannot be woken: the call would wait for nothing.
+            if let Some(job) = self.inbox.lock().pop() {
+                let why = format!("cannot wake the frame engine: {e}");
+                let failed = Outcome::Failed(voiceswarm_model::vocab::CallFailure::Connect, why);
+                let _ = job.reports.send(Report::Ended(failed));
+            }
+        }
+    }
+}
+
+/// Starts engine thread `n`.
+pub fn spawn(n: usize) -> io::Result<Handle> {
+    let poll = Poll::new()?;
+    let waker = Arc::new(Waker::new(poll.registry(), WAKE)?);
+    let timer = Timer::new()?;
+    poll.registry().register(
+        &mut SourceFd(&timer.fd.as_raw_fd()),
+        TIMER,
+        Interest::READABLE,
+    )?;
+    let inbox = Inbox::default();
+    let mut worker = Worker {
+        poll,
+        timer,
+        inbox: inbox.clone(),
+        lines: Vec::new(),
+        free: Vec::new(),
+        due: BinaryHeap::new(),
+        next_ticket: 0,
+        armed: None,
+    };
+    std::thread::Builder::new()
+        .name(format!("vs-frames-{n}"))
+        .spawn(move || worker.run())?;
+    Ok(Handle { inbox, waker })
+}
+
+/// A one-shot timer with nanosecond precision that epoll can wait on (epoll's own timeout is
+/// in whole milliseconds).
+struct Timer {
+    fd: OwnedFd,
+}
+
+impl Timer {
+    fn new() -> io::Result<Self> {
+        // SAFETY: a plain system call; a non-negative result is a new descriptor we own.
+        let fd = unsafe {
+            libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC)
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fd was just created and is owned by nothing else.
+        Ok(Self {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+        })
+    }
+
+    /// Fires once, `after` from now (at least a nanosecond: zero would disarm it).
+    fn arm(&self, after: Duration) -> io::Result<()> {
+        let after = after.max(Duration::from_nanos(1));
+        let spec = libc::itimerspec {
+            it_interval: libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            },
+            it_value: libc::timespec {
+                tv_sec: after.as_secs() as libc::time_t,
+                tv_nsec: after.subsec_nanos() as libc::c_long,
+            },
+        };
+        // SAFETY: a valid timerfd and itimerspec; the old value is not asked for.
+        let rc = unsafe {
+            libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut())
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    /// Reads the expiry count, so the next expiry wakes epoll again.
+    fn drain(&self) {
+        let mut n = [0u8; 8];
+        // SAFETY: reading 8 bytes into an 8-byte buffer from our own descriptor.
+        let _ = unsafe { libc::read(self.fd.as_raw_fd(), n.as_mut_ptr().cast(), 8) };
+    }
+}
+
+/// A call and the ticket of its one live entry in the heap (older entries are skipped).
+struct Slot {
+    line: Line,
+    ticket: u64,
+    scheduled: Instant,
+}
+
+struct Worker {
+    poll: Poll,
+    timer: Timer,
+    inbox: Inbox,
+    lines: Vec<Option<Slot>>,
+    free: Vec<usize>,
+    /// Each call's next due time, earliest first: (due, slot, ticket).
+    due: BinaryHeap<Reverse<(Instant, usize, u64)>>,
+    next_ticket: u64,
+    /// When the timer is set to fire.
+    armed: Option<Instant>,
+}
+
+impl Worker {
+    fn run(&mut self) {
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let wait = self.arm();
+            if let Err(e) = self.poll.poll(&mut events, wait) {
+                if e.kind() != io::ErrorKind::Interrupted {
+                    self.refuse_all(&format!("the frame engine's epoll failed: {e}"));
+                }
+            }
+            for event in events.iter() {
+                match event.token() {
+                    WAKE => self.take_new(),
+                    TIMER => {
+                        self.timer.drain();
+                        self.armed = None;
+                    }
+                    Token(i) => self.ready(i),
+                }
+            }
+            self.tick_due(Instant::now());
+        }
+    }
+
+    /// Sets the timer for the earliest due call, [`GATHER`] late so the calls due just after it
+    /// go in the same wake. None: wait for it (or a socket); Some(zero): it is already due.
+    fn arm(&mut self) -> Option<Duration> {
+        let Some(Reverse((due, _, _))) = self.due.peek().copied() else {
+            return None;
+        };
+        let at = due + GATHER;
+        let now = Instant::now();
+        if at <= now {
+            return Some(Duration::ZERO);
+        }
+        if self.armed != Some(at) {
+            if let Err(e) = self.timer.arm(at - now) {
+                // Without the timer, wait a millisecond at a time on epoll's own timeout.
+                eprintln!("voiceswarm: the frame engine's timer failed ({e}); pacing by milliseconds");
+                return Some(Duration::from_millis(1));
+            }
+            self.armed = Some(at);
+        }
+        None
+    }
+
+    fn take_new(&mut self) {
+        let jobs = std::mem::take(&mut *self.inbox.lock());
+        for job in jobs {
+            match Line::start(job) {
+                Ok(line) => self.add(line),
+                Err((job, (kind, why))) => {
+                    let _ = job.reports.send(Report::Ended(Outcome::Failed(kind, why)));
+                }
+            }
+        }
+    }
+
+    fn add(&mut self, line: Line) {
+        let i = self.free.pop().unwrap_or(self.lines.len());
+        let fd = line.fd();
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        if let Err(e) = self
+            .poll
+            .registry()
+            .register(&mut SourceFd(&fd), Token(i), interest)
+        {
+            let why = format!("the frame engine cannot watch the call's socket: {e}");
+            line.end(Outcome::Failed(voiceswarm_model::vocab::CallFailure::Connect, why));
+            return;
+        }
+        if i == self.lines.len() {
+            self.lines.push(None);
+        }
+        let scheduled = line.next_due();
+        self.lines[i] = Some(Slot {
+            line,
+            ticket: 0,
+            scheduled,
+        });
+        self.schedule(i);
+    }
+
+    /// Puts slot `i`'s next due time in the heap (its earlier entry, if any, goes stale).
+    fn schedule(&mut self, i: usize) {
+        let Some(slot) = self.lines[i].as_mut() else { return };
+        self.next_ticket += 1;
+        slot.ticket = self.next_ticket;
+        slot.scheduled = slot.line.next_due();
+        self.due.push(Reverse((slot.scheduled, i, slot.ticket)));
+    }
+
+    fn ready(&mut self, i: usize) {
+        let Some(slot) = self.lines.get_mut(i).and_then(Option::as_mut) else {
+            return;
+        };
+        match slot.line.ready() {
+            Some(outcome) => self.remove(i, outcome),
+            // The upgrade just finished: the first frame is due now, not at its deadline.
+            None if slot.line.next_due() < slot.scheduled => self.schedule(i),
+            None => {}
+        }
+    }
+
+    fn tick_due(&mut self, now: Instant) {
+        while let Some(Reverse((due, i, ticket))) = self.due.peek().copied() {
+            if due > now {
+                return;
+            }
+            self.due.pop();
+            let Some(slot) = self.lines.get_mut(i).and_then(Option::as_mut) else {
+                continue;
+            };
+            if slot.ticket != ticket {
+                continue;
+            }
+            match slot.line.tick(now) {
+                Some(outcome) => self.remove(i, outcome),
+                None => self.schedule(i),
+            }
+        }
+    }
+
+    fn remove(&mut self, i: usize, outcome: Outcome) {
+        if let Some(slot) = self.lines[i].take() {
+            let _ = self
+                .poll
+                .registry()
+                .deregister(&mut SourceFd(&slot.line.fd()));
+            self.free.push(i);
+            slot.line.end(outcome);
+        }
+    }
+
+    /// Ends every call with `why`, and every call placed from now on: the engine cannot go on,
+    /// and no caller is left waiting for it.
+    fn refuse_all(&mut self, why: &str) -> ! {
+        let failed = || Outcome::Failed(voiceswarm_model::vocab::CallFailure::ClosedEarly, why.into());
+        for i in 0..self.lines.len() {
+            self.remove(i, failed());
+        }
+        loop {
+            for job in std::mem::take(&mut *self.inbox.lock()) {
+                let _ = job.reports.send(Report::Ended(failed()));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
