@@ -15,7 +15,7 @@ use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::os::fd::{AsRawFd, RawFd};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -34,6 +34,9 @@ fn epoch() -> Instant {
 pub struct Stamps {
     read_ns: AtomicU64,
     write_ns: AtomicU64,
+    /// A [`StampedSocket`]'s last read found less than it had room for: the socket is empty
+    /// until its event loop hears it is readable again ([`Stamps::readable`]).
+    drained: AtomicBool,
 }
 
 impl Stamps {
@@ -52,6 +55,11 @@ impl Stamps {
     /// When the kernel received the bytes of the last read (the last of its segments).
     pub fn last_read(&self) -> Option<Instant> {
         Self::get(&self.read_ns)
+    }
+
+    /// The socket's event loop heard it is readable: the next read asks the kernel again.
+    pub fn readable(&self) {
+        self.drained.store(false, Ordering::Relaxed);
     }
 
     /// When the last write entered the kernel (taken just before the system call).
@@ -245,12 +253,21 @@ impl io::Read for StampedSocket {
         if buf.is_empty() {
             return Ok(0);
         }
+        // A short read emptied the socket: until the event loop hears of more (edge-triggered,
+        // it will), asking the kernel again would only return `WouldBlock` — a system call for
+        // nothing after every message.
+        if self.stamps.drained.load(Ordering::Relaxed) {
+            return Err(io::ErrorKind::WouldBlock.into());
+        }
         let (n, stamp) = match self.kernel_stamps {
             true => recv_stamped(self.inner.as_raw_fd(), buf, None)?,
             false => (self.inner.read(buf)?, None),
         };
         if n > 0 {
             Stamps::set(&self.stamps.read_ns, stamp.map_or_else(Instant::now, instant_of));
+        }
+        if n < buf.len() {
+            self.stamps.drained.store(true, Ordering::Relaxed);
         }
         Ok(n)
     }

@@ -113,14 +113,21 @@ impl Wire for Twilio {
         chunk: u64,
         ms: u64,
     ) -> WireMessage {
-        // The hot path: written straight into one string, no JSON value built.
+        // The hot path (every frame of every call): pieces pushed straight into one string, no
+        // JSON value built and no formatting machinery.
         let payload = frame.text.as_deref().unwrap_or_default();
         let mut s = String::with_capacity(160 + payload.len());
-        let _ = write!(
-            s,
-            r#"{{"event":"media","sequenceNumber":"{seq}","media":{{"track":"inbound","chunk":"{chunk}","timestamp":"{ms}","payload":"{payload}"}},"streamSid":"{}"}}"#,
-            ids.stream_id
-        );
+        s.push_str(r#"{"event":"media","sequenceNumber":""#);
+        push_number(&mut s, seq);
+        s.push_str(r#"","media":{"track":"inbound","chunk":""#);
+        push_number(&mut s, chunk);
+        s.push_str(r#"","timestamp":""#);
+        push_number(&mut s, ms);
+        s.push_str(r#"","payload":""#);
+        s.push_str(payload);
+        s.push_str(r#""},"streamSid":""#);
+        s.push_str(&ids.stream_id);
+        s.push_str(r#""}"#);
         WireMessage::Text(s)
     }
 
@@ -203,6 +210,21 @@ impl Wire for Twilio {
     }
 }
 
+/// Appends `n` in decimal.
+fn push_number(s: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    digits[at..].iter().for_each(|&d| s.push(d as char));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,6 +263,20 @@ mod tests {
         }
         out.sort();
         out
+    }
+
+    #[test]
+    fn media_numbers_are_written_in_decimal() {
+        let w = Twilio;
+        let ids = w.ids(7);
+        let frame = w.prepare(Bytes::from_static(&[0xFF; 160]));
+        for n in [0, 9, 10, 1_234_567, u64::MAX] {
+            let m = json(&w.media(&ids, &frame, n, n, n));
+            assert_eq!(m["sequenceNumber"], n.to_string());
+            assert_eq!(m["media"]["chunk"], n.to_string());
+            assert_eq!(m["media"]["timestamp"], n.to_string());
+            assert_eq!(m["streamSid"], ids.stream_id.as_str());
+        }
     }
 
     #[test]

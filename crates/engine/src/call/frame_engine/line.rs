@@ -311,6 +311,7 @@ impl Line {
     /// The socket is ready: the upgrade moves on, or what the bot sent is heard and answered,
     /// and what waited for room is sent. Some: the call ended.
     pub fn ready(&mut self) -> Option<Outcome> {
+        self.stamps.readable();
         if let Link::Upgrading(_) = self.link {
             let Link::Upgrading(mid) = std::mem::replace(&mut self.link, Link::Gone) else {
                 unreachable!()
@@ -361,7 +362,9 @@ impl Line {
             return Some(Outcome::Failed(CallFailure::MaxDuration, why));
         }
         let past_deadline = self.job.deadline.is_some_and(|end| now >= end);
-        if past_deadline || self.job.reports.is_closed() {
+        // Whether the caller's task is gone (Goose stopped it), asked once a second.
+        let second = talk.pacer.next_due().duration_since(start).as_millis() % 1000 < 20;
+        if past_deadline || (second && self.job.reports.is_closed()) {
             return Some(Outcome::CutShort);
         }
         None
