@@ -264,7 +264,10 @@ impl io::Read for StampedSocket {
             false => (self.inner.read(buf)?, None),
         };
         if n > 0 {
-            Stamps::set(&self.stamps.read_ns, stamp.map_or_else(Instant::now, instant_of));
+            Stamps::set(
+                &self.stamps.read_ns,
+                stamp.map_or_else(Instant::now, instant_of),
+            );
         }
         if n < buf.len() {
             self.stamps.drained.store(true, Ordering::Relaxed);

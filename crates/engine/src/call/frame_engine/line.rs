@@ -183,7 +183,12 @@ impl Talk {
     }
 
     /// Queues mark echoes, numbered as the protocol counts them.
-    fn marks(&mut self, job: &Job, ws: &mut WebSocket<Stream>, names: Vec<String>) -> Result<(), Fail> {
+    fn marks(
+        &mut self,
+        job: &Job,
+        ws: &mut WebSocket<Stream>,
+        names: Vec<String>,
+    ) -> Result<(), Fail> {
         for name in names {
             self.seq += 1;
             if let Some(m) = job.plan.wire.mark(&job.ids, &name, self.seq) {
@@ -206,7 +211,12 @@ impl Talk {
 
     /// Queues every frame due by `now` (catching up after a late wake), recording its lateness,
     /// and any keys this turn presses. True when the turn's speech (or keys) ended with them.
-    fn due_frames(&mut self, job: &Job, ws: &mut WebSocket<Stream>, now: Instant) -> Result<bool, Fail> {
+    fn due_frames(
+        &mut self,
+        job: &Job,
+        ws: &mut WebSocket<Stream>,
+        now: Instant,
+    ) -> Result<bool, Fail> {
         let wire = job.plan.wire.as_ref();
         let mut ended = false;
         if let Some(keys) = self.conv.keys(now) {
@@ -223,7 +233,13 @@ impl Talk {
             let frame = self.conv.frame(now);
             self.seq += 1;
             self.chunk += 1;
-            let m = wire.media(&job.ids, &frame, self.seq, self.chunk, Pacer::timestamp_ms(k));
+            let m = wire.media(
+                &job.ids,
+                &frame,
+                self.seq,
+                self.chunk,
+                Pacer::timestamp_ms(k),
+            );
             job.recorder
                 .record(job.hint, metric::CALL_FRAME_LATENESS, lateness);
             queue(ws, m)?;
@@ -281,14 +297,19 @@ impl Line {
     /// the conversation begun), or refused.
     fn upgraded(
         &mut self,
-        result: Result<(WebSocket<Stream>, tungstenite::handshake::client::Response), HandshakeError<ClientHandshake<Stream>>>,
+        result: Result<
+            (WebSocket<Stream>, tungstenite::handshake::client::Response),
+            HandshakeError<ClientHandshake<Stream>>,
+        >,
     ) -> Result<(), Fail> {
         match result {
             Ok((mut ws, _)) => {
                 let now = Instant::now();
-                self.job
-                    .recorder
-                    .record(self.job.hint, metric::CALL_CONNECT, now - self.job.connecting);
+                self.job.recorder.record(
+                    self.job.hint,
+                    metric::CALL_CONNECT,
+                    now - self.job.connecting,
+                );
                 let talk = Talk::new(&self.job.plan, now);
                 for m in self.job.plan.wire.opening(&self.job.ids, &self.job.custom) {
                     queue(&mut ws, m)?;
@@ -386,9 +407,11 @@ impl Line {
             if !events.is_empty() {
                 let _ = self.job.reports.send(Report::Measured(events));
             }
-            self.job
-                .recorder
-                .count(self.job.hint, counter::CALL_STUTTERS, talk.playback.stutters);
+            self.job.recorder.count(
+                self.job.hint,
+                counter::CALL_STUTTERS,
+                talk.playback.stutters,
+            );
         }
         let _ = self.job.reports.send(Report::Ended(outcome));
     }
@@ -406,7 +429,12 @@ fn report(job: &Job, events: Vec<Event>, failed: Option<Fail>) -> Option<Outcome
 }
 
 /// Hears every message the socket holds, answering each.
-fn hear_all(job: &Job, stamps: &Stamps, ws: &mut WebSocket<Stream>, talk: &mut Talk) -> Result<(), Fail> {
+fn hear_all(
+    job: &Job,
+    stamps: &Stamps,
+    ws: &mut WebSocket<Stream>,
+    talk: &mut Talk,
+) -> Result<(), Fail> {
     let wire = job.plan.wire.as_ref();
     loop {
         let msg = match ws.read() {

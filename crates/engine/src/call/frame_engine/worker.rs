@@ -74,7 +74,10 @@ impl Timer {
     fn new() -> io::Result<Self> {
         // SAFETY: a plain system call; a non-negative result is a new descriptor we own.
         let fd = unsafe {
-            libc::timerfd_create(libc::CLOCK_MONOTONIC, libc::TFD_NONBLOCK | libc::TFD_CLOEXEC)
+            libc::timerfd_create(
+                libc::CLOCK_MONOTONIC,
+                libc::TFD_NONBLOCK | libc::TFD_CLOEXEC,
+            )
         };
         if fd < 0 {
             return Err(io::Error::last_os_error());
@@ -99,9 +102,8 @@ impl Timer {
             },
         };
         // SAFETY: a valid timerfd and itimerspec; the old value is not asked for.
-        let rc = unsafe {
-            libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut())
-        };
+        let rc =
+            unsafe { libc::timerfd_settime(self.fd.as_raw_fd(), 0, &spec, std::ptr::null_mut()) };
         if rc < 0 {
             return Err(io::Error::last_os_error());
         }
@@ -174,7 +176,9 @@ impl Worker {
         if self.armed != Some(at) {
             if let Err(e) = self.timer.arm(at - now) {
                 // Without the timer, wait a millisecond at a time on epoll's own timeout.
-                eprintln!("voiceswarm: the frame engine's timer failed ({e}); pacing by milliseconds");
+                eprintln!(
+                    "voiceswarm: the frame engine's timer failed ({e}); pacing by milliseconds"
+                );
                 return Some(Duration::from_millis(1));
             }
             self.armed = Some(at);
@@ -204,7 +208,10 @@ impl Worker {
             .register(&mut SourceFd(&fd), Token(i), interest)
         {
             let why = format!("the frame engine cannot watch the call's socket: {e}");
-            line.end(Outcome::Failed(voiceswarm_model::vocab::CallFailure::Connect, why));
+            line.end(Outcome::Failed(
+                voiceswarm_model::vocab::CallFailure::Connect,
+                why,
+            ));
             return;
         }
         if i == self.lines.len() {
@@ -221,7 +228,9 @@ impl Worker {
 
     /// Puts slot `i`'s next due time in the heap (its earlier entry, if any, goes stale).
     fn schedule(&mut self, i: usize) {
-        let Some(slot) = self.lines[i].as_mut() else { return };
+        let Some(slot) = self.lines[i].as_mut() else {
+            return;
+        };
         self.next_ticket += 1;
         slot.ticket = self.next_ticket;
         slot.scheduled = slot.line.next_due();
@@ -273,7 +282,12 @@ impl Worker {
     /// Ends every call with `why`, and every call placed from now on: the engine cannot go on,
     /// and no caller is left waiting for it.
     fn refuse_all(&mut self, why: &str) -> ! {
-        let failed = || Outcome::Failed(voiceswarm_model::vocab::CallFailure::ClosedEarly, why.into());
+        let failed = || {
+            Outcome::Failed(
+                voiceswarm_model::vocab::CallFailure::ClosedEarly,
+                why.into(),
+            )
+        };
         for i in 0..self.lines.len() {
             self.remove(i, failed());
         }
