@@ -451,19 +451,25 @@ def call_run(b, calls, hold, scenario="benches/calls.json", *flags):
 
 def per_turn_agreement(run_dir, bot_log):
     """|voiceswarm's voice-to-voice − the bot's own gap| per turn, matched by call id and turn (calls.jsonl against
-    `serve --bot-log`): (turns matched, median, P99, max) in ms; None without a match (WebRTC: the bot logs no turns)."""
+    `serve --bot-log`): (turns matched, median, P99, max) in ms and the turns beyond 5 ms by the side whose read was
+    off (the bot's, ours); None without a match (WebRTC: the bot logs no turns)."""
     def turns(path):
         try:
             return [j for j in map(json.loads, open(path)) if j.get("event") == "turn"]
         except (OSError, ValueError):
             return []
-    theirs = {(j["call"], j["turn"]): j["gap_ms"] for j in turns(bot_log)}
-    d = sorted(abs(j["voice_to_voice_ms"] - theirs[(j["call_id"], j["turn"])])
-               for j in turns(os.path.join(run_dir, "calls.jsonl"))
-               if (j.get("call_id"), j.get("turn")) in theirs and j.get("voice_to_voice_ms") is not None)
+    theirs = {(j["call"], j["turn"]): j for j in turns(bot_log)}
+    pairs = [(j, theirs[(j["call_id"], j["turn"])]) for j in turns(os.path.join(run_dir, "calls.jsonl"))
+             if (j.get("call_id"), j.get("turn")) in theirs and j.get("voice_to_voice_ms") is not None]
+    d = sorted(abs(o["voice_to_voice_ms"] - t["gap_ms"]) for o, t in pairs)
     if not d:
         return None
-    return len(d), d[len(d) // 2], d[int(0.99 * (len(d) - 1))], d[-1]
+    # Which side's read a turn beyond 5 ms is off on: the bot's of the caller's last speech frame
+    # (its stamp vs. our send stamp), or ours of the bot's first reply frame (vs. its send stamp).
+    # A reader more than a frame behind takes the later frame's stamp (voiceswarm-net's docs).
+    bots = sum(abs(t.get("last_speech_in_ns", 0) - o.get("last_speech_sent_ns", 0)) > 5e6 for o, t in pairs)
+    ours = sum(abs(o.get("first_reply_received_ns", 0) - t.get("first_reply_out_ns", 0)) > 5e6 for o, t in pairs)
+    return len(d), d[len(d) // 2], d[int(0.99 * (len(d) - 1))], d[-1], bots, ours
 
 
 def metric(s, name, field):
@@ -476,7 +482,7 @@ def call_step(b, n, hold, scenario, base_rss, bot_log):
     open(bot_log, "w").close()  # this step's turns only (call ids start again in each run)
     s, cpu_s, rss, bot_s, run_dir = call_run(b, n, hold, scenario)
     agreement = per_turn_agreement(run_dir, bot_log)
-    agreed = "–" if agreement is None else "{1:.2f} / {2:.2f} / {3:.2f} ({0:,})".format(*agreement)
+    agreed = "–" if agreement is None else "{1:.2f} / {2:.2f} / {3:.2f} ({0:,}) | {4:,} / {5:,}".format(*agreement)
     late = metric(s, "call:frame_lateness", "p99_ms")
     c = s["totals"].get("calls") or {}
     frames = next((m["count"] for m in s["metrics"] if m["name"] == "call:frame_lateness"), 0)
@@ -500,9 +506,9 @@ def call_search(protocol, hold):
     scenario = CALL_SCENARIOS[protocol]
     say(f"### {protocol} ({scenario})")
     say("| calls | frame lateness P50 / P99 / max (ms) | voice-to-voice P50 (− truth) / P90 (ms) | "
-        "per turn, \\|ours − the bot's log\\| P50 / P99 / max (ms) (turns) | frames out per s | "
+        "per turn, \\|ours − the bot's log\\| P50 / P99 / max (ms) (turns) | turns off > 5 ms: the bot's read / ours | frames out per s | "
         "calls started / done / failed | generator CPU µs per call-second | bot CPU (its core) | peak RSS | per call | load (1 min) | held |")
-    say("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    say("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     good, bad = None, None
     bot_log = os.path.join(tempfile.mkdtemp(prefix="vs-bench-"), "bot.jsonl")
     with Backend(*CALL_BOT, "--bot-log", bot_log, cpu=0) as b:

@@ -1,4 +1,5 @@
-//! A fine clock for work due at a precise moment: a call's 20 ms frames, an arrival's start.
+//! A fine clock for work due at a precise moment: a WebRTC call's 20 ms frames, an arrival's
+//! start (WebSocket calls pace on the frame engine's own timer, `call::frame_engine`).
 //! Tokio's timers tick in whole milliseconds and round a deadline up to the next tick, so work
 //! would start about 1.3 ms late (median) before any load at all; this clock is one thread that
 //! sleeps until the earliest due time with the OS's fine timers and wakes the tasks waiting for

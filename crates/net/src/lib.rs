@@ -402,6 +402,35 @@ mod tests {
         assert!(read_returned - arrived >= Duration::from_millis(30));
     }
 
+    /// A short read marks the socket drained: the next read answers `WouldBlock` without asking
+    /// the kernel (even though more has arrived since), until its loop says it is readable.
+    #[test]
+    fn a_short_read_leaves_the_socket_drained_until_readable() {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut writer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let mut reader = StampedSocket::new(listener.accept().unwrap().0).unwrap();
+        let stamps = reader.stamps();
+        let mut buf = [0u8; 64];
+        let would_block =
+            |r: io::Result<usize>| r.is_err_and(|e| e.kind() == io::ErrorKind::WouldBlock);
+        assert!(would_block(reader.read(&mut buf)), "nothing sent yet");
+        stamps.readable();
+        writer.write_all(b"first").unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(reader.read(&mut buf).unwrap(), 5);
+        assert!(reader.stamps().last_read().is_some());
+        writer.write_all(b"second").unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(
+            would_block(reader.read(&mut buf)),
+            "drained until told readable"
+        );
+        stamps.readable();
+        assert_eq!(reader.read(&mut buf).unwrap(), 6);
+        assert_eq!(&buf[..6], b"second");
+    }
+
     /// A datagram read 30 ms after it arrived carries its arrival time and its sender.
     #[tokio::test]
     async fn a_late_datagram_carries_its_arrival_time_and_sender() {

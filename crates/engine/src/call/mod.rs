@@ -1,7 +1,8 @@
 //! A simulated phone caller: one call of a call step, as a Goose transaction. It connects to the
-//! bot's WebSocket, sends the protocol's opening, then a 20 ms frame of audio on schedule for the
-//! whole call (speech or silence, as a phone line does) while it hears the bot out, and hangs
-//! up. Every measurement goes to the recorder, and each call and turn into Goose's reports.
+//! bot and hands the call to the frame engine (a WebRTC call runs in `webrtc`), which sends the
+//! protocol's opening, then a 20 ms frame of audio on schedule for the whole call (speech or
+//! silence, as a phone line does) while it hears the bot out, and hangs up. What the call
+//! measured comes back here, into Goose's reports and the call log.
 
 pub mod connect;
 pub mod conversation;

@@ -44,9 +44,15 @@ struct Talk {
     chunk: u64,
 }
 
+/// An open call: its WebSocket and its conversation.
+struct Connected {
+    ws: WebSocket<Stream>,
+    talk: Talk,
+}
+
 enum Link {
-    Upgrading(MidHandshake<ClientHandshake<Stream>>),
-    Open(Box<WebSocket<Stream>>, Talk),
+    Upgrading(Box<MidHandshake<ClientHandshake<Stream>>>),
+    Open(Box<Connected>),
     /// Taken out while it moves on, or hung up.
     Gone,
 }
@@ -165,7 +171,7 @@ fn hear(
 fn ending(events: &[Event]) -> Option<Outcome> {
     events.iter().find_map(|e| match e {
         Event::Completed => Some(Outcome::Completed),
-        Event::Failed(kind, why) => Some(Outcome::Failed(kind.clone(), why.clone())),
+        Event::Failed(kind, why) => Some(Outcome::Failed(*kind, why.clone())),
         _ => None,
     })
 }
@@ -250,21 +256,27 @@ impl Talk {
 }
 
 impl Line {
-    /// Starts the WebSocket upgrade on the job's connected socket.
-    pub fn start(mut job: Job) -> Result<Self, (Job, Fail)> {
+    /// Starts the WebSocket upgrade on the job's connected socket. None: it failed at once, and
+    /// the caller has been told why.
+    pub fn start(mut job: Job) -> Option<Self> {
+        let refuse = |job: Job, why: String| {
+            let failed = Outcome::Failed(CallFailure::Connect, why);
+            let _ = job.reports.send(Report::Ended(failed));
+            None
+        };
         let socket = match job.tcp.take().map(StampedSocket::new) {
             Some(Ok(s)) => s,
             Some(Err(e)) => {
                 let why = format!("{}: {e}", job.url);
-                return Err((job, (CallFailure::Connect, why)));
+                return refuse(job, why);
             }
-            None => return Err((job, (CallFailure::Connect, "no socket".into()))),
+            None => return refuse(job, "no socket to upgrade".into()),
+        };
+        let (Some(request), Some(connector)) = (job.request.take(), job.connector.take()) else {
+            return refuse(job, "no upgrade request".into());
         };
         let stamps = socket.stamps();
         let fd = socket.as_raw_fd();
-        let (Some(request), Some(connector)) = (job.request.take(), job.connector.take()) else {
-            return Err((job, (CallFailure::Connect, "no upgrade request".into())));
-        };
         let upgrade =
             tungstenite::client_tls_with_config(request, socket, Some(config()), Some(connector));
         let mut line = Self {
@@ -274,8 +286,11 @@ impl Line {
             fd,
         };
         match line.upgraded(upgrade) {
-            Ok(()) => Ok(line),
-            Err(e) => Err((line.job, e)),
+            Ok(()) => Some(line),
+            Err((kind, why)) => {
+                line.end(Outcome::Failed(kind, why));
+                None
+            }
         }
     }
 
@@ -288,7 +303,7 @@ impl Line {
     /// deadline.
     pub fn next_due(&self) -> Instant {
         match &self.link {
-            Link::Open(_, talk) => talk.pacer.next_due(),
+            Link::Open(open) => open.talk.pacer.next_due(),
             _ => self.job.connecting + self.job.plan.turn_timeout,
         }
     }
@@ -315,11 +330,11 @@ impl Line {
                     queue(&mut ws, m)?;
                 }
                 flush(&mut ws)?;
-                self.link = Link::Open(Box::new(ws), talk);
+                self.link = Link::Open(Box::new(Connected { ws, talk }));
                 Ok(())
             }
             Err(HandshakeError::Interrupted(mid)) => {
-                self.link = Link::Upgrading(mid);
+                self.link = Link::Upgrading(Box::new(mid));
                 Ok(())
             }
             Err(HandshakeError::Failure(e)) => Err((
@@ -333,17 +348,18 @@ impl Line {
     /// and what waited for room is sent. Some: the call ended.
     pub fn ready(&mut self) -> Option<Outcome> {
         self.stamps.readable();
-        if let Link::Upgrading(_) = self.link {
-            let Link::Upgrading(mid) = std::mem::replace(&mut self.link, Link::Gone) else {
-                unreachable!()
-            };
-            if let Err(e) = self.upgraded(mid.handshake()) {
-                return Some(Outcome::Failed(e.0, e.1));
+        match std::mem::replace(&mut self.link, Link::Gone) {
+            Link::Upgrading(mid) => {
+                if let Err((kind, why)) = self.upgraded(mid.handshake()) {
+                    return Some(Outcome::Failed(kind, why));
+                }
             }
+            link => self.link = link,
         }
-        let Link::Open(ws, talk) = &mut self.link else {
+        let Link::Open(open) = &mut self.link else {
             return None;
         };
+        let Connected { ws, talk } = &mut **open;
         let result = hear_all(&self.job, &self.stamps, ws, talk).and_then(|()| flush(ws));
         let events = talk.conv.take_events();
         report(&self.job, events, result.err())
@@ -353,13 +369,14 @@ impl Line {
     /// echoed, the conversation moved on. Some: the call ended.
     pub fn tick(&mut self, now: Instant) -> Option<Outcome> {
         let job = &self.job;
-        let Link::Open(ws, talk) = &mut self.link else {
+        let Link::Open(open) = &mut self.link else {
             let limit = job.plan.turn_timeout;
             return Some(Outcome::Failed(
                 CallFailure::Connect,
                 format!("{}: no WebSocket within {limit:?}", job.url),
             ));
         };
+        let Connected { ws, talk } = &mut **open;
         let result = (|| {
             let speech_ended = talk.due_frames(job, ws, now)?;
             let due = talk.playback.due_marks(now);
@@ -394,7 +411,8 @@ impl Line {
     /// Hangs up (the protocol's stop and a close, unless the bot already closed) and tells the
     /// caller's task how the call ended.
     pub fn end(mut self, outcome: Outcome) {
-        if let Link::Open(ws, talk) = &mut self.link {
+        if let Link::Open(open) = &mut self.link {
+            let Connected { ws, talk } = &mut **open;
             if !matches!(outcome, Outcome::Failed(CallFailure::ClosedEarly, _)) {
                 talk.seq += 1;
                 if let Some(stop) = self.job.plan.wire.stop(&self.job.ids, talk.seq) {
