@@ -2,6 +2,7 @@
 //! the frames it owes on schedule, what it hears from the bot, and how it hangs up. Its engine
 //! thread drives it: `tick` when its next frame is due, `ready` when its socket is.
 
+use super::outbox::Outbox;
 use super::{Job, Report};
 use crate::call::conversation::{self, Conversation, Event};
 use crate::call::pacer::Pacer;
@@ -23,13 +24,13 @@ use voiceswarm_net::{StampedSocket, Stamps};
 type Stream = MaybeTlsStream<StampedSocket>;
 type Fail = (CallFailure, String);
 
-/// Frames are a few hundred bytes: 4 KiB read buffers instead of 128 KiB. Writes gather in the
-/// buffer until the tick (or the answer to the bot) flushes them: one `send` for a frame and the
-/// marks due with it.
+/// Frames are a few hundred bytes: 4 KiB read buffers instead of 128 KiB. (tungstenite writes
+/// only the upgrade and its own replies, pongs and close; the call's frames go out through its
+/// [`Outbox`].)
 fn config() -> WebSocketConfig {
     WebSocketConfig::default()
         .read_buffer_size(4096)
-        .write_buffer_size(64 << 10)
+        .write_buffer_size(0)
         .max_message_size(Some(1 << 20))
         .max_frame_size(Some(1 << 20))
 }
@@ -42,6 +43,9 @@ struct Talk {
     start: Instant,
     seq: u64,
     chunk: u64,
+    out: Outbox,
+    /// The bot's messages wait in the socket until a half-sent frame is out.
+    read_later: bool,
 }
 
 /// An open call: its WebSocket and its conversation.
@@ -64,13 +68,6 @@ pub struct Line {
     fd: RawFd,
 }
 
-fn to_tungstenite(m: WireMessage) -> Message {
-    match m {
-        WireMessage::Text(t) => Message::text(t),
-        WireMessage::Binary(b) => Message::binary(b),
-    }
-}
-
 fn would_block(e: &tungstenite::Error) -> bool {
     matches!(e, tungstenite::Error::Io(io) if io.kind() == ErrorKind::WouldBlock)
 }
@@ -88,19 +85,17 @@ fn broke(e: tungstenite::Error) -> Fail {
     }
 }
 
-/// Queues `m`; it leaves at the next flush (a full socket keeps it queued until writable).
-fn queue(ws: &mut WebSocket<Stream>, m: WireMessage) -> Result<(), Fail> {
-    match ws.write(to_tungstenite(m)) {
-        Err(e) if !would_block(&e) => Err((CallFailure::ClosedEarly, format!("cannot send: {e}"))),
-        _ => Ok(()),
-    }
-}
-
-fn flush(ws: &mut WebSocket<Stream>) -> Result<(), Fail> {
+/// Sends what the outbox holds, once tungstenite's own writes (a pong, a close reply) are out:
+/// the two never interleave within a frame.
+fn send(ws: &mut WebSocket<Stream>, out: &mut Outbox) -> Result<(), Fail> {
+    let cannot =
+        |e: &dyn std::fmt::Display| (CallFailure::ClosedEarly, format!("cannot send: {e}"));
     match ws.flush() {
-        Err(e) if !would_block(&e) => Err((CallFailure::ClosedEarly, format!("cannot send: {e}"))),
-        _ => Ok(()),
+        Err(e) if would_block(&e) => return Ok(()),
+        Err(e) => return Err(cannot(&e)),
+        Ok(()) => {}
     }
+    out.flush(ws.get_mut()).map_err(|e| cannot(&e))
 }
 
 /// What the call does in answer to the bot: mark echoes, and the acknowledgement of a clear
@@ -185,51 +180,41 @@ impl Talk {
             start: now,
             seq: 1,
             chunk: 0,
+            out: Outbox::default(),
+            read_later: false,
         }
     }
 
-    /// Queues mark echoes, numbered as the protocol counts them.
-    fn marks(
-        &mut self,
-        job: &Job,
-        ws: &mut WebSocket<Stream>,
-        names: Vec<String>,
-    ) -> Result<(), Fail> {
+    /// Frames mark echoes, numbered as the protocol counts them.
+    fn marks(&mut self, job: &Job, names: Vec<String>) {
         for name in names {
             self.seq += 1;
             if let Some(m) = job.plan.wire.mark(&job.ids, &name, self.seq) {
-                queue(ws, m)?;
+                self.out.push(&m);
             }
         }
-        Ok(())
     }
 
-    fn answer(&mut self, job: &Job, ws: &mut WebSocket<Stream>, a: Answer) -> Result<(), Fail> {
-        self.marks(job, ws, a.marks)?;
+    fn answer(&mut self, job: &Job, a: Answer) {
+        self.marks(job, a.marks);
         if a.cleared {
             self.seq += 1;
             if let Some(m) = job.plan.wire.cleared(&job.ids, self.seq) {
-                queue(ws, m)?;
+                self.out.push(&m);
             }
         }
-        Ok(())
     }
 
-    /// Queues every frame due by `now` (catching up after a late wake), recording its lateness,
+    /// Frames every frame due by `now` (catching up after a late wake), recording its lateness,
     /// and any keys this turn presses. True when the turn's speech (or keys) ended with them.
-    fn due_frames(
-        &mut self,
-        job: &Job,
-        ws: &mut WebSocket<Stream>,
-        now: Instant,
-    ) -> Result<bool, Fail> {
+    fn due_frames(&mut self, job: &Job, now: Instant) -> bool {
         let wire = job.plan.wire.as_ref();
         let mut ended = false;
         if let Some(keys) = self.conv.keys(now) {
             for key in keys.chars() {
                 self.seq += 1;
                 if let Some(m) = wire.dtmf(&job.ids, &key.to_string(), self.seq) {
-                    queue(ws, m)?;
+                    self.out.push(&m);
                     ended = true;
                 }
             }
@@ -248,10 +233,10 @@ impl Talk {
             );
             job.recorder
                 .record(job.hint, metric::CALL_FRAME_LATENESS, lateness);
-            queue(ws, m)?;
+            self.out.push(&m);
             ended |= speaking && !self.conv.speaking();
         }
-        Ok(ended)
+        ended
     }
 }
 
@@ -325,11 +310,11 @@ impl Line {
                     metric::CALL_CONNECT,
                     now - self.job.connecting,
                 );
-                let talk = Talk::new(&self.job.plan, now);
+                let mut talk = Talk::new(&self.job.plan, now);
                 for m in self.job.plan.wire.opening(&self.job.ids, &self.job.custom) {
-                    queue(&mut ws, m)?;
+                    talk.out.push(&m);
                 }
-                flush(&mut ws)?;
+                send(&mut ws, &mut talk.out)?;
                 self.link = Link::Open(Box::new(Connected { ws, talk }));
                 Ok(())
             }
@@ -360,7 +345,10 @@ impl Line {
             return None;
         };
         let Connected { ws, talk } = &mut **open;
-        let result = hear_all(&self.job, &self.stamps, ws, talk).and_then(|()| flush(ws));
+        // Room in the socket first: a half-sent frame must be out before the bot is read.
+        let result = send(ws, &mut talk.out)
+            .and_then(|()| hear_all(&self.job, &self.stamps, ws, talk))
+            .and_then(|()| send(ws, &mut talk.out));
         let events = talk.conv.take_events();
         report(&self.job, events, result.err())
     }
@@ -378,10 +366,14 @@ impl Line {
         };
         let Connected { ws, talk } = &mut **open;
         let result = (|| {
-            let speech_ended = talk.due_frames(job, ws, now)?;
+            let speech_ended = talk.due_frames(job, now);
             let due = talk.playback.due_marks(now);
-            talk.marks(job, ws, due)?;
-            flush(ws)?;
+            talk.marks(job, due);
+            send(ws, &mut talk.out)?;
+            if talk.read_later && !talk.out.blocked() {
+                hear_all(job, &self.stamps, ws, talk)?;
+                send(ws, &mut talk.out)?;
+            }
             if speech_ended {
                 if let Some(at) = self.stamps.last_write() {
                     talk.conv.speech_left(at);
@@ -416,10 +408,10 @@ impl Line {
             if !matches!(outcome, Outcome::Failed(CallFailure::ClosedEarly, _)) {
                 talk.seq += 1;
                 if let Some(stop) = self.job.plan.wire.stop(&self.job.ids, talk.seq) {
-                    let _ = queue(ws, stop);
+                    talk.out.push(&stop);
                 }
-                let _ = ws.close(None);
-                let _ = ws.flush();
+                talk.out.close();
+                let _ = send(ws, &mut talk.out);
             }
             let events = talk.conv.take_events();
             if !events.is_empty() {
@@ -463,6 +455,6 @@ fn hear_all(
         // When the kernel received the message, however late the engine reads it.
         let now = stamps.last_read().unwrap_or_else(Instant::now);
         let answer = hear(wire, msg, now, &mut talk.conv, &mut talk.playback)?;
-        talk.answer(job, ws, answer)?;
+        talk.answer(job, answer);
     }
 }

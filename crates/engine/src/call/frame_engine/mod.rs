@@ -7,6 +7,7 @@
 //! reports a turn — and for its end.
 
 mod line;
+mod outbox;
 mod worker;
 
 use super::conversation::Event;
