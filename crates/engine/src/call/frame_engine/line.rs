@@ -284,6 +284,20 @@ impl Line {
         self.fd
     }
 
+    /// Whether the upgrade is done and the conversation under way.
+    pub fn is_open(&self) -> bool {
+        matches!(self.link, Link::Open(_))
+    }
+
+    /// The call's first frame (and its whole schedule) goes at `at`, its phase in the frame
+    /// period. Called once, as it opens, before any frame has left.
+    pub fn begin_at(&mut self, at: Instant) {
+        if let Link::Open(open) = &mut self.link {
+            open.talk.pacer = Pacer::new(at);
+            open.talk.start = at;
+        }
+    }
+
     /// When the line next needs its tick: its next frame, or while upgrading, the upgrade's
     /// deadline.
     pub fn next_due(&self) -> Instant {

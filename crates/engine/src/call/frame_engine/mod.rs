@@ -8,6 +8,7 @@
 
 mod line;
 mod outbox;
+mod phases;
 mod worker;
 
 use super::conversation::Event;

@@ -2,6 +2,7 @@
 //! (mio) for their sockets, a timerfd for the earliest due frame, and an inbox for new calls.
 
 use super::line::Line;
+use super::phases::Phases;
 use super::{Inbox, Job, Report};
 use crate::call::Outcome;
 use crate::clock::GATHER;
@@ -15,6 +16,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const WAKE: Token = Token(usize::MAX);
+/// How many sockets a wake reads before it sends the frames due (a read takes a few µs).
+const READS_BETWEEN_TICKS: usize = 128;
 const TIMER: Token = Token(usize::MAX - 1);
 
 /// How other threads hand this one its calls.
@@ -57,6 +60,7 @@ pub fn spawn(n: usize) -> io::Result<Handle> {
         due: BinaryHeap::new(),
         next_ticket: 0,
         armed: None,
+        phases: Phases::new(Instant::now()),
     };
     std::thread::Builder::new()
         .name(format!("vs-frames-{n}"))
@@ -138,6 +142,8 @@ struct Slot {
     line: Line,
     ticket: u64,
     scheduled: Instant,
+    /// Its phase in the frame period, once open.
+    phase: Option<usize>,
 }
 
 struct Worker {
@@ -151,6 +157,7 @@ struct Worker {
     next_ticket: u64,
     /// When the timer is set to fire.
     armed: Option<Instant>,
+    phases: Phases,
 }
 
 impl Worker {
@@ -164,7 +171,9 @@ impl Worker {
                     self.refuse_all(&format!("the frame engine's epoll failed: {e}"));
                 }
             }
-            for event in events.iter() {
+            // Frames come first: between every few sockets read, the frames due go out, so a
+            // wake that finds hundreds of the bot's messages does not hold them back.
+            for (n, event) in events.iter().enumerate() {
                 match event.token() {
                     WAKE => self.take_new(),
                     TIMER => {
@@ -172,6 +181,9 @@ impl Worker {
                         self.armed = None;
                     }
                     Token(i) => self.ready(i),
+                }
+                if n % READS_BETWEEN_TICKS == READS_BETWEEN_TICKS - 1 {
+                    self.tick_due(Instant::now());
                 }
             }
             self.tick_due(Instant::now());
@@ -233,7 +245,9 @@ impl Worker {
             line,
             ticket: 0,
             scheduled,
+            phase: None,
         });
+        self.begin_if_open(i);
         self.schedule(i);
     }
 
@@ -254,9 +268,25 @@ impl Worker {
         };
         match slot.line.ready() {
             Some(outcome) => self.remove(i, outcome),
-            // The upgrade just finished: the first frame is due now, not at its deadline.
-            None if slot.line.next_due() < slot.scheduled => self.schedule(i),
+            // The upgrade just finished: its first frame is due in its phase, not at the
+            // upgrade's deadline.
+            None if slot.phase.is_none() && slot.line.is_open() => {
+                self.begin_if_open(i);
+                self.schedule(i);
+            }
             None => {}
+        }
+    }
+
+    /// Gives an open call that has no phase yet the least loaded one: its first frame goes then.
+    fn begin_if_open(&mut self, i: usize) {
+        let Some(slot) = self.lines[i].as_mut() else {
+            return;
+        };
+        if slot.phase.is_none() && slot.line.is_open() {
+            let (at, phase) = self.phases.take(Instant::now());
+            slot.line.begin_at(at);
+            slot.phase = Some(phase);
         }
     }
 
@@ -286,6 +316,9 @@ impl Worker {
                 .registry()
                 .deregister(&mut SourceFd(&slot.line.fd()));
             self.free.push(i);
+            if let Some(phase) = slot.phase {
+                self.phases.give_back(phase);
+            }
             slot.line.end(outcome);
         }
     }
