@@ -89,6 +89,9 @@ pub mod metric {
     pub const CALL_BARGE_IN: &str = "call:barge_in";
     /// How late each caller frame left against its schedule (the generator's own pacing).
     pub const CALL_FRAME_LATENESS: &str = "call:frame_lateness";
+    /// How long each of the bot's messages waited in the caller's socket, from the kernel's
+    /// receive time to the generator's read (the generator's own reading; WebSocket calls).
+    pub const CALL_READ_LAG: &str = "call:read_lag";
     /// A WebRTC call's RFC 3550 interarrival jitter of the bot's RTP stream, sampled each second.
     pub const CALL_JITTER: &str = "call:jitter";
 

@@ -358,12 +358,10 @@ fn judge(rec: &Recording, targets: &Targets, totals: &Totals, info: &RunInfo) ->
         );
         verdicts.push(Verdict::rate("dropped_arrivals", dropped, of, limit));
     }
-    if let Some(h) = rec
-        .histograms
-        .get(metric::CALL_FRAME_LATENESS)
-        .filter(|h| !h.is_empty())
-    {
-        verdicts.push(Verdict::pacing(h, PACING_LIMIT_US));
+    for name in [metric::CALL_FRAME_LATENESS, metric::CALL_READ_LAG] {
+        if let Some(h) = rec.histograms.get(name).filter(|h| !h.is_empty()) {
+            verdicts.push(Verdict::pacing(name, h, PACING_LIMIT_US));
+        }
     }
     verdicts.extend(info.facts.iter().cloned());
     verdicts

@@ -96,9 +96,14 @@ pub enum Check {
         limit_percent: f64,
         observed_percent: f64,
     },
-    /// The generator's own pacing of real-time audio: its frames' lateness P99 against a
-    /// limit. Missed, the figures are the generator's, not the system's.
+    /// The generator's own real time: its frames' lateness P99 (or, for `generator:reading`,
+    /// how late it read the bot's audio) against a limit. Missed, the figures are the
+    /// generator's, not the system's.
     Pacing {
+        /// The metric judged (`call:frame_lateness`, `call:read_lag`; empty in runs from before
+        /// it was named: frame lateness).
+        #[serde(default)]
+        metric: String,
         p99_ms: f64,
         limit_ms: f64,
         /// The P99's 95 % confidence interval.
@@ -303,20 +308,30 @@ impl Verdict {
         }
     }
 
-    /// The generator kept real time when its frames' lateness P99 is within `limit_us`.
-    pub fn pacing(h: &Histogram<u64>, limit_us: f64) -> Self {
+    /// The generator kept real time when the P99 of `metric` (its frames' lateness, or how late
+    /// it read the bot's audio) is within `limit_us`: `generator:pacing`, `generator:reading`.
+    pub fn pacing(metric: &str, h: &Histogram<u64>, limit_us: f64) -> Self {
         let p99 = percentile_us(h, 99.0);
         let interval = quantile_interval(h, 99.0, CONFIDENCE).map(|i| ConfidenceInterval::of(&i));
         let kept = within_limit(h, p99, limit_us);
+        let (name, behind) = match metric {
+            crate::vocab::metric::CALL_READ_LAG => (
+                "generator:reading",
+                "the generator read the bot's audio over a frame late: voice-to-voice may read a \
+                 frame long",
+            ),
+            _ => (
+                "generator:pacing",
+                "the generator fell behind real time: these figures are not the bot's",
+            ),
+        };
         Verdict {
-            name: "generator:pacing".into(),
+            name: name.into(),
             status: if kept { Status::Met } else { Status::Missed },
-            reason: (!kept).then(|| {
-                "the generator fell behind real time: these figures are not the bot's (use more \
-                 generator cores, or fewer calls per core)"
-                    .to_string()
-            }),
+            reason: (!kept)
+                .then(|| format!("{behind} (use more generator cores, or fewer calls per core)")),
             check: Check::Pacing {
+                metric: metric.to_string(),
                 p99_ms: ms(p99),
                 limit_ms: ms(limit_us),
                 interval,
@@ -403,6 +418,25 @@ mod tests {
             min_samples: None,
             description: None,
         }
+    }
+
+    #[test]
+    fn the_generator_is_judged_on_its_sending_and_its_reading() {
+        let mut h = new_histogram();
+        for us in 1..=1000 {
+            h.record(us * 30).unwrap(); // up to 30 ms: P99 29.7 ms
+        }
+        let sending = Verdict::pacing(crate::vocab::metric::CALL_FRAME_LATENESS, &h, 20_000.0);
+        let reading = Verdict::pacing(crate::vocab::metric::CALL_READ_LAG, &h, 20_000.0);
+        assert_eq!(sending.name, "generator:pacing");
+        assert_eq!(reading.name, "generator:reading");
+        assert!(sending.fails() && reading.fails());
+        assert!(reading
+            .reason
+            .unwrap()
+            .contains("read the bot's audio over a frame late"));
+        let v = Verdict::pacing(crate::vocab::metric::CALL_READ_LAG, &h, 40_000.0);
+        assert_eq!(v.status, Status::Met);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use voiceswarm_model::stats::interval::bounds_text;
 use voiceswarm_model::stats::{Check, Status, Verdict};
+use voiceswarm_model::vocab::metric;
 
 /// ✓ met, ✗ fails the run, – neither (skipped, or optional without data).
 pub fn mark(v: &Verdict) -> &'static str {
@@ -131,7 +132,12 @@ pub fn target(v: &Verdict) -> String {
             limit_percent,
             ..
         } => format!("≤ {limit_percent}% {counted} of {of}"),
-        Check::Pacing { limit_ms, .. } => format!("frame lateness P99 ≤ {limit_ms}ms"),
+        Check::Pacing {
+            metric, limit_ms, ..
+        } => match metric.as_str() {
+            metric::CALL_READ_LAG => format!("read lag P99 ≤ {limit_ms}ms"),
+            _ => format!("frame lateness P99 ≤ {limit_ms}ms"),
+        },
     }
 }
 

@@ -466,8 +466,15 @@ fn hear_all(
             Err(e) if would_block(&e) => return Ok(()),
             Err(e) => return Err(broke(e)),
         };
-        // When the kernel received the message, however late the engine reads it.
-        let now = stamps.last_read().unwrap_or_else(Instant::now);
+        // When the kernel received the message, however late the engine reads it; how late
+        // that is, judged (`generator:reading`): over a frame, a read takes the next frame too.
+        let read = Instant::now();
+        let now = stamps.last_read().unwrap_or(read);
+        job.recorder.record(
+            job.hint,
+            metric::CALL_READ_LAG,
+            read.saturating_duration_since(now),
+        );
         let answer = hear(wire, msg, now, &mut talk.conv, &mut talk.playback)?;
         talk.answer(job, answer);
     }
