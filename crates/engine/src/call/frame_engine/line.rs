@@ -384,14 +384,15 @@ impl Line {
             let due = talk.playback.due_marks(now);
             talk.marks(job, due);
             send(ws, &mut talk.out)?;
-            if talk.read_later && !talk.out.blocked() {
-                hear_all(job, &self.stamps, ws, talk)?;
-                send(ws, &mut talk.out)?;
-            }
             if speech_ended {
+                // The turn's speech left with that write: its stamp, not the tick's.
                 if let Some(at) = self.stamps.last_write() {
                     talk.conv.speech_left(at);
                 }
+            }
+            if talk.read_later {
+                hear_all(job, &self.stamps, ws, talk)?;
+                send(ws, &mut talk.out)?;
             }
             talk.conv.tick(now, &mut talk.playback);
             Ok(())
@@ -459,6 +460,11 @@ fn hear_all(
     ws: &mut WebSocket<Stream>,
     talk: &mut Talk,
 ) -> Result<(), Fail> {
+    // tungstenite may answer a ping as it reads: never into the middle of a half-sent frame.
+    talk.read_later = talk.out.blocked();
+    if talk.read_later {
+        return Ok(());
+    }
     let wire = job.plan.wire.as_ref();
     loop {
         let msg = match ws.read() {
