@@ -1,6 +1,7 @@
 //! The console PERFORMANCE SUMMARY, as a Locust user expects it: ONE table, a row per metric —
 //! count, mean, P50, P90, P95, P99, max, its target and ✓/✗ (targets first, those without data
-//! too, then the metrics without one; the backend's `server:*` in one line) — then every other
+//! too, then the metrics without one; the backend's `server:*` in one line, the generator's
+//! pacing and reading in their verdicts' lines) — then every other
 //! verdict, the totals, which journeys got no user, and the final verdict line; each judged
 //! percentile's 95 % confidence interval stands beside its result. The seed's
 //! per-metric blocks are in summary.md. One function per section.
@@ -98,7 +99,8 @@ fn only_calls(t: &Totals) -> bool {
 }
 
 /// The rows: every latency target (with data or not) first, then the metrics without one; the
-/// backend's own Server-Timing metrics (`server:*`) are left to one line after the table.
+/// backend's own Server-Timing metrics (`server:*`) are left to one line after the table, and the
+/// generator's (`call:frame_lateness`, `call:read_lag`) to their verdicts' lines.
 fn rows(s: &Summary) -> Vec<Row<'_>> {
     let stats = |name: &str| s.metrics.iter().find(|m| m.name == name);
     let mut rows: Vec<Row> = s
@@ -114,10 +116,16 @@ fn rows(s: &Summary) -> Vec<Row<'_>> {
         .collect();
     rows.sort_by(|a, b| a.name.cmp(b.name));
     let judged = |m: &&MetricStats| s.verdict(&m.name).is_some_and(|v| v.is_latency());
+    // The generator's own pacing and reading: their P99s are in their verdicts' lines.
+    let generators = |m: &&MetricStats| {
+        s.verdicts
+            .iter()
+            .any(|v| matches!(&v.check, Check::Pacing { metric, .. } if *metric == m.name))
+    };
     let others = s
         .metrics
         .iter()
-        .filter(|m| !judged(m) && !m.name.starts_with("server:"));
+        .filter(|m| !judged(m) && !generators(m) && !m.name.starts_with("server:"));
     rows.extend(others.map(|m| Row {
         name: &m.name,
         stats: Some(m),
