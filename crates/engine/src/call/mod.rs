@@ -32,6 +32,17 @@ pub enum Outcome {
     Failed(CallFailure, String),
 }
 
+impl Outcome {
+    /// How a conversation's events end the call, when they do.
+    fn of(events: &[Event]) -> Option<Outcome> {
+        events.iter().find_map(|e| match e {
+            Event::Completed => Some(Outcome::Completed),
+            Event::Failed(kind, why) => Some(Outcome::Failed(*kind, why.clone())),
+            _ => None,
+        })
+    }
+}
+
 /// A number for each call of this process (call ids).
 static CALLS: AtomicU64 = AtomicU64::new(0);
 
@@ -112,7 +123,7 @@ async fn record(
     log: &mut CallLog,
 ) -> Option<Outcome> {
     let hint = user.weighted_users_index;
-    let mut outcome = None;
+    let outcome = Outcome::of(&events);
     for e in events {
         match e {
             Event::VoiceToVoice {
@@ -142,8 +153,7 @@ async fn record(
             Event::ReplyAudio(d) => ctx.recorder.record(hint, metric::CALL_REPLY_AUDIO, d),
             Event::BargeIn(d) => ctx.recorder.record(hint, metric::CALL_BARGE_IN, d),
             Event::BargeInIgnored => ctx.recorder.count(hint, counter::CALL_BARGE_IN_IGNORED, 1),
-            Event::Completed => outcome = Some(Outcome::Completed),
-            Event::Failed(kind, why) => outcome = Some(Outcome::Failed(kind, why)),
+            Event::Completed | Event::Failed(..) => {}
         }
     }
     outcome

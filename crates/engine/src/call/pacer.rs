@@ -15,6 +15,11 @@ impl Pacer {
         Self { start, sent: 0 }
     }
 
+    /// When frame 0 was due.
+    pub fn start(&self) -> Instant {
+        self.start
+    }
+
     /// When the next frame is due.
     pub fn next_due(&self) -> Instant {
         self.start + FRAME * self.sent as u32

@@ -40,7 +40,6 @@ struct Talk {
     conv: Conversation,
     pacer: Pacer,
     playback: Playback,
-    start: Instant,
     seq: u64,
     chunk: u64,
     out: Outbox,
@@ -162,22 +161,12 @@ fn hear(
     }
 }
 
-/// How a conversation's events end the call, when they do.
-fn ending(events: &[Event]) -> Option<Outcome> {
-    events.iter().find_map(|e| match e {
-        Event::Completed => Some(Outcome::Completed),
-        Event::Failed(kind, why) => Some(Outcome::Failed(*kind, why.clone())),
-        _ => None,
-    })
-}
-
 impl Talk {
     fn new(plan: &Arc<voiceswarm_model::scenario::CallPlan>, now: Instant) -> Self {
         Self {
             conv: Conversation::new(plan.clone()),
             pacer: Pacer::new(now),
             playback: Playback::new(now, plan.wire.format()),
-            start: now,
             seq: 1,
             chunk: 0,
             out: Outbox::default(),
@@ -294,7 +283,6 @@ impl Line {
     pub fn begin_at(&mut self, at: Instant) {
         if let Link::Open(open) = &mut self.link {
             open.talk.pacer = Pacer::new(at);
-            open.talk.start = at;
         }
     }
 
@@ -401,7 +389,7 @@ impl Line {
         if let Some(end) = report(&self.job, events, result.err()) {
             return Some(end);
         }
-        let (plan, start) = (&self.job.plan, talk.start);
+        let (plan, start) = (&self.job.plan, talk.pacer.start());
         if now - start > plan.max_duration {
             let why = format!("still going after {:?}", plan.max_duration);
             return Some(Outcome::Failed(CallFailure::MaxDuration, why));
@@ -446,7 +434,7 @@ impl Line {
 fn report(job: &Job, events: Vec<Event>, failed: Option<Fail>) -> Option<Outcome> {
     let end = failed
         .map(|(kind, why)| Outcome::Failed(kind, why))
-        .or_else(|| ending(&events));
+        .or_else(|| Outcome::of(&events));
     if !events.is_empty() {
         let _ = job.reports.send(Report::Measured(events));
     }

@@ -141,7 +141,6 @@ impl Timer {
 struct Slot {
     line: Line,
     ticket: u64,
-    scheduled: Instant,
     /// Its phase in the frame period, once open.
     phase: Option<usize>,
 }
@@ -240,11 +239,9 @@ impl Worker {
         if i == self.lines.len() {
             self.lines.push(None);
         }
-        let scheduled = line.next_due();
         self.lines[i] = Some(Slot {
             line,
             ticket: 0,
-            scheduled,
             phase: None,
         });
         self.begin_if_open(i);
@@ -258,8 +255,8 @@ impl Worker {
         };
         self.next_ticket += 1;
         slot.ticket = self.next_ticket;
-        slot.scheduled = slot.line.next_due();
-        self.due.push(Reverse((slot.scheduled, i, slot.ticket)));
+        self.due
+            .push(Reverse((slot.line.next_due(), i, slot.ticket)));
     }
 
     fn ready(&mut self, i: usize) {
